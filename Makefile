@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Convenience wrapper around CMake + Ninja + CTest. `make help` lists targets.
+#
+# Variables: BUILD_DIR (build), CMAKE_BUILD_TYPE (RelWithDebInfo),
+# CMAKE_ARGS (extra cmake arguments, e.g. -DKSLUB_WERROR=ON), CTEST_ARGS.
+
+BUILD_DIR ?= build
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+CMAKE ?= cmake
+CTEST ?= ctest
+CMAKE_ARGS ?=
+CTEST_ARGS ?=
+CLANG_FORMAT ?= $(shell command -v clang-format-14 2>/dev/null || echo clang-format)
+FREESTANDING_CXX ?= g++ clang++
+
+# Reconfigure an existing build tree only if CMAKE_BUILD_TYPE was given
+# explicitly (command line or environment) and differs from its cache.
+ifeq ($(origin CMAKE_BUILD_TYPE),file)
+KSLUB_CHECK_TYPE := 0
+else
+KSLUB_CHECK_TYPE := 1
+endif
+
+.DEFAULT_GOAL := all
+.PHONY: all help deps configure build test check run freestanding format clean
+
+all: build
+
+help:
+	@echo "kslub make targets:"
+	@echo "  all           configure $(BUILD_DIR)/ (CMake + Ninja, once) and build (default)"
+	@echo "  deps          install missing Debian packages (scripts/install-deps.sh)"
+	@echo "  test          deps, build, then run every test with CTest"
+	@echo "  check         build, then run the quick unit-labelled tests"
+	@echo "  run           build, then run kslub-demo (if built) and kslub-info --cpus 2"
+	@echo "  freestanding  check the core builds freestanding ($(FREESTANDING_CXX))"
+	@echo "  format        clang-format -i the C++ sources in core/ userspace/ tests/"
+	@echo "  clean         remove $(BUILD_DIR)/"
+	@echo "  help          this text"
+	@echo "Variables: BUILD_DIR=$(BUILD_DIR) CMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE)" \
+		"CMAKE_ARGS=... CTEST_ARGS=..."
+	@echo "Configuration: Kconfig defaults, .config, CONFIG_KSLUB_*=... in the environment"
+
+deps:
+	@./scripts/install-deps.sh
+
+configure:
+	@if [ ! -f "$(BUILD_DIR)/build.ninja" ] || { [ "$(KSLUB_CHECK_TYPE)" = 1 ] && \
+	    ! grep -qx 'CMAKE_BUILD_TYPE:[A-Z]*=$(CMAKE_BUILD_TYPE)' "$(BUILD_DIR)/CMakeCache.txt"; }; then \
+		echo "$(CMAKE) -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) $(CMAKE_ARGS)"; \
+		$(CMAKE) -S . -B "$(BUILD_DIR)" -G Ninja -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) $(CMAKE_ARGS); \
+	fi
+
+build: configure
+	$(CMAKE) --build "$(BUILD_DIR)"
+
+# The CTest run is the last thing printed: it ends on CTest's summary and its
+# exit status is make's.
+test: deps
+	@$(MAKE) --no-print-directory build
+	$(CTEST) --test-dir "$(BUILD_DIR)" --output-on-failure --no-label-summary -j2 $(CTEST_ARGS)
+
+check: build
+	$(CTEST) --test-dir "$(BUILD_DIR)" --output-on-failure --no-label-summary -j2 -L unit $(CTEST_ARGS)
+
+run: build
+	@if [ -x "$(BUILD_DIR)/kslub-demo" ]; then \
+		echo "$(BUILD_DIR)/kslub-demo"; "$(BUILD_DIR)/kslub-demo" || exit $$?; \
+	else \
+		echo "run: $(BUILD_DIR)/kslub-demo not built (userspace/tools/kslub_demo.cpp missing)"; \
+	fi
+	"$(BUILD_DIR)/kslub-info" --cpus 2
+
+freestanding:
+	./tests/freestanding/check.sh . $(FREESTANDING_CXX)
+
+format:
+	find core userspace tests \( -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \
+		-o -name '*.cc' -o -name '*.hh' \) -type f -print0 2>/dev/null | \
+		xargs -0 -r $(CLANG_FORMAT) -i
+
+clean:
+	rm -rf "$(BUILD_DIR)"

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The platform contract: what a build (kernel module, user space, simulation)
+ * must provide to the core. The core is a set of class templates taking the
+ * platform type P as a parameter, holding a reference to one P instance
+ * ("pal") for its state-carrying calls; every call below is an inline member
+ * of P, so the hot primitives inline into the fast paths with no call across
+ * the boundary. Exactly one place per build chooses the platform:
+ * module/, userspace/platform/, fuzz/.
+ *
+ * Memory
+ *   The core never asks anybody for memory after init(): the caller hands it
+ *   reserved regions (TOP_BLOCK_SIZE aligned, a whole number of top blocks,
+ *   each tagged with its node) and the buddy allocator carves its page
+ *   descriptors from the first of them. The compiler may emit calls to
+ *   memset, memcpy, memmove and memcmp; the platform links them.
+ *
+ * CPUs
+ *   unsigned nr_cpu_ids()            possible CPUs; per-CPU data exists for each.
+ *   unsigned nr_present_cpus()       what cache geometry is computed for.
+ *   unsigned raw_cpu()               the CPU the caller runs on now; may be stale
+ *                                    by the time it is used (raw_smp_processor_id).
+ *   int cpu_to_node(unsigned cpu)    memory node of a CPU.
+ *   bool cpu_online(unsigned cpu)
+ *   void preempt_disable(), preempt_enable()
+ *                                    the slow paths keep the task on its CPU
+ *                                    (get_cpu_ptr/put_cpu_ptr); no-ops in user space.
+ *
+ * Per-CPU storage (one object of type T per possible CPU)
+ *   T *percpu_alloc<T>()             zeroed; nullptr on failure.
+ *   void percpu_free<T>(T *pcp)
+ *   T *per_cpu_ptr<T>(T *pcp, unsigned cpu)
+ *   T *raw_cpu_ptr<T>(T *pcp)        the current CPU's object (raw_cpu_ptr).
+ *   bool this_cpu_cas2<T>(T *pcp, Pair old, Pair nw)
+ *                                    compare-and-exchange of the 16 bytes at the
+ *                                    start of the object of the CPU the caller is
+ *                                    on AT THE MOMENT OF THE CAS: atomic with
+ *                                    respect to that CPU (kernel:
+ *                                    this_cpu_cmpxchg_double / this_cpu_try_cmpxchg128;
+ *                                    user space: a locked cmpxchg16b on the slot
+ *                                    of the CPU read just before; simulation: the
+ *                                    virtual CPU the task is on at that step).
+ *
+ * The CPU-slab exclusion rule
+ *   Fast paths take no lock: they read tid, then freelist and slab, and commit
+ *   with this_cpu_cas2 on {freelist, tid}. Slow paths run under the slot lock
+ *   (P::SlotLock, a member of every kmem_cache_cpu):
+ *     unsigned long slot_lock(P::SlotLock &), void slot_unlock(P::SlotLock &, unsigned long)
+ *   Kernel: local_lock_irqsave, so nothing else runs on that CPU meanwhile.
+ *   User space: a spinlock, because a thread that read the CPU and was then
+ *   migrated may still run a fast path against the slot. The core therefore
+ *   follows one protocol that is safe under both:
+ *     1. c->slab and c->partial are written only under the slot lock;
+ *     2. {freelist, tid} is changed only by a 16-byte CAS, by fast and slow
+ *        paths alike, and every change advances tid;
+ *     3. a slow path empties the slot by clearing c->slab BEFORE the CAS that
+ *        takes the freelist, and installs a slab by the CAS that loads the
+ *        freelist BEFORE storing c->slab.
+ *   A fast path that read the tid before a slow-path CAS fails its own CAS; one
+ *   that read it after sees c->slab cleared (and takes the slow path) or sees
+ *   the slab that matches the freelist. Work on another CPU's slot (flush,
+ *   shrink, validate) goes through run_on_cpu(cpu, fn), which runs fn with the
+ *   same guarantees as a slow path on that CPU (kernel: on that CPU; user
+ *   space and simulation: directly, the slot lock does the rest).
+ *
+ * Shared allocator state
+ *   Every read, write and CAS of per-CPU structures, slab freelists and
+ *   counters and node lists goes through these (READ_ONCE, WRITE_ONCE and
+ *   cmpxchg analogues). They are free in the kernel and user space; in the
+ *   simulation each is a point where other virtual CPUs may run and the task
+ *   may be preempted, interrupted or migrated where the kernel allows it.
+ *     T load<T>(const T *p), void store<T>(T *p, T v)
+ *     bool cas2(Pair *p, Pair old, Pair nw)   locked 16-byte CAS (cmpxchg_double)
+ *     u64 atomic_add(u64 *p, s64 delta)       returns the new value
+ *     bool cas_u64(u64 *p, u64 old, u64 nw)
+ *     void barrier()                          compiler barrier between the tid read and the rest
+ *     void stat_inc(u64 *counter)             per-CPU event counter, may be racy
+ *     void *read_fp(void *const *slot)        a free pointer inside a free object
+ *     void *read_fp_racy(void *const *slot)   the fast path's speculative read of
+ *                                             an object that may already be in use
+ *                                             by someone else (the kernel's
+ *                                             get_freepointer_safe); the CAS validates it
+ *     void write_fp(void **slot, void *v)
+ *
+ * Locks
+ *   P::Spinlock: spin_lock_init(&), unsigned long spin_lock_irqsave(&),
+ *   spin_unlock_irqrestore(&, unsigned long), bool spin_is_locked(&) (for asserts).
+ *   P::SlotLock: slot_lock_init(&), slot_lock, slot_unlock, slot_is_locked.
+ *   Lock order: cache list lock -> node list_lock -> slot lock -> buddy zone lock
+ *   (the kernel's slab_mutex -> list_lock -> cpu_slab->lock).
+ *
+ * Object memory
+ *   void poison_free(void *p, usize n), void unpoison(void *p, usize n):
+ *   mark memory the user must not touch (AddressSanitizer in user space).
+ *
+ * Misc
+ *   u64 random()                      freelist hardening and shuffling.
+ *   void report(const Report &)       a misuse or corruption found (never a bug).
+ *   void assert_fail(const char *cond, const char *file, int line)   a kslub bug.
+ *   void cpu_relax()                  inside spin and retry loops.
+ *   template <class F> void run_on_cpu(unsigned cpu, F &&fn)
+ */
+#ifndef KSLUB_PLATFORM_H
+#define KSLUB_PLATFORM_H
+
+#include <kslub/base.h>
+
+namespace kslub {
+
+/* The double word every 16-byte CAS works on: {freelist, tid} or {freelist, counters}. */
+struct alignas(16) Pair {
+	void *ptr;
+	u64 word;
+};
+
+enum class ReportKind : u8 {
+	InvalidFree,    /* pointer not from this allocator, or not an object start */
+	DoubleFree,     /* object already free */
+	WrongCache,     /* object freed to a cache that does not own it */
+	CorruptFreelist,/* a free pointer points outside its slab */
+	WrongCount,     /* a slab's inuse disagrees with its freelist */
+	ListCorrupt,    /* a node or CPU list disagrees with the slabs on it */
+	BuddyCorrupt,   /* page allocator bookkeeping disagrees with the pages */
+	LiveObjects,    /* destroy of a cache with objects still allocated */
+	OutOfMemory,    /* the reserved pool cannot satisfy a request */
+	BadArgument,    /* malformed request (size, name, node, flags) */
+};
+
+inline const char *report_kind_name(ReportKind k)
+{
+	switch (k) {
+	case ReportKind::InvalidFree: return "invalid free";
+	case ReportKind::DoubleFree: return "double free";
+	case ReportKind::WrongCache: return "wrong cache";
+	case ReportKind::CorruptFreelist: return "freelist corrupt";
+	case ReportKind::WrongCount: return "wrong object count";
+	case ReportKind::ListCorrupt: return "list corrupt";
+	case ReportKind::BuddyCorrupt: return "page allocator corrupt";
+	case ReportKind::LiveObjects: return "objects remaining";
+	case ReportKind::OutOfMemory: return "out of memory";
+	case ReportKind::BadArgument: return "bad argument";
+	}
+	return "?";
+}
+
+struct Report {
+	ReportKind kind;
+	const char *cache; /* cache name, or nullptr */
+	const void *ptr;   /* object, slab or page concerned, or nullptr */
+	const char *what;  /* one-line explanation */
+	u64 value;         /* a number that explains it (order, count), or 0 */
+};
+
+} // namespace kslub
+
+#endif

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SLUB: caches, slabs, per-CPU and per-node structures.
+ *
+ * Lock order (numbered; a lock may be taken while holding a lower number):
+ *   1. caches_lock: the list of caches and their names.
+ *   2. kmem_cache_node.list_lock: the node partial list, nr_partial, the
+ *      full list of debug caches, and the transition of an unfrozen slab on
+ *      or off those lists.
+ *   3. kmem_cache_cpu.lock (slot lock): c->slab, c->partial and the CPU
+ *      partial chain; the slow path's changes of {freelist, tid}.
+ *   4. the buddy allocator's zone locks.
+ *
+ * Nothing protects a slab's {freelist, counters}: they change only by a
+ * 16-byte CAS. A frozen slab belongs to one CPU (as its CPU slab or on its
+ * CPU partial list); other CPUs may only push freed objects onto its
+ * freelist. An unfrozen slab with free objects is on its node's partial list.
+ * An unfrozen full slab is on no list (debug caches: the node full list).
+ *
+ * Interrupts, preemption and migration: the fast paths run with all three
+ * enabled and are correct because the tid, read before freelist and slab,
+ * changes with every change of the CPU freelist or slab, and carries the CPU
+ * number in its low bits (init_tid(cpu) == cpu, steps of TID_STEP, a power of
+ * two >= the CPU count): a CAS after a migration hits another CPU's tid and
+ * fails. The slow paths run with preemption disabled and take the slot lock
+ * (see the exclusion rule in kslub/platform.h).
+ *
+ * Invariants (checked by check(), at quiescent points):
+ *   for every slab:   inuse + |slab freelist| == objects
+ *   for every CPU:    every object on c->freelist belongs to c->slab
+ *   per node:         nr_partial == |partial| == unfrozen slabs with a free object
+ *                     nr_slabs == slabs of the node; frozen slabs == CPU slabs + CPU partial slabs
+ *   live objects  ==  sum(inuse) - sum(|c->freelist|)
+ */
+#ifndef KSLUB_SLUB_CACHE_H
+#define KSLUB_SLUB_CACHE_H
+
+#include <kslub/base.h>
+#include <kslub/platform.h>
+#include "buddy/buddy.h"
+#include "lib/list.h"
+#include "slub/geometry.h"
+#include "slub/kmalloc.h"
+#include "slub/stats.h"
+
+namespace kslub {
+
+constexpr unsigned CACHE_NAME_MAX = 32;
+
+template <class P> struct alignas(16) KmemCacheCpu {
+	void *freelist; /* with tid: the double word of the fast path */
+	u64 tid;
+	Page *slab;     /* the CPU slab, frozen */
+	Page *partial;  /* chain of frozen partial slabs through Page::next */
+	typename P::SlotLock lock;
+	u64 stat[NR_SLUB_STAT_ITEMS];
+};
+
+template <class P> struct KmemCacheNode {
+	typename P::Spinlock list_lock;
+	u64 nr_partial;
+	ListHead partial;
+	ListHead full; /* debug caches only */
+	u64 nr_slabs;
+	u64 total_objects;
+};
+
+template <class P> struct KmemCache {
+	KmemCacheCpu<P> *cpu_slab; /* per-CPU cookie */
+	unsigned flags;
+	u32 min_partial;
+	u32 size;        /* stride of objects in a slab */
+	u32 object_size;
+	u32 offset;      /* free pointer offset */
+	u32 cpu_partial;
+	u32 cpu_partial_slabs;
+	u32 oo_order, oo_objects;   /* preferred slab (oo) */
+	u32 min_order, min_objects; /* fallback slab (min) */
+	u32 inuse;
+	u32 align;
+	u32 remote_node_defrag_ratio;
+	u64 random;      /* freelist hardening key */
+	u32 *random_seq; /* shuffled object offsets, freelist randomisation */
+	Page *random_seq_page;
+	void (*ctor)(void *);
+	u64 errors;      /* problems reported against this cache */
+	int refcount;
+	ListHead list;
+	char name[CACHE_NAME_MAX];
+	KmemCacheNode<P> node[MAX_NODES];
+
+	bool debug() const { return flags & SLAB_CONSISTENCY_CHECKS; }
+	bool has_cpu_partial() const { return cpu_partial != 0; }
+};
+
+/* Everything check() learns about a cache. */
+struct CacheCensus {
+	u64 slabs;
+	u64 frozen_slabs;
+	u64 partial_slabs; /* on node partial lists */
+	u64 cpu_partial_slabs;
+	u64 objects;       /* capacity of all slabs */
+	u64 live_objects;  /* handed out to users */
+	u64 free_objects;  /* on slab and CPU freelists */
+};
+
+/* Geometry and counters of one cache, as the sysfs files show them. */
+struct CacheInfo {
+	const char *name;
+	Geometry geo;
+	unsigned flags;
+	u64 slabs, objects, objects_partial, partial, total_objects;
+	u64 cpu_slabs, slabs_cpu_partial; /* CPU slabs, slabs on CPU partial lists */
+	u64 errors;
+};
+
+template <class P> class Slub {
+public:
+	using Cache = KmemCache<P>;
+	using Cpu = KmemCacheCpu<P>;
+	using Node = KmemCacheNode<P>;
+
+	Slub(P &pal, BuddyAllocator<P> &buddy) : pal_(pal), buddy_(buddy) {}
+	Slub(const Slub &) = delete;
+	Slub &operator=(const Slub &) = delete;
+
+	/* Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno. */
+	int init(KernelRules rules);
+	/* Tear down every cache; -KSLUB_EBUSY (and nothing freed) while objects are live. */
+	int shutdown();
+
+	/* Cache lifecycle. create returns nullptr and sets *err on failure. */
+	Cache *cache_create(const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *),
+			    int *err);
+	int cache_destroy(Cache *s);
+	Cache *find_cache(const char *name);
+	template <class F> void for_each_cache(F &&fn);
+
+	/* Objects. */
+	void *cache_alloc(Cache *s, unsigned gfp) { return slab_alloc(s, gfp, NUMA_NO_NODE); }
+	void *cache_alloc_node(Cache *s, unsigned gfp, int node) { return slab_alloc(s, gfp, node); }
+	int cache_free(Cache *s, void *obj);
+	int alloc_bulk(Cache *s, unsigned gfp, usize n, void **p);
+	int free_bulk(Cache *s, usize n, void **p);
+
+	void *kmalloc(usize size, unsigned gfp) { return kmalloc_node(size, gfp, NUMA_NO_NODE); }
+	void *kmalloc_node(usize size, unsigned gfp, int node);
+	int kfree(const void *p);
+	usize ksize(const void *p);
+	Cache *kmalloc_cache(unsigned index) const { return index < KMALLOC_NR_CACHES ? kmalloc_caches_[index] : nullptr; }
+	Cache *kmalloc_slab(usize size) const
+	{
+		return size && size <= KMALLOC_MAX_CACHE_SIZE ? kmalloc_caches_[kmalloc_index(size)] : nullptr;
+	}
+
+	/* Maintenance. */
+	long shrink(Cache *s);          /* returns slabs given back to the page allocator */
+	long validate(Cache *s);        /* flushes, then returns the number of errors found */
+	long check(Cache *s, CacheCensus *out); /* no flush, changes nothing; errors found */
+	void flush_all(Cache *s);
+	void cpu_dead(unsigned cpu);    /* slub_cpu_dead: flush a CPU that went offline */
+
+	/* Observation. */
+	void info(Cache *s, CacheInfo *out);
+	u64 stat_sum(Cache *s, unsigned item) const;
+	u64 stat_cpu(Cache *s, unsigned item, unsigned cpu) const;
+	u64 tid_step() const { return tid_step_; }
+	Cpu *cpu_ptr(Cache *s, unsigned cpu) const { return pal_.per_cpu_ptr(s->cpu_slab, cpu); }
+	Page *virt_to_slab(const void *p) const;
+	Geometry geometry(const Cache *s) const;
+	KernelRules rules() const { return rules_; }
+
+private:
+	/* Free pointers (slub/object.h). */
+	void *freelist_ptr(const Cache *s, void *ptr, uptr slot) const;
+	void *get_fp(const Cache *s, void *obj) const;
+	void *get_fp_safe(const Cache *s, void *obj) const;
+	void set_fp(const Cache *s, void *obj, void *fp) const;
+	SlabCounters cnt_of(const Page *slab) const { return SlabCounters{pal_.load(&slab->counters)}; }
+	void *slab_address(const Page *slab) const { return buddy_.page_address(slab); }
+	bool check_valid_pointer(const Cache *s, const Page *slab, const void *p) const;
+	int object_check(Cache *s, Page *slab, const void *obj, bool from_kfree);
+	void stat(const Cache *s, unsigned item) const
+	{
+		if constexpr (CONFIG_KSLUB_STATS)
+			pal_.stat_inc(&pal_.raw_cpu_ptr(s->cpu_slab)->stat[item]);
+	}
+	void report(Cache *s, ReportKind k, const void *p, const char *what, u64 v = 0);
+	u64 next_tid(u64 tid) const { return tid + tid_step_; }
+	Node *get_node(Cache *s, int node) const { return &s->node[node]; }
+	int numa_mem_id() const
+	{
+		int n = pal_.cpu_to_node(pal_.raw_cpu());
+		return buddy_.node_present(n) ? n : 0;
+	}
+	static bool node_match(const Page *slab, int node) { return node == NUMA_NO_NODE || slab->node == node; }
+	bool cas_slab(Cache *s, Page *slab, void *old_fl, u64 old_cnt, void *new_fl, u64 new_cnt);
+
+	/* The slot protocol (kslub/platform.h). */
+	void *slot_take(Cpu *c);
+	void slot_fill(Cpu *c, void *freelist);
+
+	/* Allocation (slub/alloc.h). */
+	void *slab_alloc(Cache *s, unsigned gfp, int node);
+	void *slab_alloc_slow(Cache *s, unsigned gfp, int node, Cpu *c);
+	void *get_freelist(Cache *s, Page *slab);
+	void *get_partial(Cache *s, unsigned gfp, int node, Page **ret);
+	void *get_partial_node(Cache *s, Node *n, Page **ret);
+	void *get_any_partial(Cache *s, Page **ret);
+	void *acquire_slab(Cache *s, Node *n, Page *slab, bool whole);
+	Page *new_slab(Cache *s, unsigned gfp, int node);
+	void discard_slab(Cache *s, Page *slab);
+	void *alloc_debug(Cache *s, unsigned gfp, int node);
+	void post_alloc(Cache *s, void *obj, unsigned gfp);
+
+	/* Freeing (slub/free.h). */
+	int slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
+	int do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
+	int slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
+	int free_debug(Cache *s, Page *slab, void *obj);
+
+	/* Lists (slub/lists.h). */
+	void add_partial(Node *n, Page *slab, bool tail);
+	void remove_partial(Node *n, Page *slab);
+	void put_cpu_partial(Cache *s, Page *slab, bool drain);
+	void unfreeze_partials(Cache *s, Page *partial);
+	void deactivate_slab(Cache *s, Page *slab, void *freelist);
+	void flush_cpu(Cache *s, unsigned cpu);
+
+	/* Lifecycle (slub/lifecycle.h). */
+	int cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *));
+	int init_random_seq(Cache *s);
+	void shuffle_freelist(Cache *s, Page *slab, void **first);
+	int cache_shutdown(Cache *s);
+
+	/* Validation (slub/validate.h). */
+	long validate_slab(Cache *s, Page *slab);
+	long on_freelist_count(Cache *s, Page *slab, long *errors, bool repair);
+
+	P &pal_;
+	BuddyAllocator<P> &buddy_;
+	KernelRules rules_ = KernelRules::Linux61;
+	u64 tid_step_ = 1;
+	typename P::Spinlock caches_lock_;
+	ListHead caches_;
+	Cache boot_cache_; /* the cache of kmem_cache structures */
+	Cache *kmalloc_caches_[KMALLOC_NR_CACHES] = {};
+};
+
+} // namespace kslub
+
+#endif

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Cache lifecycle (boot, create, destroy, shrink), bulk allocation, kmalloc
+ * and the read-only views (info, stats). Lock order: slub/cache.h.
+ */
+#ifndef KSLUB_SLUB_LIFECYCLE_H
+#define KSLUB_SLUB_LIFECYCLE_H
+
+#include "slub/object.h"
+
+namespace kslub {
+
+template <class P>
+int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *))
+{
+	Geometry g = compute_geometry(size, align, flags, ctor != nullptr, pal_.nr_present_cpus());
+	if (!g.ok)
+		return -KSLUB_EINVAL;
+	str_copy(s->name, name, CACHE_NAME_MAX);
+	s->flags = flags;
+	s->object_size = g.object_size;
+	s->size = g.size;
+	s->align = g.align;
+	s->inuse = g.inuse;
+	s->offset = g.offset;
+	s->oo_order = g.order;
+	s->oo_objects = g.objects;
+	s->min_order = g.min_order;
+	s->min_objects = g.min_objects;
+	s->cpu_partial = g.cpu_partial;
+	s->cpu_partial_slabs = g.cpu_partial_slabs;
+	s->min_partial = g.min_partial;
+	s->remote_node_defrag_ratio = 1000;
+	s->ctor = ctor;
+	s->random = pal_.random();
+	s->random_seq = nullptr;
+	s->random_seq_page = nullptr;
+	s->errors = 0;
+	s->refcount = 1;
+	for (unsigned i = 0; i < MAX_NODES; i++) {
+		Node *n = &s->node[i];
+		pal_.spin_lock_init(n->list_lock);
+		n->nr_partial = 0;
+		n->partial.init();
+		n->full.init();
+		n->nr_slabs = 0;
+		n->total_objects = 0;
+	}
+	s->cpu_slab = pal_.template percpu_alloc<Cpu>();
+	if (!s->cpu_slab)
+		return -KSLUB_ENOMEM;
+	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++) {
+		Cpu *c = pal_.per_cpu_ptr(s->cpu_slab, cpu);
+		c->freelist = nullptr;
+		c->tid = cpu; /* init_tid(): the CPU lives in the low bits */
+		c->slab = nullptr;
+		c->partial = nullptr;
+		pal_.slot_lock_init(c->lock);
+		for (unsigned i = 0; i < NR_SLUB_STAT_ITEMS; i++)
+			c->stat[i] = 0;
+	}
+	if constexpr (CONFIG_KSLUB_FREELIST_RANDOM) {
+		int err = init_random_seq(s);
+		if (err) {
+			pal_.percpu_free(s->cpu_slab);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* init_cache_random_seq(): a Fisher-Yates shuffle of the object offsets of a full slab. */
+template <class P> int Slub<P>::init_random_seq(Cache *s)
+{
+	u32 count = s->oo_objects;
+	if (count < 2)
+		return 0;
+	unsigned order = get_order(u64(count) * sizeof(u32));
+	Page *page = buddy_.alloc_pages(order, NUMA_NO_NODE, 0);
+	if (!page)
+		return -KSLUB_ENOMEM;
+	u32 *seq = static_cast<u32 *>(buddy_.page_address(page));
+	for (u32 i = 0; i < count; i++)
+		seq[i] = i;
+	for (u32 i = count - 1; i > 0; i--) {
+		u32 j = u32(pal_.random() % (i + 1));
+		u32 t = seq[i];
+		seq[i] = seq[j];
+		seq[j] = t;
+	}
+	for (u32 i = 0; i < count; i++)
+		seq[i] *= s->size;
+	s->random_seq = seq;
+	s->random_seq_page = page;
+	return 0;
+}
+
+/* shuffle_freelist(): chain the objects in the cache's shuffled order from a random start. */
+template <class P> void Slub<P>::shuffle_freelist(Cache *s, Page *slab, void **first)
+{
+	u32 count = s->oo_objects;
+	u8 *base = static_cast<u8 *>(slab_address(slab));
+	u32 pos = u32(pal_.random() % count);
+	void *head = base + s->random_seq[pos];
+	void *cur = head;
+	for (u32 i = 1; i < count; i++) {
+		pos = (pos + 1) % count;
+		void *next = base + s->random_seq[pos];
+		set_fp(s, cur, next);
+		cur = next;
+	}
+	set_fp(s, cur, nullptr);
+	*first = head;
+}
+
+template <class P> int Slub<P>::init(KernelRules rules)
+{
+	rules_ = rules;
+	tid_step_ = roundup_pow_of_two(pal_.nr_cpu_ids());
+	pal_.spin_lock_init(caches_lock_);
+	caches_.init();
+	int err = cache_open(&boot_cache_, "kmem_cache", sizeof(Cache), alignof(Cache), 0, nullptr);
+	if (err)
+		return err;
+	caches_.add_tail(&boot_cache_.list);
+	/* kmalloc-8 .. kmalloc-8k first, then 96 and 192, as create_kmalloc_caches does. */
+	static constexpr unsigned order[KMALLOC_NR_CACHES - 1] = {3, 4, 5, 6, 1, 7, 2, 8, 9, 10, 11, 12, 13};
+	for (unsigned idx : order) {
+		u32 size = kmalloc_index_size(idx);
+		kmalloc_caches_[idx] = cache_create(kmalloc_cache_name(idx), size, kmalloc_cache_align(size, rules),
+						    SLAB_KMALLOC, nullptr, &err);
+		if (!kmalloc_caches_[idx])
+			return err;
+	}
+	return 0;
+}
+
+template <class P> typename Slub<P>::Cache *Slub<P>::find_cache(const char *name)
+{
+	unsigned long flags = pal_.spin_lock_irqsave(caches_lock_);
+	Cache *found = nullptr;
+	for (ListHead *e = caches_.next; e != &caches_; e = e->next) {
+		Cache *s = KSLUB_CONTAINER_OF(e, Cache, list);
+		if (str_eq(s->name, name)) {
+			found = s;
+			break;
+		}
+	}
+	pal_.spin_unlock_irqrestore(caches_lock_, flags);
+	return found;
+}
+
+template <class P> template <class F> void Slub<P>::for_each_cache(F &&fn)
+{
+	for (ListHead *e = caches_.next; e != &caches_;) {
+		ListHead *next = e->next;
+		fn(KSLUB_CONTAINER_OF(e, Cache, list));
+		e = next;
+	}
+}
+
+template <class P>
+typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 align, unsigned flags,
+					       void (*ctor)(void *), int *err)
+{
+	int dummy;
+	if (!err)
+		err = &dummy;
+	usize len = name ? str_len(name) : 0;
+	if (!len || len >= CACHE_NAME_MAX) {
+		report(nullptr, ReportKind::BadArgument, nullptr, "cache name empty or too long", len);
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	for (usize i = 0; i < len; i++) {
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/') {
+			report(nullptr, ReportKind::BadArgument, nullptr, "cache name has a space, slash or control byte");
+			*err = -KSLUB_EINVAL;
+			return nullptr;
+		}
+	}
+	if (!size || size > KMALLOC_MAX_CACHE_SIZE * 256 || (align && !is_power_of_2(align)) ||
+	    align > TOP_BLOCK_SIZE) {
+		report(nullptr, ReportKind::BadArgument, nullptr, "cache object size or alignment out of range", size);
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	if (find_cache(name)) {
+		*err = -KSLUB_EEXIST;
+		return nullptr;
+	}
+	void *mem = slab_alloc(&boot_cache_, GFP_ZERO, NUMA_NO_NODE);
+	if (!mem) {
+		*err = -KSLUB_ENOMEM;
+		return nullptr;
+	}
+	Cache *s = new (mem, PlacementTag{}) Cache();
+	*err = cache_open(s, name, size, align, flags, ctor);
+	if (*err) {
+		cache_free(&boot_cache_, s);
+		return nullptr;
+	}
+	unsigned long lf = pal_.spin_lock_irqsave(caches_lock_);
+	caches_.add_tail(&s->list);
+	pal_.spin_unlock_irqrestore(caches_lock_, lf);
+	return s;
+}
+
+/*
+ * __kmem_cache_shutdown(): flush, discard empty partial slabs; any slab
+ * left means live objects. The cache then stays usable and -EBUSY says so,
+ * as kmem_cache_destroy warns and leaves the cache in place.
+ */
+template <class P> int Slub<P>::cache_shutdown(Cache *s)
+{
+	flush_all(s);
+	long live = 0;
+	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
+		Node *n = get_node(s, nid);
+		Page *discard = nullptr;
+		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
+		for (ListHead *e = n->partial.next; e != &n->partial;) {
+			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
+			e = e->next;
+			if (!cnt_of(slab).inuse()) {
+				remove_partial(n, slab);
+				slab->next = discard;
+				discard = slab;
+			}
+		}
+		pal_.spin_unlock_irqrestore(n->list_lock, flags);
+		while (discard) {
+			Page *slab = discard;
+			discard = slab->next;
+			discard_slab(s, slab);
+		}
+		live += long(pal_.load(&n->nr_slabs));
+	}
+	if (live) {
+		report(s, ReportKind::LiveObjects, nullptr, "cache still has objects", u64(live));
+		return -KSLUB_EBUSY;
+	}
+	return 0;
+}
+
+template <class P> int Slub<P>::cache_destroy(Cache *s)
+{
+	if (!s || s == &boot_cache_)
+		return -KSLUB_EINVAL;
+	for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++)
+		if (kmalloc_caches_[i] == s)
+			return -KSLUB_EBUSY;
+	int err = cache_shutdown(s);
+	if (err)
+		return err;
+	unsigned long flags = pal_.spin_lock_irqsave(caches_lock_);
+	s->list.del();
+	pal_.spin_unlock_irqrestore(caches_lock_, flags);
+	if (s->random_seq_page)
+		buddy_.free_pages(s->random_seq_page, s->random_seq_page->order);
+	pal_.percpu_free(s->cpu_slab);
+	s->cpu_slab = nullptr;
+	return cache_free(&boot_cache_, s);
+}
+
+/* Destroy everything: every user cache, then the kmalloc caches, then the boot cache. */
+template <class P> int Slub<P>::shutdown()
+{
+	/* First make sure nothing is live anywhere, so that a refusal frees nothing. */
+	int busy = 0;
+	for_each_cache([&](Cache *s) {
+		if (s != &boot_cache_ && cache_shutdown(s))
+			busy = -KSLUB_EBUSY;
+	});
+	if (busy)
+		return busy;
+	for_each_cache([&](Cache *s) {
+		bool km = false;
+		for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++)
+			km |= kmalloc_caches_[i] == s;
+		if (s != &boot_cache_ && !km)
+			cache_destroy(s);
+	});
+	for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++) {
+		Cache *s = kmalloc_caches_[i];
+		kmalloc_caches_[i] = nullptr;
+		if (s)
+			cache_destroy(s);
+	}
+	int err = cache_shutdown(&boot_cache_);
+	if (err)
+		return err;
+	boot_cache_.list.del();
+	if (boot_cache_.random_seq_page)
+		buddy_.free_pages(boot_cache_.random_seq_page, boot_cache_.random_seq_page->order);
+	pal_.percpu_free(boot_cache_.cpu_slab);
+	boot_cache_.cpu_slab = nullptr;
+	return 0;
+}
+
+/*
+ * kmem_cache_shrink(): flush every CPU, give back the empty partial slabs,
+ * and sort the rest fullest first so allocations fill them up.
+ */
+template <class P> long Slub<P>::shrink(Cache *s)
+{
+	constexpr unsigned SHRINK_PROMOTE_MAX = 32;
+	long freed = 0;
+	flush_all(s);
+	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
+		Node *n = get_node(s, nid);
+		ListHead promote[SHRINK_PROMOTE_MAX];
+		for (auto &l : promote)
+			l.init();
+		Page *discard = nullptr;
+		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
+		for (ListHead *e = n->partial.next; e != &n->partial;) {
+			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
+			e = e->next;
+			SlabCounters cnt{pal_.load(&slab->counters)};
+			u32 free = cnt.objects() - cnt.inuse();
+			if (free == cnt.objects()) {
+				remove_partial(n, slab);
+				slab->next = discard;
+				discard = slab;
+			} else if (free <= SHRINK_PROMOTE_MAX) {
+				slab->lru.del();
+				promote[free - 1].add(&slab->lru);
+			}
+		}
+		for (unsigned i = SHRINK_PROMOTE_MAX; i-- > 0;)
+			n->partial.splice(&promote[i]);
+		pal_.spin_unlock_irqrestore(n->list_lock, flags);
+		while (discard) {
+			Page *slab = discard;
+			discard = slab->next;
+			discard_slab(s, slab);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/*
+ * kmem_cache_alloc_bulk(): pop the CPU freelist under the slot lock, falling
+ * into the slow path when it runs dry. Returns n, or 0 with nothing kept.
+ */
+template <class P> int Slub<P>::alloc_bulk(Cache *s, unsigned gfp, usize size, void **p)
+{
+	usize i = 0;
+	if (s->debug()) {
+		for (; i < size; i++)
+			if (!(p[i] = alloc_debug(s, gfp, NUMA_NO_NODE)))
+				goto error;
+	} else {
+		pal_.preempt_disable();
+		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
+		while (i < size) {
+			unsigned long flags = pal_.slot_lock(c->lock);
+			Page *slab = pal_.load(&c->slab);
+			if (slab) {
+				pal_.store(&c->slab, static_cast<Page *>(nullptr));
+				void *fl = slot_take(c);
+				while (i < size && fl) {
+					p[i++] = fl;
+					fl = get_fp(s, fl);
+				}
+				slot_fill(c, fl);
+				pal_.store(&c->slab, slab);
+			}
+			pal_.slot_unlock(c->lock, flags);
+			if (i == size)
+				break;
+			void *obj = slab_alloc_slow(s, gfp, NUMA_NO_NODE, c);
+			c = pal_.raw_cpu_ptr(s->cpu_slab);
+			if (!obj) {
+				pal_.preempt_enable();
+				goto error;
+			}
+			p[i++] = obj;
+		}
+		pal_.preempt_enable();
+	}
+	for (usize k = 0; k < size; k++)
+		post_alloc(s, p[k], gfp);
+	return int(size);
+error:
+	for (usize k = 0; k < i; k++)
+		pal_.unpoison(p[k], s->object_size);
+	free_bulk(s, i, p);
+	return 0;
+}
+
+template <class P> void *Slub<P>::kmalloc_node(usize size, unsigned gfp, int node)
+{
+	if (!size)
+		return zero_size_ptr();
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		return slab_alloc(kmalloc_caches_[kmalloc_index(size)], gfp, node);
+	/* kmalloc_large(): whole pages, at most one top block. */
+	if (size > TOP_BLOCK_SIZE) {
+		if (gfp & GFP_NOFAIL_WARN)
+			report(nullptr, ReportKind::BadArgument, nullptr, "kmalloc size above the largest block", size);
+		return nullptr;
+	}
+	unsigned order = kmalloc_large_order(size);
+	Page *page = buddy_.alloc_pages(order, node, gfp);
+	if (!page) {
+		if (gfp & GFP_NOFAIL_WARN)
+			report(nullptr, ReportKind::OutOfMemory, nullptr, "unable to allocate pages", order);
+		return nullptr;
+	}
+	page->flags |= PG_large;
+	void *p = buddy_.page_address(page);
+	if (gfp & GFP_ZERO) {
+		u8 *b = static_cast<u8 *>(p);
+		for (usize i = 0; i < (PAGE_SIZE << order); i++)
+			b[i] = 0;
+	}
+	return p;
+}
+
+template <class P> int Slub<P>::kfree(const void *cp)
+{
+	void *p = const_cast<void *>(cp);
+	if (zero_or_null_ptr(p))
+		return 0;
+	Page *page = buddy_.virt_to_page(p);
+	if (!page) {
+		report(nullptr, ReportKind::InvalidFree, p, "pointer is not from this allocator");
+		return -KSLUB_EFAULT;
+	}
+	Page *head = BuddyAllocator<P>::compound_head(page);
+	if (head->flags & PG_slab) {
+		Cache *s = static_cast<Cache *>(head->slab_cache);
+		int err = object_check(s, head, p, true);
+		return err ? err : slab_free(s, head, p, p, 1);
+	}
+	if ((head->flags & PG_large) && page == head && p == buddy_.page_address(head)) {
+		head->flags &= ~PG_large;
+		return buddy_.free_pages(head, head->order);
+	}
+	if (head->flags & PG_buddy) {
+		report(nullptr, ReportKind::DoubleFree, p, "pointer is in free pages");
+		return -KSLUB_EINVAL;
+	}
+	report(nullptr, ReportKind::InvalidFree, p, "pointer is not the start of an allocation");
+	return -KSLUB_EINVAL;
+}
+
+template <class P> usize Slub<P>::ksize(const void *p)
+{
+	if (zero_or_null_ptr(p))
+		return 0;
+	Page *page = buddy_.virt_to_page(p);
+	if (!page)
+		return 0;
+	Page *head = BuddyAllocator<P>::compound_head(page);
+	if (head->flags & PG_slab)
+		return static_cast<Cache *>(head->slab_cache)->object_size;
+	if (head->flags & PG_large)
+		return PAGE_SIZE << head->order;
+	return 0;
+}
+
+template <class P> Geometry Slub<P>::geometry(const Cache *s) const
+{
+	Geometry g{};
+	g.object_size = s->object_size;
+	g.size = s->size;
+	g.align = s->align;
+	g.inuse = s->inuse;
+	g.offset = s->offset;
+	g.order = s->oo_order;
+	g.objects = s->oo_objects;
+	g.min_order = s->min_order;
+	g.min_objects = s->min_objects;
+	g.cpu_partial = s->cpu_partial;
+	g.cpu_partial_slabs = s->cpu_partial_slabs;
+	g.min_partial = s->min_partial;
+	g.ok = true;
+	return g;
+}
+
+template <class P> u64 Slub<P>::stat_cpu(Cache *s, unsigned item, unsigned cpu) const
+{
+	return pal_.load(&pal_.per_cpu_ptr(s->cpu_slab, cpu)->stat[item]);
+}
+
+template <class P> u64 Slub<P>::stat_sum(Cache *s, unsigned item) const
+{
+	u64 sum = 0;
+	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++)
+		sum += stat_cpu(s, item, cpu);
+	return sum;
+}
+
+/* The counters behind slabinfo and the sysfs files; racy snapshots, as in the kernel. */
+template <class P> void Slub<P>::info(Cache *s, CacheInfo *out)
+{
+	*out = CacheInfo{};
+	out->name = s->name;
+	out->geo = geometry(s);
+	out->flags = s->flags;
+	out->errors = pal_.load(&s->errors);
+	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
+		Node *n = get_node(s, nid);
+		out->slabs += pal_.load(&n->nr_slabs);
+		out->total_objects += pal_.load(&n->total_objects);
+		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
+		for (ListHead *e = n->partial.next; e != &n->partial; e = e->next) {
+			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
+			out->partial++;
+			out->objects_partial += cnt_of(slab).inuse();
+		}
+		pal_.spin_unlock_irqrestore(n->list_lock, flags);
+	}
+	u64 free_objs = 0;
+	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++) {
+		Cpu *c = cpu_ptr(s, cpu);
+		unsigned long flags = pal_.slot_lock(c->lock);
+		if (pal_.load(&c->slab))
+			out->cpu_slabs++;
+		for (Page *p = pal_.load(&c->partial); p; p = p->next)
+			out->slabs_cpu_partial++;
+		pal_.slot_unlock(c->lock, flags);
+	}
+	(void)free_objs;
+	/* objects: in use, counting CPU freelists as in use like the kernel's count_partial/total. */
+	out->objects = out->total_objects;
+}
+
+} // namespace kslub
+
+#endif

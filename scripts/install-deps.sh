@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install the Debian 12 packages needed to build and test kslub.
+# Idempotent: when everything is already installed it prints
+# "deps: all present" and exits without touching apt.
+#
+# Extend KSLUB_DEPS (one place) when a new tool or library is needed.
+
+set -euo pipefail
+
+KSLUB_DEPS="build-essential cmake ninja-build clang-14 lld-14 libclang-rt-14-dev llvm-14
+	libgtest-dev libgmock-dev libbenchmark-dev valgrind gawk binutils"
+
+die() {
+	echo "install-deps: error: $*" >&2
+	exit 1
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	die "dpkg-query not found: this script supports Debian/Ubuntu only; install by hand: ${KSLUB_DEPS//[$'\t\n']/ }"
+fi
+
+missing=()
+for pkg in $KSLUB_DEPS; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [[ "$status" != "install ok installed" ]]; then
+		missing+=("$pkg")
+	fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+echo "deps: missing: ${missing[*]}"
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo_cmd=(sudo)
+	else
+		die "not running as root and sudo is not available; run as root: apt-get install ${missing[*]}"
+	fi
+fi
+
+command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: ${missing[*]}"
+
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+	die "apt-get update failed"
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+	die "apt-get install failed for: ${missing[*]}"
+
+echo "deps: installed ${missing[*]}"

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * kslub user-space API: the SLUB allocator and its buddy page allocator,
+ * one independent instance per kslub_create(), with the kernel's names.
+ *
+ * Errors are negative errno values. Misuse (a foreign pointer, a double
+ * free, destroying a cache with live objects) is reported through the
+ * instance's reporter (stderr by default) and refused; the allocator's state
+ * is left as it was.
+ */
+#ifndef KSLUB_H
+#define KSLUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kslub_instance kslub_t;
+typedef struct kslub_cache kslub_cache_t;
+
+/* kslub_create() flags */
+#define KSLUB_DETERMINISTIC 0x1u /* single thread; the caller picks the CPU (kslub_set_cpu) */
+#define KSLUB_KERNEL_6_12 0x2u   /* kmalloc-96/192 alignment of Linux 6.12 and later */
+#define KSLUB_DEBUG_CACHES 0x4u  /* every cache a debug cache (SLAB_CONSISTENCY_CHECKS) */
+
+/* kslub_cache_create() flags */
+#define KSLUB_SLAB_HWCACHE_ALIGN 0x1u
+#define KSLUB_SLAB_TYPESAFE_BY_RCU 0x2u
+#define KSLUB_SLAB_POISON 0x4u
+#define KSLUB_SLAB_CONSISTENCY_CHECKS 0x8u
+
+/* gfp flags */
+#define KSLUB_GFP_KERNEL 0x0u
+#define KSLUB_GFP_ZERO 0x1u
+#define KSLUB_GFP_THISNODE 0x2u
+
+#define KSLUB_NUMA_NO_NODE (-1)
+#define KSLUB_MAX_ORDER 11
+#define KSLUB_NR_STATS 26
+
+/*
+ * A new instance with a pool of pool_bytes (rounded up to 4 MiB blocks, split
+ * evenly over nr_nodes nodes), nr_cpus CPUs (1..256) and nr_nodes nodes
+ * (1..4). NULL on failure, with *err (if given) set.
+ */
+kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err);
+/* -EBUSY (instance kept) while objects are live; 0 and the instance is gone. */
+int kslub_destroy(kslub_t *k);
+
+/* Deterministic mode: the CPU the next calls run on. -EINVAL if offline or out of range. */
+int kslub_set_cpu(kslub_t *k, unsigned cpu);
+/* Take a CPU offline (its slabs are flushed, as slub_cpu_dead) or back online. */
+int kslub_cpu_offline(kslub_t *k, unsigned cpu);
+int kslub_cpu_online(kslub_t *k, unsigned cpu);
+
+/* Reports of misuse and corruption: default stderr. */
+struct kslub_report {
+	const char *kind; /* "double free", "invalid free", ... */
+	const char *what; /* one-line explanation */
+	const char *cache; /* or NULL */
+	const void *ptr;
+	uint64_t value;
+};
+typedef void (*kslub_report_fn)(void *arg, const struct kslub_report *r);
+void kslub_set_reporter(kslub_t *k, kslub_report_fn fn, void *arg);
+uint64_t kslub_report_count(const kslub_t *k);
+
+kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align, unsigned flags,
+				  void (*ctor)(void *), int *err);
+int kslub_cache_destroy(kslub_cache_t *s);
+kslub_cache_t *kslub_cache_find(kslub_t *k, const char *name);
+/* The kmalloc cache serving a request of size bytes, or NULL above 8 KiB. */
+kslub_cache_t *kslub_kmalloc_cache(kslub_t *k, size_t size);
+const char *kslub_cache_name(const kslub_cache_t *s);
+
+void *kslub_cache_alloc(kslub_cache_t *s, unsigned gfp);
+void *kslub_cache_alloc_node(kslub_cache_t *s, unsigned gfp, int node);
+int kslub_cache_free(kslub_cache_t *s, void *obj);
+/* All n or none: returns n, or 0 with nothing allocated. */
+int kslub_cache_alloc_bulk(kslub_cache_t *s, unsigned gfp, size_t n, void **p);
+/* Every pointer is checked first; on error nothing is freed. Entries are cleared. */
+int kslub_cache_free_bulk(kslub_cache_t *s, size_t n, void **p);
+
+void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp);
+void *kslub_kmalloc_node(kslub_t *k, size_t size, unsigned gfp, int node);
+int kslub_kfree(kslub_t *k, const void *p);
+size_t kslub_ksize(kslub_t *k, const void *p);
+
+/* Slabs given back to the page allocator (>= 0). */
+long kslub_cache_shrink(kslub_cache_t *s);
+/* Flushes the CPUs, then returns the number of errors found (and repaired). */
+long kslub_cache_validate(kslub_cache_t *s);
+/* No flush, no change: errors found; the census if census != NULL. */
+struct kslub_census {
+	uint64_t slabs, frozen_slabs, partial_slabs, cpu_partial_slabs;
+	uint64_t objects, live_objects, free_objects;
+};
+long kslub_cache_check(kslub_cache_t *s, struct kslub_census *census);
+/* Page allocator walk: errors found. */
+long kslub_buddy_check(kslub_t *k);
+
+struct kslub_geometry {
+	uint32_t object_size, slab_size, align, inuse, offset;
+	uint32_t order, objs_per_slab, min_order, min_objects;
+	uint32_t cpu_partial, cpu_partial_slabs, min_partial;
+};
+int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g);
+/* The geometry Linux gives a kmalloc cache of size bytes on nr_cpus CPUs (no instance needed). */
+int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags, struct kslub_geometry *g);
+
+const char *kslub_stat_name(unsigned item);
+/* Counter `item` of one CPU, or summed over all CPUs with cpu == -1. */
+uint64_t kslub_cache_stat(const kslub_cache_t *s, unsigned item, int cpu);
+
+struct kslub_cache_usage {
+	uint64_t slabs, total_objects, partial_slabs, objects_partial, cpu_slabs, slabs_cpu_partial, errors;
+};
+int kslub_cache_usage(kslub_cache_t *s, struct kslub_cache_usage *u);
+
+/* Free blocks per order on a node; pages in the pool, free, reserved for descriptors. */
+uint64_t kslub_buddy_nr_free(const kslub_t *k, int node, unsigned order);
+struct kslub_pool {
+	uint64_t pool_pages, free_pages, reserved_pages;
+	unsigned nr_nodes;
+};
+void kslub_pool_info(const kslub_t *k, struct kslub_pool *p);
+/* The next n page allocations fail (failure injection). */
+void kslub_fail_next(kslub_t *k, unsigned n);
+/* Visit every cache. */
+void kslub_for_each_cache(kslub_t *k, void (*fn)(kslub_cache_t *s, void *arg), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

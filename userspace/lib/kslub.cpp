@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The C API over one core instance on the user-space platform. */
+#include "kslub.h"
+
+#include <kslub/allocator.h>
+
+#include <errno.h>
+#include <new>
+#include <sys/mman.h>
+
+#include "platform/user_platform.h"
+
+using namespace kslub;
+
+using UserSlub = Slub<UserPlatform>;
+using UserCache = KmemCache<UserPlatform>;
+
+struct kslub_instance {
+	UserPlatform pal;
+	Allocator<UserPlatform> alloc;
+	void *map = nullptr;
+	size_t map_bytes = 0;
+	kslub_report_fn report_fn = nullptr;
+	void *report_arg = nullptr;
+
+	kslub_instance(unsigned cpus, unsigned nodes, bool det) : pal(cpus, nodes, det), alloc(pal) {}
+};
+
+/* A kslub_cache_t is the core's cache; its instance is found through the boot cache's owner. */
+static UserCache *C(kslub_cache_t *s) { return reinterpret_cast<UserCache *>(s); }
+static const UserCache *C(const kslub_cache_t *s) { return reinterpret_cast<const UserCache *>(s); }
+static kslub_cache_t *H(UserCache *s) { return reinterpret_cast<kslub_cache_t *>(s); }
+
+/* Each cache's instance: the slab holding the kmem_cache structure belongs to the boot cache, whose
+ * address lies inside struct kslub. */
+static kslub_t *owner(const kslub_cache_t *s);
+
+static void forward_report(void *arg, const Report &r)
+{
+	kslub_t *k = static_cast<kslub_t *>(arg);
+	if (!k->report_fn) {
+		UserPlatform::print_report(stderr, r);
+		return;
+	}
+	struct kslub_report out = {report_kind_name(r.kind), r.what, r.cache, r.ptr, r.value};
+	k->report_fn(k->report_arg, &out);
+}
+
+/* Registry of live instances, so a cache handle leads back to its instance. */
+static kslub_t *instances[64];
+static int instances_lock;
+
+static void registry_add(kslub_t *k)
+{
+	while (__atomic_exchange_n(&instances_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	for (auto &slot : instances)
+		if (!slot) {
+			slot = k;
+			break;
+		}
+	__atomic_store_n(&instances_lock, 0, __ATOMIC_RELEASE);
+}
+static void registry_del(kslub_t *k)
+{
+	while (__atomic_exchange_n(&instances_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	for (auto &slot : instances)
+		if (slot == k)
+			slot = nullptr;
+	__atomic_store_n(&instances_lock, 0, __ATOMIC_RELEASE);
+}
+
+static kslub_t *owner(const kslub_cache_t *s)
+{
+	for (kslub_t *k : instances) {
+		if (!k)
+			continue;
+		if (k->alloc.slub().virt_to_slab(s))
+			return k;
+	}
+	return nullptr;
+}
+
+static bool registry_has_room()
+{
+	for (kslub_t *k : instances)
+		if (!k)
+			return true;
+	return false;
+}
+
+extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err)
+{
+	int dummy;
+	if (!err)
+		err = &dummy;
+	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES || !pool_bytes ||
+	    pool_bytes > (size_t(1) << 40) || (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12 | KSLUB_DEBUG_CACHES))) {
+		*err = -EINVAL;
+		return nullptr;
+	}
+	if (!registry_has_room()) {
+		*err = -ENOSPC;
+		return nullptr;
+	}
+	/* At least one top block per node, plus room for the page descriptors in the first. */
+	size_t per_node = align_up(align_up(pool_bytes, TOP_BLOCK_SIZE) / nr_nodes, TOP_BLOCK_SIZE);
+	size_t bytes = per_node * nr_nodes;
+	if (bytes / PAGE_SIZE * sizeof(Page) + TOP_BLOCK_SIZE / 2 > per_node)
+		bytes += TOP_BLOCK_SIZE, per_node += TOP_BLOCK_SIZE / nr_nodes;
+	size_t map_bytes = bytes + TOP_BLOCK_SIZE;
+	void *map = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED) {
+		*err = -ENOMEM;
+		return nullptr;
+	}
+	kslub_t *k = new (std::nothrow) kslub_instance(nr_cpus, nr_nodes, flags & KSLUB_DETERMINISTIC);
+	if (!k) {
+		munmap(map, map_bytes);
+		*err = -ENOMEM;
+		return nullptr;
+	}
+	k->map = map;
+	k->map_bytes = map_bytes;
+	k->pal.set_reporter(forward_report, k);
+	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
+	RegionDesc regions[MAX_NODES];
+	size_t node_bytes = bytes / nr_nodes / TOP_BLOCK_SIZE * TOP_BLOCK_SIZE;
+	uptr at = base;
+	for (unsigned n = 0; n < nr_nodes; n++) {
+		size_t b = n + 1 == nr_nodes ? base + bytes - at : node_bytes;
+		regions[n] = RegionDesc{reinterpret_cast<void *>(at), b, int(n)};
+		at += b;
+	}
+	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 : KernelRules::Linux61;
+	int rc = k->alloc.init(regions, nr_nodes, rules);
+	if (!rc && (flags & KSLUB_DEBUG_CACHES))
+		k->alloc.slub().for_each_cache([](UserCache *s) {
+			if (str_eq(s->name, "kmem_cache"))
+				return;
+			s->flags |= SLAB_CONSISTENCY_CHECKS;
+			s->cpu_partial = 0;
+			s->cpu_partial_slabs = 0;
+		});
+	if (rc) {
+		delete k;
+		munmap(map, map_bytes);
+		*err = rc;
+		return nullptr;
+	}
+	registry_add(k);
+	*err = 0;
+	return k;
+}
+
+extern "C" int kslub_destroy(kslub_t *k)
+{
+	if (!k)
+		return -EINVAL;
+	int rc = k->alloc.shutdown();
+	if (rc)
+		return rc;
+	registry_del(k);
+	UserPlatform::unpoison(k->map, k->map_bytes);
+	munmap(k->map, k->map_bytes);
+	delete k;
+	return 0;
+}
+
+extern "C" int kslub_set_cpu(kslub_t *k, unsigned cpu)
+{
+	if (!k || !k->pal.deterministic() || !k->pal.cpu_online(cpu))
+		return -EINVAL;
+	k->pal.set_current_cpu(cpu);
+	return 0;
+}
+
+extern "C" int kslub_cpu_offline(kslub_t *k, unsigned cpu)
+{
+	if (!k || !k->pal.cpu_online(cpu))
+		return -EINVAL;
+	unsigned online = 0;
+	for (unsigned c = 0; c < k->pal.nr_cpu_ids(); c++)
+		online += k->pal.cpu_online(c);
+	if (online == 1)
+		return -EBUSY;
+	k->pal.set_online(cpu, false);
+	if (k->pal.deterministic() && k->pal.raw_cpu() == cpu) {
+		for (unsigned c = 0; c < k->pal.nr_cpu_ids(); c++)
+			if (k->pal.cpu_online(c)) {
+				k->pal.set_current_cpu(c);
+				break;
+			}
+	}
+	k->alloc.slub().cpu_dead(cpu);
+	return 0;
+}
+
+extern "C" int kslub_cpu_online(kslub_t *k, unsigned cpu)
+{
+	if (!k || cpu >= k->pal.nr_cpu_ids() || k->pal.cpu_online(cpu))
+		return -EINVAL;
+	k->pal.set_online(cpu, true);
+	return 0;
+}
+
+extern "C" void kslub_set_reporter(kslub_t *k, kslub_report_fn fn, void *arg)
+{
+	k->report_fn = fn;
+	k->report_arg = arg;
+}
+
+extern "C" uint64_t kslub_report_count(const kslub_t *k) { return k->pal.reports(); }
+
+static unsigned core_cache_flags(unsigned f)
+{
+	unsigned out = 0;
+	if (f & KSLUB_SLAB_HWCACHE_ALIGN)
+		out |= SLAB_HWCACHE_ALIGN;
+	if (f & KSLUB_SLAB_TYPESAFE_BY_RCU)
+		out |= SLAB_TYPESAFE_BY_RCU;
+	if (f & KSLUB_SLAB_POISON)
+		out |= SLAB_POISON;
+	if (f & KSLUB_SLAB_CONSISTENCY_CHECKS)
+		out |= SLAB_CONSISTENCY_CHECKS;
+	return out;
+}
+
+extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align,
+					     unsigned flags, void (*ctor)(void *), int *err)
+{
+	int dummy;
+	if (!err)
+		err = &dummy;
+	if (!k || size > 0xffffffffu || align > 0xffffffffu ||
+	    (flags & ~(KSLUB_SLAB_HWCACHE_ALIGN | KSLUB_SLAB_TYPESAFE_BY_RCU | KSLUB_SLAB_POISON |
+		       KSLUB_SLAB_CONSISTENCY_CHECKS))) {
+		*err = -EINVAL;
+		return nullptr;
+	}
+	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_cache_flags(flags), ctor, err));
+}
+
+extern "C" int kslub_cache_destroy(kslub_cache_t *s)
+{
+	kslub_t *k = s ? owner(s) : nullptr;
+	return k ? k->alloc.slub().cache_destroy(C(s)) : -EINVAL;
+}
+
+extern "C" kslub_cache_t *kslub_cache_find(kslub_t *k, const char *name)
+{
+	return name ? H(k->alloc.slub().find_cache(name)) : nullptr;
+}
+
+extern "C" kslub_cache_t *kslub_kmalloc_cache(kslub_t *k, size_t size) { return H(k->alloc.slub().kmalloc_slab(size)); }
+extern "C" const char *kslub_cache_name(const kslub_cache_t *s) { return C(s)->name; }
+
+extern "C" void *kslub_cache_alloc(kslub_cache_t *s, unsigned gfp)
+{
+	return owner(s)->alloc.slub().cache_alloc(C(s), gfp);
+}
+extern "C" void *kslub_cache_alloc_node(kslub_cache_t *s, unsigned gfp, int node)
+{
+	return owner(s)->alloc.slub().cache_alloc_node(C(s), gfp, node);
+}
+extern "C" int kslub_cache_free(kslub_cache_t *s, void *obj) { return owner(s)->alloc.slub().cache_free(C(s), obj); }
+extern "C" int kslub_cache_alloc_bulk(kslub_cache_t *s, unsigned gfp, size_t n, void **p)
+{
+	if (n > 0x7fffffff || (n && !p))
+		return 0;
+	return owner(s)->alloc.slub().alloc_bulk(C(s), gfp, n, p);
+}
+extern "C" int kslub_cache_free_bulk(kslub_cache_t *s, size_t n, void **p)
+{
+	if (n && !p)
+		return -EINVAL;
+	return owner(s)->alloc.slub().free_bulk(C(s), n, p);
+}
+
+extern "C" void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp) { return k->alloc.slub().kmalloc(size, gfp); }
+extern "C" void *kslub_kmalloc_node(kslub_t *k, size_t size, unsigned gfp, int node)
+{
+	return k->alloc.slub().kmalloc_node(size, gfp, node);
+}
+extern "C" int kslub_kfree(kslub_t *k, const void *p) { return k->alloc.slub().kfree(p); }
+extern "C" size_t kslub_ksize(kslub_t *k, const void *p) { return k->alloc.slub().ksize(p); }
+
+extern "C" long kslub_cache_shrink(kslub_cache_t *s) { return owner(s)->alloc.slub().shrink(C(s)); }
+extern "C" long kslub_cache_validate(kslub_cache_t *s) { return owner(s)->alloc.slub().validate(C(s)); }
+extern "C" long kslub_cache_check(kslub_cache_t *s, struct kslub_census *census)
+{
+	CacheCensus c{};
+	long errors = owner(s)->alloc.slub().check(C(s), &c);
+	if (census)
+		*census = kslub_census{c.slabs,   c.frozen_slabs, c.partial_slabs, c.cpu_partial_slabs,
+				       c.objects, c.live_objects, c.free_objects};
+	return errors;
+}
+extern "C" long kslub_buddy_check(kslub_t *k) { return k->alloc.buddy().check(); }
+
+static void fill_geometry(const Geometry &g, struct kslub_geometry *out)
+{
+	*out = kslub_geometry{g.object_size, g.size,     g.align,       g.inuse,       g.offset,
+			      g.order,       g.objects,  g.min_order,   g.min_objects, g.cpu_partial,
+			      g.cpu_partial_slabs, g.min_partial};
+}
+
+extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g)
+{
+	if (!s || !g)
+		return -EINVAL;
+	const UserCache *c = C(s);
+	fill_geometry(Geometry{c->object_size, c->size, c->align, c->inuse, c->offset, c->oo_order, c->oo_objects,
+			       c->min_objects, c->min_order, c->cpu_partial, c->cpu_partial_slabs, c->min_partial, true},
+		      g);
+	return 0;
+}
+
+extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags, struct kslub_geometry *g)
+{
+	if (!g || !size || size > KMALLOC_MAX_CACHE_SIZE || !nr_cpus)
+		return -EINVAL;
+	u32 csize = kmalloc_index_size(kmalloc_index(size));
+	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 : KernelRules::Linux61;
+	Geometry geo = compute_geometry(csize, kmalloc_cache_align(csize, rules), SLAB_KMALLOC, false, nr_cpus);
+	if (!geo.ok)
+		return -EINVAL;
+	fill_geometry(geo, g);
+	return 0;
+}
+
+extern "C" const char *kslub_stat_name(unsigned item) { return item < NR_SLUB_STAT_ITEMS ? stat_name(item) : nullptr; }
+
+extern "C" uint64_t kslub_cache_stat(const kslub_cache_t *s, unsigned item, int cpu)
+{
+	if (item >= NR_SLUB_STAT_ITEMS)
+		return 0;
+	kslub_t *k = owner(s);
+	UserCache *c = C(const_cast<kslub_cache_t *>(s));
+	if (cpu < 0)
+		return k->alloc.slub().stat_sum(c, item);
+	if (unsigned(cpu) >= k->pal.nr_cpu_ids())
+		return 0;
+	return k->alloc.slub().stat_cpu(c, item, unsigned(cpu));
+}
+
+extern "C" int kslub_cache_usage(kslub_cache_t *s, struct kslub_cache_usage *u)
+{
+	if (!s || !u)
+		return -EINVAL;
+	CacheInfo ci;
+	owner(s)->alloc.slub().info(C(s), &ci);
+	*u = {ci.slabs,     ci.total_objects,     ci.partial, ci.objects_partial,
+			       ci.cpu_slabs, ci.slabs_cpu_partial, ci.errors};
+	return 0;
+}
+
+extern "C" uint64_t kslub_buddy_nr_free(const kslub_t *k, int node, unsigned order)
+{
+	kslub_t *kk = const_cast<kslub_t *>(k);
+	if (order >= MAX_ORDER || !kk->alloc.buddy().node_present(node))
+		return 0;
+	return kk->alloc.buddy().nr_free(node, order);
+}
+
+extern "C" void kslub_pool_info(const kslub_t *k, struct kslub_pool *p)
+{
+	kslub_t *kk = const_cast<kslub_t *>(k);
+	auto &b = kk->alloc.buddy();
+	*p = kslub_pool{b.pool_pages(), b.free_page_count(), b.reserved_pages(), b.nr_nodes()};
+}
+
+extern "C" void kslub_fail_next(kslub_t *k, unsigned n) { k->alloc.buddy().fail_next(n); }
+
+extern "C" void kslub_for_each_cache(kslub_t *k, void (*fn)(kslub_cache_t *s, void *arg), void *arg)
+{
+	k->alloc.slub().for_each_cache([&](UserCache *s) { fn(H(s), arg); });
+}
