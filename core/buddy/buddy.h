@@ -446,7 +446,7 @@ template <class P> long BuddyAllocator<P>::check() const
 					continue;
 				}
 				for (usize k = 1; k < n; k++) {
-					u32 want = (pg->flags & PG_head) ? PG_tail : 0;
+					u32 want = (pg->flags & PG_head) ? u32(PG_tail) : 0u;
 					if ((r.map[p + k].flags & ~u32(0)) != want ||
 					    (want && r.map[p + k].head_delta != k)) {
 						report(ReportKind::BuddyCorrupt, page_address(&r.map[p + k]),

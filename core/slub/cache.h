@@ -84,6 +84,7 @@ template <class P> struct KmemCache {
 	Page *random_seq_page;
 	void (*ctor)(void *);
 	u64 errors;      /* problems reported against this cache */
+	void *owner;     /* the embedding's handle of the instance, for callbacks */
 	int refcount;
 	ListHead list;
 	char name[CACHE_NAME_MAX];
@@ -123,6 +124,9 @@ public:
 	Slub(P &pal, BuddyAllocator<P> &buddy) : pal_(pal), buddy_(buddy) {}
 	Slub(const Slub &) = delete;
 	Slub &operator=(const Slub &) = delete;
+
+	/* The embedding's handle, stored in every cache (KmemCache::owner). Set before init(). */
+	void set_owner(void *owner) { owner_ = owner; }
 
 	/* Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno. */
 	int init(KernelRules rules);
@@ -240,6 +244,7 @@ private:
 	P &pal_;
 	BuddyAllocator<P> &buddy_;
 	KernelRules rules_ = KernelRules::Linux61;
+	void *owner_ = nullptr;
 	u64 tid_step_ = 1;
 	typename P::Spinlock caches_lock_;
 	ListHead caches_;

@@ -36,6 +36,7 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	s->random_seq = nullptr;
 	s->random_seq_page = nullptr;
 	s->errors = 0;
+	s->owner = owner_;
 	s->refcount = 1;
 	for (unsigned i = 0; i < MAX_NODES; i++) {
 		Node *n = &s->node[i];

@@ -13,9 +13,7 @@ namespace kslub {
 /* add_partial(): called with n->list_lock held. */
 template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 {
-#if KSLUB_MUTANT != 8
-	KSLUB_ASSERT_INTERNAL(pal_, pal_.spin_is_locked(n->list_lock));
-#endif
+	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) + 1);
 	if (tail)
 		n->partial.add_tail(&slab->lru);
@@ -25,9 +23,7 @@ template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 
 template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
 {
-#if KSLUB_MUTANT != 8
-	KSLUB_ASSERT_INTERNAL(pal_, pal_.spin_is_locked(n->list_lock));
-#endif
+	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
 	slab->lru.del();
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) - 1);
 }
@@ -164,18 +160,27 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 			mode = M_FREE;
 		} else if (new_fl) {
 			mode = M_PARTIAL;
+#if KSLUB_MUTANT != 8
 			flags = pal_.spin_lock_irqsave(n->list_lock);
+#endif
 		} else {
 			mode = M_FULL_NOLIST;
 		}
 		if (cas_slab(s, slab, old_fl, old.v, new_fl, nw.v))
 			break;
+#if KSLUB_MUTANT != 8
 		if (mode == M_PARTIAL)
 			pal_.spin_unlock_irqrestore(n->list_lock, flags);
+#endif
 	}
 	if (mode == M_PARTIAL) {
+#if KSLUB_MUTANT == 8
+		/* the partial list touched without its lock */
+		add_partial(n, slab, tail);
+#else
 		add_partial(n, slab, tail);
 		pal_.spin_unlock_irqrestore(n->list_lock, flags);
+#endif
 		stat(s, tail ? DEACTIVATE_TO_TAIL : DEACTIVATE_TO_HEAD);
 	} else if (mode == M_FREE) {
 		stat(s, DEACTIVATE_EMPTY);

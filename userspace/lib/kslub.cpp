@@ -31,9 +31,7 @@ static UserCache *C(kslub_cache_t *s) { return reinterpret_cast<UserCache *>(s);
 static const UserCache *C(const kslub_cache_t *s) { return reinterpret_cast<const UserCache *>(s); }
 static kslub_cache_t *H(UserCache *s) { return reinterpret_cast<kslub_cache_t *>(s); }
 
-/* Each cache's instance: the slab holding the kmem_cache structure belongs to the boot cache, whose
- * address lies inside struct kslub. */
-static kslub_t *owner(const kslub_cache_t *s);
+static kslub_t *owner(const kslub_cache_t *s) { return static_cast<kslub_t *>(C(s)->owner); }
 
 static void forward_report(void *arg, const Report &r)
 {
@@ -46,50 +44,6 @@ static void forward_report(void *arg, const Report &r)
 	k->report_fn(k->report_arg, &out);
 }
 
-/* Registry of live instances, so a cache handle leads back to its instance. */
-static kslub_t *instances[64];
-static int instances_lock;
-
-static void registry_add(kslub_t *k)
-{
-	while (__atomic_exchange_n(&instances_lock, 1, __ATOMIC_ACQUIRE))
-		;
-	for (auto &slot : instances)
-		if (!slot) {
-			slot = k;
-			break;
-		}
-	__atomic_store_n(&instances_lock, 0, __ATOMIC_RELEASE);
-}
-static void registry_del(kslub_t *k)
-{
-	while (__atomic_exchange_n(&instances_lock, 1, __ATOMIC_ACQUIRE))
-		;
-	for (auto &slot : instances)
-		if (slot == k)
-			slot = nullptr;
-	__atomic_store_n(&instances_lock, 0, __ATOMIC_RELEASE);
-}
-
-static kslub_t *owner(const kslub_cache_t *s)
-{
-	for (kslub_t *k : instances) {
-		if (!k)
-			continue;
-		if (k->alloc.slub().virt_to_slab(s))
-			return k;
-	}
-	return nullptr;
-}
-
-static bool registry_has_room()
-{
-	for (kslub_t *k : instances)
-		if (!k)
-			return true;
-	return false;
-}
-
 extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err)
 {
 	int dummy;
@@ -98,10 +52,6 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES || !pool_bytes ||
 	    pool_bytes > (size_t(1) << 40) || (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12 | KSLUB_DEBUG_CACHES))) {
 		*err = -EINVAL;
-		return nullptr;
-	}
-	if (!registry_has_room()) {
-		*err = -ENOSPC;
 		return nullptr;
 	}
 	/* At least one top block per node, plus room for the page descriptors in the first. */
@@ -124,6 +74,7 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	k->map = map;
 	k->map_bytes = map_bytes;
 	k->pal.set_reporter(forward_report, k);
+	k->alloc.slub().set_owner(k);
 	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
 	RegionDesc regions[MAX_NODES];
 	size_t node_bytes = bytes / nr_nodes / TOP_BLOCK_SIZE * TOP_BLOCK_SIZE;
@@ -149,7 +100,6 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		*err = rc;
 		return nullptr;
 	}
-	registry_add(k);
 	*err = 0;
 	return k;
 }
@@ -161,7 +111,6 @@ extern "C" int kslub_destroy(kslub_t *k)
 	int rc = k->alloc.shutdown();
 	if (rc)
 		return rc;
-	registry_del(k);
 	UserPlatform::unpoison(k->map, k->map_bytes);
 	munmap(k->map, k->map_bytes);
 	delete k;
