@@ -270,8 +270,7 @@ redo:
 		pal_.slot_unlock(c->lock, flags);
 		goto reread_slab;
 	}
-	pal_.store(&c->slab, static_cast<Page *>(nullptr));
-	freelist = slot_take(c);
+	freelist = slot_empty(c);
 	if (freelist)
 		goto load_freelist;
 	freelist = get_freelist(s, slab);
@@ -297,8 +296,7 @@ deactivate:
 		pal_.slot_unlock(c->lock, flags);
 		goto reread_slab;
 	}
-	pal_.store(&c->slab, static_cast<Page *>(nullptr));
-	freelist = slot_take(c);
+	freelist = slot_empty(c);
 	pal_.slot_unlock(c->lock, flags);
 	deactivate_slab(s, slab, freelist);
 
@@ -351,8 +349,7 @@ retry_load_slab:
 	if (pal_.load(&c->slab)) {
 		/* Someone installed a slab while we were out: flush it, keep ours. */
 		Page *flush_slab = pal_.load(&c->slab);
-		pal_.store(&c->slab, static_cast<Page *>(nullptr));
-		void *flush_freelist = slot_take(c);
+		void *flush_freelist = slot_empty(c);
 		pal_.slot_unlock(c->lock, flags);
 		deactivate_slab(s, flush_slab, flush_freelist);
 		stat(s, CPUSLAB_FLUSH);

@@ -203,6 +203,7 @@ private:
 	/* The slot protocol (kslub/platform.h). */
 	void *slot_take(Cpu *c);
 	void slot_fill(Cpu *c, void *freelist);
+	void *slot_empty(Cpu *c);
 
 	/* Allocation (slub/alloc.h). */
 	void *slab_alloc(Cache *s, unsigned gfp, int node);

@@ -360,8 +360,7 @@ template <class P> int Slub<P>::alloc_bulk(Cache *s, unsigned gfp, usize size, v
 			unsigned long flags = pal_.slot_lock(c->lock);
 			Page *slab = pal_.load(&c->slab);
 			if (slab) {
-				pal_.store(&c->slab, static_cast<Page *>(nullptr));
-				void *fl = slot_take(c);
+				void *fl = slot_empty(c);
 				while (i < size && fl) {
 					p[i++] = fl;
 					fl = get_fp(s, fl);

@@ -199,8 +199,7 @@ template <class P> void Slub<P>::flush_cpu(Cache *s, unsigned cpu)
 	Cpu *c = pal_.per_cpu_ptr(s->cpu_slab, cpu);
 	unsigned long flags = pal_.slot_lock(c->lock);
 	Page *slab = pal_.load(&c->slab);
-	pal_.store(&c->slab, static_cast<Page *>(nullptr));
-	void *freelist = slot_take(c);
+	void *freelist = slot_empty(c);
 	Page *partial = pal_.load(&c->partial);
 	pal_.store(&c->partial, static_cast<Page *>(nullptr));
 	pal_.slot_unlock(c->lock, flags);

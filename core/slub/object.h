@@ -118,6 +118,13 @@ template <class P> void *Slub<P>::slot_take(Cpu *c)
 	}
 }
 
+/* Protocol step 3: clear c->slab, then take the freelist. Returns the freelist. */
+template <class P> void *Slub<P>::slot_empty(Cpu *c)
+{
+	pal_.store(&c->slab, static_cast<Page *>(nullptr));
+	return slot_take(c);
+}
+
 /* Load an empty slot with a freelist, advancing the tid, before c->slab is set. */
 template <class P> void Slub<P>::slot_fill(Cpu *c, void *freelist)
 {
