@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Instructions per operation of kslub and of glibc malloc, counted by
+# callgrind (reproducible whatever else the machine does). Each pattern runs
+# twice with different operation counts; the difference divided by the
+# difference in operations removes start-up and tear-down.
+#   usage: scripts/callgrind-ops.sh [BUILD_DIR]
+set -euo pipefail
+bench="${1:-build}/kslub-bench"
+[ -x "$bench" ] || { echo "callgrind-ops: $bench not built (run make)" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "callgrind-ops: valgrind missing (make deps)" >&2; exit 1; }
+count() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" --pattern "$1" --impl "$2" --ops "$3" 2>&1 |
+		awk '/Collected/ { print $NF }'
+}
+printf '%-8s %14s %14s %8s\n' pattern kslub_instr/op malloc_instr/op ratio
+for p in pair batch kmalloc remote; do
+	lo=65536 hi=196608
+	k=$(( ($(count "$p" kslub $hi) - $(count "$p" kslub $lo)) / (hi - lo) ))
+	m=$(( ($(count "$p" malloc $hi) - $(count "$p" malloc $lo)) / (hi - lo) ))
+	awk -v p="$p" -v k="$k" -v m="$m" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, k, m, k / m }'
+done

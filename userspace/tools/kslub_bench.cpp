@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kslub-bench: kslub against glibc malloc, measured side by side in one run.
+ *
+ * Each pattern runs for kslub and for malloc in alternation, REPS times, and
+ * the median ns/op of each and their ratio are printed; a shared machine's
+ * noise hits both alike. Patterns:
+ *   pair    alloc then free one object (the fast paths)
+ *   batch   alloc BATCH objects, then free them in the same order (slow paths: new slabs,
+ *           refills, partial lists)
+ *   kmalloc pair through kmalloc/kfree with a size that changes every call (size classes)
+ *   remote  batch allocated on CPU 0, freed on CPU 1 (deterministic CPUs; remote frees)
+ * --pattern NAME --impl kslub|malloc --ops N runs one side only, for
+ * `valgrind --tool=callgrind`, which counts instructions reproducibly.
+ */
+#include "kslub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace {
+
+constexpr size_t BATCH = 4096;
+constexpr size_t OBJ = 192;
+
+struct Ctx {
+	kslub_t *k;
+	kslub_cache_t *s;
+	std::vector<void *> v;
+};
+
+double now_ns()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+void run(const char *pattern, bool kslub, Ctx &c, size_t ops)
+{
+	if (!strcmp(pattern, "pair")) {
+		for (size_t i = 0; i < ops; i++) {
+			if (kslub) {
+				void *p = kslub_cache_alloc(c.s, 0);
+				*static_cast<volatile char *>(p) = 1;
+				kslub_cache_free(c.s, p);
+			} else {
+				void *p = malloc(OBJ);
+				*static_cast<volatile char *>(p) = 1;
+				free(p);
+			}
+		}
+	} else if (!strcmp(pattern, "batch") || !strcmp(pattern, "remote")) {
+		bool remote = !strcmp(pattern, "remote");
+		for (size_t done = 0; done < ops; done += BATCH) {
+			if (kslub && remote)
+				kslub_set_cpu(c.k, 0);
+			for (size_t i = 0; i < BATCH; i++)
+				c.v[i] = kslub ? kslub_cache_alloc(c.s, 0) : malloc(OBJ);
+			if (kslub && remote)
+				kslub_set_cpu(c.k, 1);
+			for (size_t i = 0; i < BATCH; i++)
+				kslub ? (void)kslub_cache_free(c.s, c.v[i]) : free(c.v[i]);
+		}
+	} else if (!strcmp(pattern, "kmalloc")) {
+		for (size_t i = 0; i < ops; i++) {
+			size_t size = 8 + (i * 37) % 4000;
+			void *p = kslub ? kslub_kmalloc(c.k, size, 0) : malloc(size);
+			*static_cast<volatile char *>(p) = 1;
+			kslub ? (void)kslub_kfree(c.k, p) : free(p);
+		}
+	}
+}
+
+size_t ops_per_call(const char *pattern) { return strcmp(pattern, "pair") && strcmp(pattern, "kmalloc") ? BATCH * 16 : 200000; }
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	const char *only_pattern = nullptr, *impl = nullptr;
+	size_t ops = 0;
+	int reps = 11;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--pattern") && i + 1 < argc)
+			only_pattern = argv[++i];
+		else if (!strcmp(argv[i], "--impl") && i + 1 < argc)
+			impl = argv[++i];
+		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
+			ops = strtoull(argv[++i], nullptr, 10);
+		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+			reps = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: kslub-bench [--reps N] | --pattern pair|batch|kmalloc|remote "
+					"--impl kslub|malloc --ops N\n");
+			return 2;
+		}
+	}
+	int err;
+	Ctx c;
+	c.k = kslub_create(256u << 20, 2, 1, KSLUB_DETERMINISTIC, &err);
+	if (!c.k) {
+		fprintf(stderr, "kslub-bench: kslub_create: %d\n", err);
+		return 1;
+	}
+	c.s = kslub_cache_create(c.k, "bench-192", OBJ, 0, 0, nullptr, &err);
+	c.v.resize(BATCH);
+	if (impl) {
+		if (!only_pattern || !ops || (strcmp(impl, "kslub") && strcmp(impl, "malloc"))) {
+			fprintf(stderr, "kslub-bench: --impl needs --pattern and --ops\n");
+			return 2;
+		}
+		run(only_pattern, !strcmp(impl, "kslub"), c, ops);
+		return 0;
+	}
+	const char *patterns[] = {"pair", "batch", "kmalloc", "remote"};
+	printf("%-8s %12s %12s %8s   (median of %d alternating runs, single thread)\n", "pattern", "kslub ns/op",
+	       "malloc ns/op", "ratio", reps);
+	for (const char *p : patterns) {
+		if (only_pattern && strcmp(p, only_pattern))
+			continue;
+		size_t n = ops_per_call(p);
+		std::vector<double> a, b;
+		run(p, true, c, n / 4); /* warm up both */
+		run(p, false, c, n / 4);
+		for (int r = 0; r < reps; r++) {
+			double t0 = now_ns();
+			run(p, true, c, n);
+			double t1 = now_ns();
+			run(p, false, c, n);
+			double t2 = now_ns();
+			a.push_back((t1 - t0) / n);
+			b.push_back((t2 - t1) / n);
+		}
+		std::sort(a.begin(), a.end());
+		std::sort(b.begin(), b.end());
+		double ka = a[a.size() / 2], mb = b[b.size() / 2];
+		printf("%-8s %12.1f %12.1f %8.2f\n", p, ka, mb, ka / mb);
+	}
+	long errors = kslub_cache_validate(c.s);
+	kslub_cache_destroy(c.s);
+	kslub_destroy(c.k);
+	return errors ? 1 : 0;
+}
