@@ -180,7 +180,8 @@ template <class P> Page *Slub<P>::new_slab(Cache *s, unsigned gfp, int node)
 {
 	u32 order = s->oo_order, objects = s->oo_objects;
 	Page *slab = buddy_.alloc_pages(order, node, gfp);
-	if (!slab && s->min_order < s->oo_order) {
+	if (!slab) {
+		/* Maybe fragmentation: retry at the minimum order, as allocate_slab does even when equal. */
 		order = s->min_order;
 		objects = s->min_objects;
 		slab = buddy_.alloc_pages(order, node, gfp);
@@ -387,8 +388,6 @@ template <class P> void *Slub<P>::alloc_debug(Cache *s, unsigned gfp, int node)
 		n = get_node(s, slab->node);
 		flags = pal_.spin_lock_irqsave(n->list_lock);
 		add_partial(n, slab, false);
-	} else {
-		stat(s, ALLOC_FROM_PARTIAL);
 	}
 	void *object;
 	for (;;) {

@@ -52,9 +52,13 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
 			return slab_free_slow(s, slab, head, tail, cnt);
 		void *freelist = pal_.load(&c->freelist);
 		if constexpr (CONFIG_KSLUB_FREELIST_HARDENED) {
-			/* Naive double-free detection: the object is already the head of the freelist. */
-			if (__builtin_expect(head == freelist, 0)) {
-				report(s, ReportKind::DoubleFree, head, "object is already the first free object");
+			/*
+			 * Naive double-free detection: an object of the chain is already the head of
+			 * the freelist. The tail is the kernel's BUG_ON(object == fp) in set_freepointer;
+			 * missing it would link a bulk chain in front of itself, a cycle.
+			 */
+			if (__builtin_expect(head == freelist || tail == freelist, 0)) {
+				report(s, ReportKind::DoubleFree, freelist, "object is already the first free object");
 				return -KSLUB_EINVAL;
 			}
 		}
@@ -228,20 +232,23 @@ template <class P> int Slub<P>::free_debug(Cache *s, Page *slab, void *obj)
 		nw = old;
 		nw.set_inuse(old.inuse() - 1);
 	} while (!cas_slab(s, slab, prior, old.v, obj, nw.v));
+	/* free_to_partial_list(): the list moves decided under the lock, the page freed after it. */
+	bool slab_free = !nw.inuse() && pal_.load(&n->nr_partial) >= s->min_partial;
 	if (!prior) {
 		slab->lru.del(); /* off the full list */
-		add_partial(n, slab, true);
-		stat(s, FREE_ADD_PARTIAL);
-	}
-	if (!nw.inuse() && pal_.load(&n->nr_partial) > s->min_partial) {
+		if (!slab_free) {
+			add_partial(n, slab, true);
+			stat(s, FREE_ADD_PARTIAL);
+		}
+	} else if (slab_free) {
 		remove_partial(n, slab);
 		stat(s, FREE_REMOVE_PARTIAL);
-		pal_.spin_unlock_irqrestore(n->list_lock, flags);
-		stat(s, FREE_SLAB);
-		discard_slab(s, slab);
-		return 0;
 	}
 	pal_.spin_unlock_irqrestore(n->list_lock, flags);
+	if (slab_free) {
+		stat(s, FREE_SLAB);
+		discard_slab(s, slab);
+	}
 	return 0;
 }
 
