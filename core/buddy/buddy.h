@@ -82,6 +82,19 @@ public:
 	{
 		return (page->flags & PG_tail) ? page - page->head_delta : page;
 	}
+	/*
+	 * Page flags and order are read by whoever merges a neighbouring block
+	 * (under the zone lock) while the owner of the page may be writing them
+	 * (without it): every write of a published page and every read of a
+	 * page the caller does not own go through the platform.
+	 */
+	u32 flags_of(const Page *page) const { return pal_.load(&page->flags); }
+	void set_flags(Page *page, u32 flags) { pal_.store(&page->flags, flags); }
+	void add_flags(Page *page, u32 f) { set_flags(page, flags_of(page) | f); }
+	void clear_flags(Page *page, u32 f) { set_flags(page, flags_of(page) & ~f); }
+	unsigned order_of(const Page *page) const { return pal_.load(&page->order); }
+	void set_order(Page *page, unsigned order) { pal_.store(&page->order, u8(order)); }
+
 	void *page_address(const Page *page) const
 	{
 		const Region &r = regions_[page->pad];
@@ -250,8 +263,8 @@ template <class P> Page *BuddyAllocator<P>::virt_to_page(const void *addr) const
 
 template <class P> void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, unsigned order, bool tail)
 {
-	page->flags = PG_buddy;
-	page->order = u8(order);
+	set_flags(page, PG_buddy);
+	set_order(page, order);
 	if (tail)
 		z.free_area[order].list.add_tail(&page->lru);
 	else
@@ -262,7 +275,7 @@ template <class P> void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, un
 template <class P> void BuddyAllocator<P>::list_del_free(Zone &z, Page *page, unsigned order)
 {
 	page->lru.del();
-	page->flags &= ~PG_buddy;
+	clear_flags(page, PG_buddy);
 	pal_.store(&z.free_area[order].nr_free, z.free_area[order].nr_free - 1);
 }
 
@@ -316,15 +329,15 @@ template <class P> Page *BuddyAllocator<P>::alloc_pages(unsigned order, int node
 	}
 	if (!page)
 		return nullptr;
-	page->flags = PG_head;
-	page->order = u8(order);
+	set_flags(page, PG_head);
+	set_order(page, order);
 	page->slab_cache = nullptr;
 	page->freelist = nullptr;
 	page->counters = 0;
 	page->next = nullptr;
 	page->slabs = 0;
 	for (usize i = 1; i < (usize(1) << order); i++) {
-		page[i].flags = PG_tail;
+		set_flags(&page[i], PG_tail);
 		page[i].head_delta = u32(i);
 	}
 	pal_.unpoison(page_address(page), PAGE_SIZE << order);
@@ -339,7 +352,7 @@ bool BuddyAllocator<P>::merge_likely(const Region &r, uptr pfn, uptr buddy_pfn, 
 	uptr higher = buddy_pfn & pfn;
 	uptr higher_buddy = higher ^ (uptr(1) << (order + 1));
 	const Page *hb = pfn_to_page_in_region(r, higher_buddy);
-	return (hb->flags & PG_buddy) && hb->order == order + 1;
+	return (flags_of(hb) & PG_buddy) && order_of(hb) == order + 1;
 }
 
 template <class P> int BuddyAllocator<P>::free_pages(Page *page, unsigned order)
@@ -360,10 +373,10 @@ template <class P> int BuddyAllocator<P>::free_pages(Page *page, unsigned order)
 	const Region &r = regions_[page->pad];
 	pal_.poison_free(page_address(page), PAGE_SIZE << order);
 	for (usize i = 1; i < (usize(1) << order); i++) {
-		page[i].flags = 0;
+		set_flags(&page[i], 0);
 		page[i].head_delta = 0;
 	}
-	page->flags = 0;
+	set_flags(page, 0);
 	page->slab_cache = nullptr;
 
 	Zone &z = zones_[r.node];
@@ -373,13 +386,13 @@ template <class P> int BuddyAllocator<P>::free_pages(Page *page, unsigned order)
 	while (order < TOP_ORDER) {
 		buddy_pfn = pfn ^ (uptr(1) << order);
 		Page *buddy = pfn_to_page_in_region(r, buddy_pfn);
-		if (!(buddy->flags & PG_buddy))
+		if (!(flags_of(buddy) & PG_buddy))
 			break;
 #if KSLUB_MUTANT != 7
-		if (buddy->order != order)
+		if (order_of(buddy) != order)
 			break;
 #endif
-		list_del_free(z, buddy, buddy->order);
+		list_del_free(z, buddy, order_of(buddy));
 		pfn &= buddy_pfn;
 		order++;
 	}

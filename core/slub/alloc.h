@@ -190,7 +190,7 @@ template <class P> Page *Slub<P>::new_slab(Cache *s, unsigned gfp, int node)
 	}
 	if (!slab)
 		return nullptr;
-	slab->flags |= PG_slab;
+	buddy_.add_flags(slab, PG_slab);
 	slab->slab_cache = s;
 	slab->next = nullptr;
 	slab->slabs = 0;
@@ -230,7 +230,7 @@ template <class P> void Slub<P>::discard_slab(Cache *s, Page *slab)
 	u32 objects = cnt_of(slab).objects();
 	pal_.atomic_add(&get_node(s, slab->node)->nr_slabs, -1);
 	pal_.atomic_add(&get_node(s, slab->node)->total_objects, -s64(objects));
-	slab->flags &= ~PG_slab;
+	buddy_.clear_flags(slab, PG_slab);
 	slab->slab_cache = nullptr;
 	slab->freelist = nullptr;
 	slab->counters = 0;

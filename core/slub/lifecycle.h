@@ -410,7 +410,7 @@ template <class P> void *Slub<P>::kmalloc_node(usize size, unsigned gfp, int nod
 			report(nullptr, ReportKind::OutOfMemory, nullptr, "unable to allocate pages", order);
 		return nullptr;
 	}
-	page->flags |= PG_large;
+	buddy_.add_flags(page, PG_large);
 	void *p = buddy_.page_address(page);
 	if (gfp & GFP_ZERO) {
 		u8 *b = static_cast<u8 *>(p);
@@ -437,7 +437,7 @@ template <class P> int Slub<P>::kfree(const void *cp)
 		return err ? err : slab_free(s, head, p, p, 1);
 	}
 	if ((head->flags & PG_large) && page == head && p == buddy_.page_address(head)) {
-		head->flags &= ~PG_large;
+		buddy_.clear_flags(head, PG_large);
 		return buddy_.free_pages(head, head->order);
 	}
 	if (head->flags & PG_buddy) {

@@ -25,8 +25,8 @@ void *kslub_pal_raw_cpu_ptr(void *pcp);
 int kslub_pal_this_cpu_cas2(void *pcp, Pair *old, Pair *nw);
 int kslub_pal_cas2(Pair *p, Pair *old, Pair *nw);
 int kslub_pal_cas_u64(u64 *p, u64 old, u64 nw);
-u64 kslub_pal_load64(const void *p);
-void kslub_pal_store64(void *p, u64 v);
+void kslub_pal_load(const void *p, usize size, void *out);
+void kslub_pal_store(void *p, usize size, const void *in);
 u64 kslub_pal_atomic_add(u64 *p, s64 d);
 void kslub_pal_stat_inc(u64 *p);
 void kslub_pal_barrier(void);
@@ -67,18 +67,11 @@ struct ExternPlatform {
 	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw) { return kslub_pal_this_cpu_cas2(pcp, &old, &nw); }
 	template <class T> static T load(const T *p)
 	{
-		static_assert(sizeof(T) == 8, "64-bit state only");
-		u64 v = kslub_pal_load64(p);
 		T out;
-		__builtin_memcpy(&out, &v, 8);
+		kslub_pal_load(p, sizeof(T), &out);
 		return out;
 	}
-	template <class T> static void store(T *p, T v)
-	{
-		u64 raw;
-		__builtin_memcpy(&raw, &v, 8);
-		kslub_pal_store64(p, raw);
-	}
+	template <class T> static void store(T *p, T v) { kslub_pal_store(p, sizeof(T), &v); }
 	static bool cas2(Pair *p, Pair old, Pair nw) { return kslub_pal_cas2(p, &old, &nw); }
 	static bool cas_u64(u64 *p, u64 old, u64 nw) { return kslub_pal_cas_u64(p, old, nw); }
 	static u64 atomic_add(u64 *p, s64 d) { return kslub_pal_atomic_add(p, d); }
