@@ -137,8 +137,14 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 		freelist_tail = it;
 		free_delta++;
 		if (free_delta > cnt_of(slab).objects()) {
+			/* A cycle (a double free missed earlier): cut it and count what is left. */
 			report(s, ReportKind::CorruptFreelist, it, "CPU freelist longer than its slab");
 			set_fp(s, it, nullptr);
+			free_delta = 0;
+			for (void *p = freelist; p; p = get_fp(s, p)) {
+				freelist_tail = p;
+				free_delta++;
+			}
 			break;
 		}
 		it = next;

@@ -18,52 +18,69 @@ namespace kslub {
  * the slab is one error ("Freechain corrupt"); the chain is cut there when
  * repairing. An inuse that disagrees with the count is another ("Wrong
  * object count"), fixed when repairing.
+ *
+ * Called with the node's list_lock held, which keeps allocations away from an
+ * unfrozen slab, but frees of a non-debug cache still push onto its freelist
+ * and lower inuse by CAS meanwhile. So the walk starts from a snapshot of
+ * {freelist, counters}, is trusted only if the snapshot still holds after it
+ * (objects are only ever pushed in front, so the chain walked stays put),
+ * and the repairs of the double word are CASes against the snapshot.
  */
 template <class P> long Slub<P>::on_freelist_count(Cache *s, Page *slab, long *errors, bool repair)
 {
-	SlabCounters cnt{pal_.load(&slab->counters)};
-	u32 objects = cnt.objects();
-	long nr = 0;
-	void *fp = pal_.load(&slab->freelist);
-	void *object = nullptr;
-	while (fp && nr <= long(objects)) {
-		if (!check_valid_pointer(s, slab, fp)) {
-			(*errors)++;
-			if (object) {
-				report(s, ReportKind::CorruptFreelist, object, "Freechain corrupt");
-				if (repair)
-					set_fp(s, object, nullptr);
-			} else {
-				report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freepointer corrupt");
-				if (repair) {
-					slab->freelist = nullptr;
-					cnt.set_inuse(objects);
-					slab->counters = cnt.v;
-				}
-				return 0;
+	for (unsigned attempt = 0;; attempt++) {
+		void *head = pal_.load(&slab->freelist);
+		SlabCounters cnt{pal_.load(&slab->counters)};
+		u32 objects = cnt.objects();
+		long nr = 0;
+		void *object = nullptr, *bad = nullptr;
+		for (void *fp = head; fp && nr <= long(objects); fp = get_fp(s, object)) {
+			if (!check_valid_pointer(s, slab, fp)) {
+				bad = fp;
+				break;
 			}
-			break;
+			object = fp;
+			nr++;
 		}
-		object = fp;
-		fp = get_fp(s, object);
-		nr++;
-	}
-	if (nr > long(objects)) {
-		(*errors)++;
-		report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freelist cycle or overflow", u64(nr));
-		if (repair && object)
-			set_fp(s, object, nullptr);
-		nr = objects;
-	}
-	if (cnt.inuse() != objects - u32(nr)) {
-		(*errors)++;
-		report(s, ReportKind::WrongCount, slab_address(slab), "Wrong object count", cnt.inuse());
-		if (repair) {
-			cnt.set_inuse(objects - u32(nr));
-			slab->counters = cnt.v;
+		bool stable = pal_.load(&slab->freelist) == head && pal_.load(&slab->counters) == cnt.v;
+		if (!stable && attempt < 64) {
+			pal_.cpu_relax();
+			continue;
 		}
+		if (bad && !object) {
+			(*errors)++;
+			report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freepointer corrupt");
+			if (repair) {
+				SlabCounters nw = cnt;
+				nw.set_inuse(objects);
+				cas_slab(s, slab, head, cnt.v, nullptr, nw.v);
+			}
+			return 0;
+		}
+		if (bad) {
+			(*errors)++;
+			report(s, ReportKind::CorruptFreelist, object, "Freechain corrupt");
+			if (repair)
+				set_fp(s, object, nullptr);
+		}
+		if (nr > long(objects)) {
+			(*errors)++;
+			report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freelist cycle or overflow", u64(nr));
+			if (repair && object)
+				set_fp(s, object, nullptr);
+			nr = objects;
+		}
+		if (cnt.inuse() != objects - u32(nr)) {
+			(*errors)++;
+			report(s, ReportKind::WrongCount, slab_address(slab), "Wrong object count", cnt.inuse());
+			if (repair) {
+				SlabCounters nw = cnt;
+				nw.set_inuse(objects - u32(nr));
+				cas_slab(s, slab, head, cnt.v, head, nw.v);
+			}
+		}
+		return nr;
 	}
-	return nr;
 }
 
 /* check_slab() + on_freelist(): the errors of one slab. */
