@@ -286,6 +286,16 @@ redo:
 load_freelist:
 	/* Slot lock held, slot empty, c->slab clear; `slab` is frozen and owns `freelist`. */
 	KSLUB_ASSERT(pal_, SlabCounters{pal_.load(&slab->counters)}.frozen());
+	if (__builtin_expect(!pal_.cpu_online(c->cpu), 0)) {
+		/*
+		 * The slot's CPU went offline and was flushed while we ran on it (possible
+		 * only where a task can outlive its CPU's flush, as a thread in user space):
+		 * installing would strand the slab. Give it back and keep one object.
+		 */
+		pal_.slot_unlock(c->lock, flags);
+		deactivate_slab(s, slab, get_fp(s, freelist));
+		return freelist;
+	}
 	slot_fill(c, get_fp(s, freelist));
 	pal_.store(&c->slab, slab);
 	pal_.slot_unlock(c->lock, flags);

@@ -53,6 +53,7 @@ template <class P> struct alignas(16) KmemCacheCpu {
 	Page *slab;     /* the CPU slab, frozen */
 	Page *partial;  /* chain of frozen partial slabs through Page::next */
 	typename P::SlotLock lock;
+	u32 cpu;        /* whose slot this is */
 	u64 stat[NR_SLUB_STAT_ITEMS];
 };
 

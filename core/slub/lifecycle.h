@@ -54,6 +54,7 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 		Cpu *c = pal_.per_cpu_ptr(s->cpu_slab, cpu);
 		c->freelist = nullptr;
 		c->tid = cpu; /* init_tid(): the CPU lives in the low bits */
+		c->cpu = cpu;
 		c->slab = nullptr;
 		c->partial = nullptr;
 		pal_.slot_lock_init(c->lock);
