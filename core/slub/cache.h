@@ -220,7 +220,7 @@ private:
 	void post_alloc(Cache *s, void *obj, unsigned gfp);
 
 	/* Freeing (slub/free.h). */
-	int slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
+	int slab_free(Cache *s, Page *slab, void *obj);
 	int do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int free_debug(Cache *s, Page *slab, void *obj);

@@ -19,20 +19,16 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 	int err = object_check(s, slab, obj, false);
 	if (err)
 		return err;
-	return slab_free(s, slab, obj, obj, 1);
+	return slab_free(s, slab, obj);
 }
 
-/* Entry of every free of a checked chain head..tail of cnt objects of one slab. */
-template <class P> int Slub<P>::slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
+/* Entry of every single-object free (bulk frees build their chains and go to do_slab_free). */
+template <class P> int Slub<P>::slab_free(Cache *s, Page *slab, void *obj)
 {
 	if (s->debug())
-		return free_debug(s, slab, head);
-	for (void *p = head;; p = get_fp(s, p)) {
-		pal_.poison_free(p, s->object_size);
-		if (p == tail)
-			break;
-	}
-	return do_slab_free(s, slab, head, tail, cnt);
+		return free_debug(s, slab, obj);
+	pal_.poison_free(obj, s->object_size);
+	return do_slab_free(s, slab, obj, obj, 1);
 }
 
 template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt)

@@ -435,7 +435,7 @@ template <class P> int Slub<P>::kfree(const void *cp)
 	if (head->flags & PG_slab) {
 		Cache *s = static_cast<Cache *>(head->slab_cache);
 		int err = object_check(s, head, p, true);
-		return err ? err : slab_free(s, head, p, p, 1);
+		return err ? err : slab_free(s, head, p);
 	}
 	if ((head->flags & PG_large) && page == head && p == buddy_.page_address(head)) {
 		buddy_.clear_flags(head, PG_large);
@@ -516,7 +516,6 @@ template <class P> void Slub<P>::info(Cache *s, CacheInfo *out)
 		}
 		pal_.spin_unlock_irqrestore(n->list_lock, flags);
 	}
-	u64 free_objs = 0;
 	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++) {
 		Cpu *c = cpu_ptr(s, cpu);
 		unsigned long flags = pal_.slot_lock(c->lock);
@@ -526,8 +525,7 @@ template <class P> void Slub<P>::info(Cache *s, CacheInfo *out)
 			out->slabs_cpu_partial++;
 		pal_.slot_unlock(c->lock, flags);
 	}
-	(void)free_objs;
-	/* objects: in use, counting CPU freelists as in use like the kernel's count_partial/total. */
+	/* objects: as the sysfs file counts them, CPU freelists included. */
 	out->objects = out->total_objects;
 }
 
