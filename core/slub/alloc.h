@@ -205,16 +205,14 @@ template <class P> Page *Slub<P>::new_slab(Cache *s, unsigned gfp, int node)
 	/* Everything but allocated objects is out of bounds for the user. */
 	pal_.poison_free(base, PAGE_SIZE << order);
 	void *first = nullptr;
+	bool shuffled = false;
 	if constexpr (CONFIG_KSLUB_FREELIST_RANDOM) {
 		if (s->random_seq && objects == s->oo_objects) {
 			shuffle_freelist(s, slab, &first);
-			slab->freelist = first;
-			pal_.atomic_add(&get_node(s, slab->node)->nr_slabs, 1);
-			pal_.atomic_add(&get_node(s, slab->node)->total_objects, objects);
-			return slab;
+			shuffled = true;
 		}
 	}
-	for (u32 i = objects; i-- > 0;) {
+	for (u32 i = objects; !shuffled && i-- > 0;) {
 		void *obj = base + usize(i) * s->size;
 		set_fp(s, obj, first);
 		first = obj;

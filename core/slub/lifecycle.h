@@ -215,29 +215,11 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
  */
 template <class P> int Slub<P>::cache_shutdown(Cache *s)
 {
-	flush_all(s);
-	long live = 0;
-	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
-		Node *n = get_node(s, nid);
-		Page *discard = nullptr;
-		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
-		for (ListHead *e = n->partial.next; e != &n->partial;) {
-			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
-			e = e->next;
-			if (!cnt_of(slab).inuse()) {
-				remove_partial(n, slab);
-				slab->next = discard;
-				discard = slab;
-			}
-		}
-		pal_.spin_unlock_irqrestore(n->list_lock, flags);
-		while (discard) {
-			Page *slab = discard;
-			discard = slab->next;
-			discard_slab(s, slab);
-		}
-		live += long(pal_.load(&n->nr_slabs));
-	}
+	/* shrink() flushes and gives back every empty slab; any slab left holds objects. */
+	shrink(s);
+	u64 live = 0;
+	for (unsigned nid = 0; nid < MAX_NODES; nid++)
+		live += pal_.load(&get_node(s, nid)->nr_slabs);
 	if (live) {
 		report(s, ReportKind::LiveObjects, nullptr, "cache still has objects", u64(live));
 		return -KSLUB_EBUSY;

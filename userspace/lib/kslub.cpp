@@ -259,10 +259,8 @@ extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometr
 {
 	if (!s || !g)
 		return -EINVAL;
-	const UserCache *c = C(s);
-	fill_geometry(Geometry{c->object_size, c->size, c->align, c->inuse, c->offset, c->oo_order, c->oo_objects,
-			       c->min_objects, c->min_order, c->cpu_partial, c->cpu_partial_slabs, c->min_partial, true},
-		      g);
+	UserCache *c = C(const_cast<kslub_cache_t *>(s));
+	fill_geometry(owner(s)->alloc.slub().geometry(c), g);
 	return 0;
 }
 
