@@ -116,6 +116,23 @@ struct CacheInfo {
 	u64 errors;
 };
 
+/* One node's share of a cache: the per-node breakdown of the sysfs files ("N0=..."). */
+struct NodeSlabInfo {
+	u64 nr_slabs, total_objects;     /* every slab of the node */
+	u64 nr_partial;                  /* slabs on the node partial list */
+	u64 partial_inuse, partial_free; /* objects in use / free on those slabs */
+};
+
+/* One CPU's slot: its CPU slab and CPU partial list (cpu_slabs, slabs_cpu_partial). */
+struct CpuSlabInfo {
+	bool online;
+	bool has_slab;
+	bool has_partial;
+	u8 slab_node;      /* node of the CPU slab */
+	u8 partial_node;   /* node of the first slab of the CPU partial list */
+	u32 partial_slabs; /* list length as its first slab records it (slab->slabs) */
+};
+
 template <class P> class Slub {
 public:
 	using Cache = KmemCache<P>;
@@ -167,6 +184,9 @@ public:
 
 	/* Observation. */
 	void info(Cache *s, CacheInfo *out);
+	void node_info(Cache *s, unsigned nid, NodeSlabInfo *out);
+	void cpu_info(Cache *s, unsigned cpu, CpuSlabInfo *out);
+	unsigned nr_cpu_ids() const { return pal_.nr_cpu_ids(); }
 	u64 stat_sum(Cache *s, unsigned item) const;
 	u64 stat_cpu(Cache *s, unsigned item, unsigned cpu) const;
 	u64 tid_step() const { return tid_step_; }

@@ -511,6 +511,46 @@ template <class P> void Slub<P>::info(Cache *s, CacheInfo *out)
 	out->objects = out->total_objects;
 }
 
+/* One node's lists, under its list_lock (count_partial of show_slab_objects). */
+template <class P> void Slub<P>::node_info(Cache *s, unsigned nid, NodeSlabInfo *out)
+{
+	*out = NodeSlabInfo{};
+	if (nid >= MAX_NODES)
+		return;
+	Node *n = get_node(s, int(nid));
+	out->nr_slabs = pal_.load(&n->nr_slabs);
+	out->total_objects = pal_.load(&n->total_objects);
+	unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
+	for (ListHead *e = n->partial.next; e != &n->partial; e = e->next) {
+		SlabCounters cnt = cnt_of(KSLUB_CONTAINER_OF(e, Page, lru));
+		out->nr_partial++;
+		out->partial_inuse += cnt.inuse();
+		out->partial_free += cnt.objects() - cnt.inuse();
+	}
+	pal_.spin_unlock_irqrestore(n->list_lock, flags);
+}
+
+/* One CPU's slot, under its slot lock. */
+template <class P> void Slub<P>::cpu_info(Cache *s, unsigned cpu, CpuSlabInfo *out)
+{
+	*out = CpuSlabInfo{};
+	if (cpu >= pal_.nr_cpu_ids())
+		return;
+	out->online = pal_.cpu_online(cpu);
+	Cpu *c = cpu_ptr(s, cpu);
+	unsigned long flags = pal_.slot_lock(c->lock);
+	if (Page *slab = pal_.load(&c->slab)) {
+		out->has_slab = true;
+		out->slab_node = slab->node;
+	}
+	if (Page *p = pal_.load(&c->partial)) {
+		out->has_partial = true;
+		out->partial_node = p->node;
+		out->partial_slabs = p->slabs;
+	}
+	pal_.slot_unlock(c->lock, flags);
+}
+
 } // namespace kslub
 
 #endif

@@ -7,6 +7,8 @@
  * functions a compiler may emit).
  */
 #include <kslub/allocator.h>
+#include <kslub/control.h>
+#include <kslub/show.h>
 
 using namespace kslub;
 
@@ -103,6 +105,7 @@ struct ExternPlatform {
 template class kslub::BuddyAllocator<ExternPlatform>;
 template class kslub::Slub<ExternPlatform>;
 template class kslub::Allocator<ExternPlatform>;
+template class kslub::Control<ExternPlatform>;
 
 /* Entry points that reach every path, so nothing is left uninstantiated. */
 extern "C" int kslub_freestanding_exercise(void *mem, usize bytes)
@@ -132,4 +135,32 @@ extern "C" int kslub_freestanding_exercise(void *mem, usize bytes)
 	sl.cpu_dead(1);
 	sl.cache_destroy(s);
 	return int(n) + a->shutdown();
+}
+
+/* The text and control layers: every renderer and the executor on one instance. */
+extern "C" long kslub_freestanding_show_control(void *mem, usize bytes, char *buf, usize cap, const char *cmd,
+						usize len)
+{
+	static ExternPlatform pal;
+	alignas(64) static u8 storage[sizeof(Allocator<ExternPlatform>)];
+	alignas(64) static u8 ctl_storage[sizeof(Control<ExternPlatform>)];
+	auto *a = new (storage, PlacementTag{}) Allocator<ExternPlatform>(pal);
+	RegionDesc r{mem, bytes, 0};
+	if (a->init(&r, 1, KernelRules::Linux61))
+		return -1;
+	auto &sl = a->slub();
+	auto *ctl = new (ctl_storage, PlacementTag{}) Control<ExternPlatform>(sl);
+	long n = ctl->run(cmd, len);
+	ControlCommand c;
+	ControlError why;
+	n += control_parse(cmd, len, &c, &why) + ctl->execute(c);
+	n += long(render_slabinfo(sl, buf, cap)) + long(render_buddyinfo(a->buddy(), buf, cap));
+	auto *s = sl.find_cache("kmalloc-64");
+	for (unsigned i = 0; i < NR_CACHE_FILES; i++)
+		n += render_cache_file(sl, s, cache_file_name(i), buf, cap);
+	int err;
+	if (auto *p = ctl->pin("kmalloc-64", &err))
+		ctl->unpin(p);
+	n += long(ctl->held_total() + ctl->held("kmalloc-64")) + ctl->held_check() + ctl->release_all();
+	return n + a->shutdown();
 }
