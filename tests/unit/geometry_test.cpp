@@ -4,6 +4,10 @@
  * against values taken from outside kslub:
  *   - tests/data/kmalloc-linux-6.18-2cpus.txt, read from /sys/kernel/slab of
  *     a running Linux 6.18 on 2 present CPUs;
+ *   - tests/data/kmalloc-linux-<kernel>-<N>cpus.txt, read from /sys/kernel/slab
+ *     of Debian's 6.1 and 6.12 kernels booted in QEMU with N CPUs
+ *     (tests/vm/collect-geometry.sh), every file compared by one
+ *     parameterised test;
  *   - the running machine's /sys/kernel/slab, when there is one;
  *   - facts from booted Debian 6.1 kernels;
  *   - tables worked by hand from the rules of Linux 6.1 mm/slub.c
@@ -15,11 +19,13 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -141,6 +147,140 @@ TEST(KmallocGeometry, Linux61BootedFacts)
 	ASSERT_EQ(kslub_kmalloc_geometry(192, 2, 0, &g), 0);
 	EXPECT_EQ(g.align, 8u);
 }
+
+/* ------------------------------------------------------------------------- */
+/* Every recorded kernel: tests/data/kmalloc-linux-<kernel>-<N>cpus.txt        */
+/* ------------------------------------------------------------------------- */
+
+/* One data file and what its name says: the kernel release and the CPU count. */
+struct KernelDataFile {
+	std::string file;   /* file name inside KSLUB_TEST_DATA_DIR */
+	std::string kernel; /* "6.1", "6.12", "6.18" */
+	unsigned major, minor, nr_cpus;
+
+	/* The kmalloc-96/192 alignment rule changed in 6.12. */
+	unsigned flags() const { return (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0; }
+};
+
+/* Parses "kmalloc-linux-6.12-4cpus.txt"; false for any other name. */
+bool parse_data_file_name(const std::string &name, KernelDataFile *f)
+{
+	unsigned major = 0, minor = 0, cpus = 0;
+	int end = 0;
+	if (sscanf(name.c_str(), "kmalloc-linux-%u.%u-%ucpus.txt%n", &major, &minor, &cpus, &end) != 3 ||
+	    size_t(end) != name.size() || cpus == 0)
+		return false;
+	f->file = name;
+	f->kernel = std::to_string(major) + "." + std::to_string(minor);
+	f->major = major;
+	f->minor = minor;
+	f->nr_cpus = cpus;
+	return true;
+}
+
+std::vector<KernelDataFile> kernel_data_files()
+{
+	std::vector<KernelDataFile> files;
+	DIR *d = opendir(KSLUB_TEST_DATA_DIR);
+	if (!d)
+		return files;
+	while (struct dirent *e = readdir(d)) {
+		KernelDataFile f;
+		if (parse_data_file_name(e->d_name, &f))
+			files.push_back(f);
+	}
+	closedir(d);
+	std::sort(files.begin(), files.end(), [](const KernelDataFile &a, const KernelDataFile &b) {
+		return a.major != b.major ? a.major < b.major
+		       : a.minor != b.minor ? a.minor < b.minor
+					    : a.nr_cpus < b.nr_cpus;
+	});
+	return files;
+}
+
+TEST(KmallocGeometryData, FileNamesAreParsed)
+{
+	KernelDataFile f;
+	ASSERT_TRUE(parse_data_file_name("kmalloc-linux-6.12-8cpus.txt", &f));
+	EXPECT_EQ(f.kernel, "6.12");
+	EXPECT_EQ(f.nr_cpus, 8u);
+	EXPECT_EQ(f.flags(), KSLUB_KERNEL_6_12);
+	ASSERT_TRUE(parse_data_file_name("kmalloc-linux-6.1-1cpus.txt", &f));
+	EXPECT_EQ(f.kernel, "6.1");
+	EXPECT_EQ(f.nr_cpus, 1u);
+	EXPECT_EQ(f.flags(), 0u);
+	EXPECT_FALSE(parse_data_file_name("kmalloc-linux-6.1-0cpus.txt", &f));
+	EXPECT_FALSE(parse_data_file_name("kmalloc-linux-6.1-2cpus.txt~", &f));
+	EXPECT_FALSE(parse_data_file_name("README", &f));
+}
+
+/* The recordings tests/vm/collect-geometry.sh makes are all present. */
+TEST(KmallocGeometryData, EveryKernelAndCpuCountIsRecorded)
+{
+	std::vector<KernelDataFile> files = kernel_data_files();
+	for (const char *kernel : {"6.1", "6.12"})
+		for (unsigned cpus : {1u, 2u, 4u, 8u}) {
+			bool found = false;
+			for (const KernelDataFile &f : files)
+				found = found || (f.kernel == kernel && f.nr_cpus == cpus);
+			EXPECT_TRUE(found) << "no " << KSLUB_TEST_DATA_DIR << "/kmalloc-linux-" << kernel << "-"
+					   << cpus << "cpus.txt";
+		}
+}
+
+class KmallocGeometryVsKernel : public ::testing::TestWithParam<KernelDataFile> {};
+
+/* kslub_kmalloc_geometry() with the file's CPU count and its kernel's rules. */
+TEST_P(KmallocGeometryVsKernel, KmallocGeometry)
+{
+	const KernelDataFile &f = GetParam();
+	const std::string path = std::string(KSLUB_TEST_DATA_DIR) + "/" + f.file;
+	std::vector<SysfsRow> rows = load_rows(path);
+	ASSERT_EQ(rows.size(), 13u) << path;
+	const std::string what = "Linux " + f.kernel + " (" + f.file + "):";
+	for (const SysfsRow &r : rows)
+		expect_row(r, f.nr_cpus, f.flags(), what.c_str());
+}
+
+/* The kmalloc caches of an instance created with that many CPUs and those rules. */
+TEST_P(KmallocGeometryVsKernel, InstanceKmallocCaches)
+{
+	const KernelDataFile &f = GetParam();
+	const std::string path = std::string(KSLUB_TEST_DATA_DIR) + "/" + f.file;
+	std::vector<SysfsRow> rows = load_rows(path);
+	ASSERT_EQ(rows.size(), 13u) << path;
+	int err = 1;
+	kslub_t *k = kslub_create(16u << 20, f.nr_cpus, 1, KSLUB_DETERMINISTIC | f.flags(), &err);
+	ASSERT_NE(k, nullptr) << "kslub_create on " << f.nr_cpus << " CPUs: err " << err;
+	for (const SysfsRow &r : rows) {
+		SCOPED_TRACE("Linux " + f.kernel + " " + r.name + " on " + std::to_string(f.nr_cpus) + " CPUs (" +
+			     f.file + ")");
+		kslub_cache_t *s = kslub_cache_find(k, r.name.c_str());
+		EXPECT_NE(s, nullptr);
+		if (!s)
+			continue;
+		struct kslub_geometry g;
+		EXPECT_EQ(kslub_cache_geometry(s, &g), 0);
+		EXPECT_EQ(g.object_size, r.object_size);
+		EXPECT_EQ(g.slab_size, r.slab_size);
+		EXPECT_EQ(g.order, r.order);
+		EXPECT_EQ(g.objs_per_slab, r.objs_per_slab);
+		EXPECT_EQ(g.cpu_partial, r.cpu_partial);
+		EXPECT_EQ(g.min_partial, r.min_partial);
+		EXPECT_EQ(g.align, r.align);
+	}
+	EXPECT_EQ(kslub_destroy(k), 0);
+}
+
+std::string data_file_test_name(const ::testing::TestParamInfo<KernelDataFile> &info)
+{
+	std::string n = "Linux" + info.param.kernel + "_" + std::to_string(info.param.nr_cpus) + "cpus";
+	std::replace(n.begin(), n.end(), '.', '_');
+	return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(RecordedKernels, KmallocGeometryVsKernel, ::testing::ValuesIn(kernel_data_files()),
+			 data_file_test_name);
 
 /* A request is served by its size class: 100 bytes by kmalloc-128, 5000 by kmalloc-8k. */
 TEST(KmallocGeometry, RequestSizeSelectsItsClass)

@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Boot a Debian kernel in QEMU (TCG) with the host root shared read-only over
+# 9p, run one guest script inside it (chrooted into the host root) and return
+# the script's exit code.
+#
+#   tests/vm/vm.sh --kernel 6.1|6.12|<full version> --smp N [--mem MiB]
+#                  --script GUEST_SCRIPT [--timeout S] [--log FILE]
+#                  [--out DIR] [--env VAR=VAL ...] [--quiet]
+#
+# The guest sees:
+#   - the host root at /, read-only (9p tag hostroot), with the guest's own
+#     /proc, /sys, /dev bound over it, tracefs at /sys/kernel/tracing and
+#     debugfs at /sys/kernel/debug;
+#   - a writable directory $KSLUB_OUT (= /tmp/kslub-out), which is a host
+#     directory (9p tag out): --out DIR, or a per-run temporary directory
+#     removed afterwards;
+#   - TMPDIR=/dev/shm (a tmpfs), the variables given with --env,
+#     KSLUB_VM_KERNEL (the full kernel version) and KSLUB_VM_SMP.
+# GUEST_SCRIPT must be a host path (made absolute here); it runs with its
+# shebang when executable, else with /bin/sh, as root, from /.
+#
+# Exit status: the guest script's exit code; 1 (and the console log kept) if
+# the guest script failed, the kernel logged a WARNING/BUG/Oops/... (dmesg is
+# scanned), the guest panicked, or the timeout expired; 2 for usage errors.
+#
+# Environment:
+#   KSLUB_VM_CACHE   initramfs cache directory (default: <repo>/build/vm-cache)
+#   KSLUB_VM_LOGDIR  where failed runs' console logs are kept
+#                    (default: $KSLUB_VM_CACHE/logs)
+#   KSLUB_VM_LOCK    lock file serialising QEMU runs on this machine
+#                    (default: /tmp/kslub-vm.lock; "none" disables)
+#   KSLUB_VM_APPEND  extra kernel command line arguments
+#   QEMU             the QEMU binary (default: qemu-system-x86_64)
+set -euo pipefail
+
+readonly VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly REPO_ROOT="$(cd "$VM_DIR/../.." && pwd)"
+readonly GUEST_OUT=/tmp/kslub-out
+# Loaded in the guest (with their dependencies, from modules.dep) unless built in.
+readonly ROOT_MODULES=(virtio_pci 9pnet_virtio 9p)
+# Kernel log lines that fail a run.
+readonly DMESG_BAD='WARNING:|BUG:|Oops|general protection fault|UBSAN|stack-protector|Kernel panic'
+
+usage()
+{
+	sed -n '4,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+die() { echo "vm: error: $*" >&2; exit 2; }
+msg() { echo "vm: $*"; }
+
+kernel_arg="" smp="" mem=512 script="" timeout_s=600 log_file="" out_arg="" quiet=0
+envs=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel_arg="${2:?--kernel needs a value}"; shift 2 ;;
+	--smp) smp="${2:?--smp needs a value}"; shift 2 ;;
+	--mem) mem="${2:?--mem needs a value}"; shift 2 ;;
+	--script) script="${2:?--script needs a value}"; shift 2 ;;
+	--timeout) timeout_s="${2:?--timeout needs a value}"; shift 2 ;;
+	--log) log_file="${2:?--log needs a value}"; shift 2 ;;
+	--out) out_arg="${2:?--out needs a value}"; shift 2 ;;
+	--env) envs+=("${2:?--env needs VAR=VAL}"); shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	-h|--help) usage ;;
+	*) echo "vm: error: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+
+[ -n "$kernel_arg" ] || die "--kernel is required (6.1, 6.12 or a full version such as those in /boot)"
+[ -n "$script" ] || die "--script is required"
+[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive integer (got '${smp}')"
+[[ "$mem" =~ ^[1-9][0-9]*$ ]] || die "--mem must be a positive number of MiB (got '$mem')"
+[[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds (got '$timeout_s')"
+for e in ${envs[@]+"${envs[@]}"}; do
+	[[ "$e" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env '$e' is not VAR=VALUE"
+done
+case "$script" in /*) ;; *) script="$(pwd)/$script" ;; esac
+[ -f "$script" ] && [ -r "$script" ] || die "guest script '$script' is not a readable file"
+
+QEMU="${QEMU:-qemu-system-x86_64}"
+command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian: apt-get install qemu-system-x86)"
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX="$b"; break; fi
+done
+[ -n "$BUSYBOX" ] || die "no static busybox found (Debian: apt-get install busybox-static)"
+command -v cpio >/dev/null || die "cpio not found (Debian: apt-get install cpio)"
+
+# --- the kernel ------------------------------------------------------------
+# "6.1" -> the newest /boot/vmlinuz-6.1.* that has a module tree; a full
+# version is taken as it is.
+resolve_kernel()
+{
+	local want="$1" cand v best=""
+	if [ -f "/boot/vmlinuz-$want" ]; then
+		echo "$want"
+		return
+	fi
+	for cand in /boot/vmlinuz-"$want".*; do
+		[ -f "$cand" ] || continue
+		v="${cand#/boot/vmlinuz-}"
+		[ -f "/lib/modules/$v/modules.dep" ] || continue
+		best="$(printf '%s\n%s\n' "$best" "$v" | sed '/^$/d' | sort -V | tail -n 1)"
+	done
+	[ -n "$best" ] || die "no /boot/vmlinuz-$want.* with /lib/modules/<version>/modules.dep (Debian: linux-image-amd64, linux-image-6.12-amd64)"
+	echo "$best"
+}
+kver="$(resolve_kernel "$kernel_arg")"
+vmlinuz="/boot/vmlinuz-$kver"
+moddir="/lib/modules/$kver"
+[ -r "$vmlinuz" ] || die "$vmlinuz is not readable"
+[ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep not found"
+
+# --- module load order -------------------------------------------------------
+# Depth-first over modules.dep: every module after all of its dependencies.
+declare -A dep_line=() mod_path=() visited=()
+while IFS= read -r line; do
+	path="${line%%:*}"
+	base="${path##*/}"
+	name="${base%%.ko*}"
+	name="${name//-/_}"
+	mod_path[$name]="$path"
+	dep_line[$name]="${line#*:}"
+done <"$moddir/modules.dep"
+builtin_mods=""
+[ -f "$moddir/modules.builtin" ] && builtin_mods="$(sed 's#.*/##; s#\.ko.*##; s#-#_#g' "$moddir/modules.builtin")"
+
+load_order=()
+visit()
+{
+	local name="$1" d dn
+	[ -n "${visited[$name]:-}" ] && return
+	visited[$name]=1
+	for d in ${dep_line[$name]}; do
+		dn="${d##*/}"
+		dn="${dn%%.ko*}"
+		visit "${dn//-/_}"
+	done
+	load_order+=("${mod_path[$name]}")
+}
+for m in "${ROOT_MODULES[@]}"; do
+	if [ -n "${mod_path[$m]:-}" ]; then
+		visit "$m"
+	elif grep -qx "$m" <<<"$builtin_mods"; then
+		:
+	else
+		die "module $m is neither in $moddir/modules.dep nor built in"
+	fi
+done
+
+# --- the initramfs -------------------------------------------------------------
+cache_dir="${KSLUB_VM_CACHE:-$REPO_ROOT/build/vm-cache}"
+mkdir -p "$cache_dir"
+cache_dir="$(cd "$cache_dir" && pwd)"
+log_dir="${KSLUB_VM_LOGDIR:-$cache_dir/logs}"
+
+init_script="$(cat "$VM_DIR/guest-init.sh")"
+key="$(
+	{
+		echo "format 1"
+		echo "kernel $kver"
+		printf '%s\n' "${load_order[@]+"${load_order[@]}"}"
+		sha256sum "$BUSYBOX" | cut -d' ' -f1
+		printf '%s\n' "$init_script"
+	} | sha256sum | cut -c1-16
+)"
+initramfs="$cache_dir/initramfs-$kver-$key.cpio"
+
+build_initramfs()
+{
+	local stage m src dst
+	stage="$(mktemp -d "$cache_dir/.stage.XXXXXX")"
+	mkdir -p "$stage"/{bin,dev,proc,sys,newroot,lib/modules}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	ln -s busybox "$stage/bin/sh"
+	cp "$VM_DIR/guest-init.sh" "$stage/init"
+	chmod 755 "$stage/init"
+	: >"$stage/modules.order"
+	for m in ${load_order[@]+"${load_order[@]}"}; do
+		src="$moddir/$m"
+		dst="$(basename "$m")"
+		dst="${dst%%.ko*}.ko"
+		case "$m" in
+		*.ko) cp "$src" "$stage/lib/modules/$dst" ;;
+		*.ko.xz) xz -dc "$src" >"$stage/lib/modules/$dst" ;;
+		*.ko.zst) zstd -qdc "$src" >"$stage/lib/modules/$dst" ;;
+		*.ko.gz) gzip -dc "$src" >"$stage/lib/modules/$dst" ;;
+		*) rm -rf "$stage"; die "cannot unpack module $src" ;;
+		esac
+		echo "$dst" >>"$stage/modules.order"
+	done
+	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$initramfs.tmp.$$"
+	mv "$initramfs.tmp.$$" "$initramfs"
+	rm -rf "$stage"
+}
+(
+	flock 9
+	if [ ! -s "$initramfs" ]; then
+		build_initramfs
+		echo "vm: built $initramfs (modules: $(printf '%s ' "${load_order[@]+"${load_order[@]##*/}"}"))"
+	fi
+) 9>"$cache_dir/.lock"
+
+# --- the run ---------------------------------------------------------------------
+run_dir="$(mktemp -d "${TMPDIR:-/tmp}/kslub-vm.XXXXXX")"
+if [ -n "$out_arg" ]; then
+	mkdir -p "$out_arg"
+	out_dir="$(cd "$out_arg" && pwd)"
+else
+	out_dir="$run_dir/out"
+	mkdir -p "$out_dir"
+fi
+console="$run_dir/console.log"
+cleanup()
+{
+	rm -f "$out_dir/.run.sh" "$out_dir/.dmesg" "$out_dir/.rc"
+	rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+# The guest mounts the out share here; the host root is read-only in the
+# guest, so the mount point must exist on the host.
+mkdir -p "$GUEST_OUT"
+
+# What the guest init runs inside the chroot.
+squote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+	echo "# generated by tests/vm/vm.sh"
+	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	echo "export HOME=/root TMPDIR=/dev/shm KSLUB_OUT=$GUEST_OUT"
+	echo "export KSLUB_VM_KERNEL=$(squote "$kver") KSLUB_VM_SMP=$smp"
+	for e in ${envs[@]+"${envs[@]}"}; do
+		echo "export ${e%%=*}=$(squote "${e#*=}")"
+	done
+	echo "cd /"
+	echo "if [ -x $(squote "$script") ]; then exec $(squote "$script"); else exec /bin/sh $(squote "$script"); fi"
+} >"$out_dir/.run.sh"
+
+append="console=ttyS0 oops=panic panic=-1 quiet loglevel=4 mitigations=off"
+# Slow emulated CPUs: keep the lockup detectors from firing on emulation
+# speed alone (a real hang still ends at --timeout).
+append+=" watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
+append+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 random.trust_cpu=on"
+append+=" ${KSLUB_VM_APPEND:-}"
+
+qemu_cmd=("$QEMU" -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" -nographic -no-reboot
+	-nodefaults -serial stdio -net none
+	-kernel "$vmlinuz" -initrd "$initramfs" -append "$append"
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$out_dir,mount_tag=out,security_model=none,multidevs=remap")
+
+lock="${KSLUB_VM_LOCK:-/tmp/kslub-vm.lock}"
+if [ "$lock" != none ]; then
+	exec 8>"$lock"
+	if ! flock -n 8; then
+		msg "waiting for another VM run to finish (lock $lock)"
+		flock 8
+	fi
+fi
+
+kshort="${kver%%-*}"
+kshort="${kshort%%+*}"
+msg "booting $kernel_arg ($kver) smp=$smp mem=${mem}M script=$script"
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Console lines go to the log and to stdout; the guest init's marker lines
+# become progress lines.
+filter()
+{
+	local line
+	shopt -s extglob
+	while IFS= read -r line || [ -n "$line" ]; do
+		# Drop carriage returns and the firmware's terminal escapes.
+		line="${line//$'\r'/}"
+		line="${line//$'\e'[\[(]*([0-9;?])[A-Za-z]/}"
+		line="${line//$'\e'[A-Za-z]/}"
+		case "$line" in
+		*"KSLUB-VM: "*)
+			line="KSLUB-VM: ${line#*KSLUB-VM: }"
+			printf '%s\n' "$line" >>"$console"
+			case "$line" in
+			"KSLUB-VM: script-start")
+				msg "guest script started after $(elapsed "$t0") s"
+				;;
+			"KSLUB-VM: init-failed:"*)
+				msg "guest init failed: ${line#KSLUB-VM: init-failed: }"
+				;;
+			esac
+			;;
+		*)
+			printf '%s\n' "$line" >>"$console"
+			[ "$quiet" = 1 ] || printf '%s\n' "$line"
+			;;
+		esac
+	done
+}
+: >"$console"
+set +e
+timeout -k 10 "$timeout_s" "${qemu_cmd[@]}" </dev/null 2>&1 | filter
+st=("${PIPESTATUS[@]}")
+set -e
+qemu_rc="${st[0]}"
+total="$(elapsed "$t0")"
+if [ "$lock" != none ]; then exec 8>&-; fi
+
+guest_rc=""
+if line="$(grep -a '^KSLUB-VM: exit=' "$console" | tail -n 1)"; then
+	guest_rc="${line#KSLUB-VM: exit=}"
+fi
+start_line="$(grep -an '^KSLUB-VM: script-start' "$console" | head -n 1 || true)"
+
+failures=()
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	failures+=("timeout: QEMU killed after ${timeout_s} s")
+elif [ "$qemu_rc" != 0 ]; then
+	failures+=("QEMU exited with status $qemu_rc")
+fi
+if [ -z "$start_line" ]; then
+	failures+=("the guest script never started (guest init failed; see the console log)")
+fi
+if [ -z "$guest_rc" ]; then
+	[ -z "$start_line" ] || failures+=("no exit code from the guest (kernel panic or hang?)")
+elif [ "$guest_rc" != 0 ]; then
+	failures+=("guest script exited with status $guest_rc")
+fi
+# The kernel log: dmesg as saved by the guest init after the script, plus the
+# console (a panic never reaches the dmesg file).
+bad="$(
+	{
+		[ -f "$out_dir/.dmesg" ] && cat "$out_dir/.dmesg"
+		grep -a -E 'Kernel panic|^\[ *[0-9]+\.[0-9]+\] ' "$console"
+	} | grep -a -E "$DMESG_BAD" | sort -u || true
+)"
+if [ -n "$bad" ]; then
+	failures+=("kernel log has warnings or errors:")
+	while IFS= read -r l; do failures+=("    $l"); done <<<"$bad"
+fi
+if [ -f "$out_dir/.dmesg" ]; then
+	cp "$out_dir/.dmesg" "$run_dir/dmesg.log"
+fi
+
+if [ -n "$log_file" ]; then
+	mkdir -p "$(dirname "$log_file")"
+	cp "$console" "$log_file"
+fi
+
+if [ ${#failures[@]} -eq 0 ]; then
+	msg "passed: $kernel_arg smp=$smp, guest exit 0, total $total s"
+	exit 0
+fi
+
+mkdir -p "$log_dir"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+kept="$log_dir/console-$kshort-smp$smp-$(basename "$script" .sh)-$stamp-$$.log"
+cp "$console" "$kept"
+if [ -f "$run_dir/dmesg.log" ]; then
+	cp "$run_dir/dmesg.log" "${kept%.log}.dmesg"
+fi
+for f in "${failures[@]}"; do msg "FAIL: $f"; done
+msg "console log kept: $kept"
+msg "failed: $kernel_arg smp=$smp after $total s"
+if [ -n "$guest_rc" ] && [ "$guest_rc" != 0 ] && [ "$guest_rc" -lt 256 ] 2>/dev/null; then
+	exit "$guest_rc"
+fi
+exit 1
