@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build kslub.ko against one kernel's headers, out of tree.
+#
+# usage: module/build.sh KDIR OUTDIR [make arguments...]
+#
+#   KDIR    a kernel build tree (/lib/modules/<release>/build or
+#           /usr/src/linux-headers-<release>)
+#   OUTDIR  where objects and kslub.ko go (created; one per kernel, so that
+#           builds for different kernels do not clobber each other)
+#
+# The module sources are linked into OUTDIR and Kbuild runs there with
+# M=OUTDIR; the core is used in place. The whole log is printed. The script
+# fails if the build fails or if the log contains any warning (compiler,
+# modpost, objtool), with one exception: Debian's 6.1 headers always print
+# "Skipping BTF generation ... due to unavailability of vmlinux", which is
+# about the headers package, not this module.
+#
+# Environment: JOBS (default 2), CXX for the C++ compiler (default g++),
+# CONFIG_KSLUB_DEBUG / CONFIG_KSLUB_FREELIST_HARDENED / CONFIG_KSLUB_FREELIST_RANDOM.
+
+set -euo pipefail
+
+die() {
+	echo "module/build.sh: error: $*" >&2
+	exit 1
+}
+
+[[ $# -ge 2 ]] || die "usage: $0 KDIR OUTDIR [make arguments...]"
+kdir=$1
+out=$2
+shift 2
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+core=$(cd "$here/../core" 2>/dev/null && pwd) || core=$here/core
+[[ -d "$core/include/kslub" ]] || die "the core is not at $here/../core or $here/core"
+[[ -f "$kdir/Makefile" ]] || die "$kdir is not a kernel build tree (no Makefile)"
+verh=$kdir/include/generated/uapi/linux/version.h
+[[ -f "$verh" ]] || die "$verh missing: headers not prepared"
+relf=$kdir/include/config/kernel.release
+release=$(cat "$relf" 2>/dev/null || echo unknown)
+code=$(awk '/define LINUX_VERSION_CODE/ { print $3 }' "$verh")
+[[ -n "$code" ]] || die "no LINUX_VERSION_CODE in $verh"
+major=$((code >> 16))
+minor=$(((code >> 8) & 255))
+if ((major > 6 || (major == 6 && minor >= 5))); then
+	cas=this_cpu_try_cmpxchg128
+else
+	cas=this_cpu_cmpxchg_double
+fi
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Sources by symbolic link: Kbuild builds in M=, and dependency tracking follows the links.
+for f in "$here"/Kbuild "$here"/*.c "$here"/*.h "$here"/*.cpp; do
+	ln -sfn "$f" "$out/$(basename "$f")"
+done
+echo "kslub: building for $release (Linux $major.$minor, per-CPU CAS as $cas) in $out"
+
+log=$out/build.log
+set +e
+make -C "$kdir" M="$out" KSLUB_CORE="$core" ${CXX:+KSLUB_CXX="$CXX"} -j"${JOBS:-2}" "$@" modules 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+[[ $rc -eq 0 ]] || die "make failed ($rc)"
+[[ -f "$out/kslub.ko" ]] || die "$out/kslub.ko was not produced"
+# Compiler options (-Werror=...) are not findings: drop them before looking.
+warnings=$(sed -E 's/(^|[[:space:]])-[A-Za-z][^[:space:]]*//g' "$log" |
+	grep -iE 'warning|error|not supported|unsupported' | grep -v 'Skipping BTF generation' || true)
+if [[ -n "$warnings" ]]; then
+	echo "module/build.sh: the build log has warnings:" >&2
+	echo "$warnings" >&2
+	exit 1
+fi
+echo "kslub: $out/kslub.ko built cleanly for $release"

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The module's instance: the one place that chooses the platform of the
+ * kernel build (KernelPlatform) and instantiates the core on it. The C side
+ * sees it through kslub_mod.h.
+ */
+#include <kslub/allocator.h>
+
+#include "instance.h"
+
+using namespace kslub;
+
+static ModCache *C(kslub_mod_cache *s) { return reinterpret_cast<ModCache *>(s); }
+static kslub_mod_cache *H(ModCache *s) { return reinterpret_cast<kslub_mod_cache *>(s); }
+
+
+extern "C" const char *kslub_mod_cpu_cas_name(void) { return ModPlatform::cpu_cas_name(); }
+
+kslub_mod *mod_instance_new()
+{
+	void *mem = kslub_shim_zalloc(sizeof(kslub_mod));
+	if (!mem)
+		return nullptr;
+	kslub_mod *k = new (mem, PlacementTag{}) kslub_mod();
+	k->pal.init();
+	k->alloc.slub().set_owner(k);
+	return k;
+}
+
+void mod_instance_delete(kslub_mod *k)
+{
+	k->~kslub_mod();
+	kslub_shim_free(k);
+}
+
+extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr,
+					      int kernel_612, int *err)
+{
+	static_assert(sizeof(RegionDesc) == sizeof(kslub_mod_region) &&
+			      __builtin_offsetof(RegionDesc, bytes) == __builtin_offsetof(kslub_mod_region, bytes) &&
+			      __builtin_offsetof(RegionDesc, node) == __builtin_offsetof(kslub_mod_region, node),
+		      "the C region list is the core's");
+	const RegionDesc *r = reinterpret_cast<const RegionDesc *>(regions);
+	if (!nr || nr > MAX_REGIONS) {
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	kslub_mod *k = mod_instance_new();
+	if (!k) {
+		*err = -KSLUB_ENOMEM;
+		return nullptr;
+	}
+	/* Allocator::init() in two steps, so that a failure in SLUB's can give back its per-CPU slots. */
+	int rc = k->alloc.buddy().init(r, nr);
+	if (!rc) {
+		rc = k->alloc.slub().init(kernel_612 ? KernelRules::Linux612 : KernelRules::Linux61);
+		if (rc && k->alloc.shutdown()) {
+			*err = rc;
+			return nullptr; /* something stayed allocated: leave the instance */
+		}
+	}
+	if (rc) {
+		mod_instance_delete(k);
+		*err = rc;
+		return nullptr;
+	}
+	*err = 0;
+	return k;
+}
+
+extern "C" int kslub_mod_destroy(struct kslub_mod *k)
+{
+	int rc = k->alloc.shutdown();
+	if (rc)
+		return rc;
+	mod_instance_delete(k);
+	return 0;
+}
+
+extern "C" void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu) { k->alloc.slub().cpu_dead(cpu); }
+
+extern "C" struct kslub_mod_cache *kslub_mod_cache_find(struct kslub_mod *k, const char *name)
+{
+	return H(k->alloc.slub().find_cache(name));
+}
+
+extern "C" struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
+							  int *err)
+{
+	return H(k->alloc.slub().cache_create(name, size, 0, 0, nullptr, err));
+}
+
+extern "C" int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s)
+{
+	return k->alloc.slub().cache_destroy(C(s));
+}
+
+extern "C" const char *kslub_mod_cache_name(struct kslub_mod_cache *s) { return C(s)->name; }
+extern "C" unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s) { return C(s)->object_size; }
+
+extern "C" void *kslub_mod_cache_alloc(struct kslub_mod_cache *s)
+{
+	return static_cast<kslub_mod *>(C(s)->owner)->alloc.slub().cache_alloc(C(s), GFP_KERNEL);
+}
+
+extern "C" int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj)
+{
+	return static_cast<kslub_mod *>(C(s)->owner)->alloc.slub().cache_free(C(s), obj);
+}
+
+extern "C" long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s)
+{
+	return k->alloc.slub().validate(C(s));
+}
+
+extern "C" unsigned long long kslub_mod_cache_stat(struct kslub_mod *k, struct kslub_mod_cache *s, const char *name)
+{
+	for (unsigned i = 0; i < NR_SLUB_STAT_ITEMS; i++)
+		if (str_eq(stat_name(i), name))
+			return k->alloc.slub().stat_sum(C(s), i);
+	return 0;
+}
+
+extern "C" void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s),
+					 void *arg)
+{
+	k->alloc.slub().for_each_cache([&](ModCache *s) { fn(arg, H(s)); });
+}
+
+extern "C" void *kslub_mod_kmalloc(struct kslub_mod *k, unsigned long size)
+{
+	return k->alloc.slub().kmalloc(size, GFP_KERNEL);
+}
+
+extern "C" int kslub_mod_kfree(struct kslub_mod *k, const void *p) { return k->alloc.slub().kfree(p); }
+
+extern "C" unsigned long long kslub_mod_free_pages(struct kslub_mod *k) { return k->alloc.buddy().free_page_count(); }
+
+extern "C" unsigned long long kslub_mod_reports(struct kslub_mod *k) { return k->pal.reports(); }

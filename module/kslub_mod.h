@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The module's C view of one kslub instance (implemented in C++ by
+ * instance.cpp over the core). The C files of the module (module load,
+ * debugfs, stress, compare) use only this; it includes nothing.
+ */
+#ifndef KSLUB_MODULE_KSLUB_MOD_H
+#define KSLUB_MODULE_KSLUB_MOD_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kslub_mod;       /* one instance: platform, buddy, SLUB */
+struct kslub_mod_cache; /* one of its caches */
+
+struct kslub_mod_region {
+	void *base;          /* TOP_BLOCK_SIZE aligned, in the direct map */
+	unsigned long bytes; /* whole top blocks */
+	int node;
+};
+
+#define KSLUB_MOD_TOP_ORDER 10 /* the core's top block: 4 MiB */
+
+const char *kslub_mod_cpu_cas_name(void);
+
+/* NULL and *err on failure; kernel_612 selects the 6.12 kmalloc alignment rule. */
+struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr, int kernel_612,
+				   int *err);
+/* 0, or -EBUSY with nothing freed while objects are live (the caller then leaks the pool). */
+int kslub_mod_destroy(struct kslub_mod *k);
+/* The dead-CPU flush (slub_cpu_dead). */
+void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu);
+
+struct kslub_mod_cache *kslub_mod_cache_find(struct kslub_mod *k, const char *name);
+struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
+					       int *err);
+int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s);
+const char *kslub_mod_cache_name(struct kslub_mod_cache *s);
+unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s);
+void *kslub_mod_cache_alloc(struct kslub_mod_cache *s);
+int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj);
+long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s);
+unsigned long long kslub_mod_cache_stat(struct kslub_mod *k, struct kslub_mod_cache *s, const char *name);
+/* Calls fn for every cache with its name (the kmem_cache boot cache included). */
+void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s), void *arg);
+
+void *kslub_mod_kmalloc(struct kslub_mod *k, unsigned long size);
+int kslub_mod_kfree(struct kslub_mod *k, const void *p);
+unsigned long long kslub_mod_free_pages(struct kslub_mod *k);
+unsigned long long kslub_mod_reports(struct kslub_mod *k);
+
+/*
+ * The load-time self-test. Creates its own small instances from
+ * alloc_block/free_block (top blocks from the kernel). Writes a KTAP
+ * report into buf (NUL-terminated, truncated to cap); returns the number of
+ * failed tests.
+ */
+int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long cap,
+		       void *(*alloc_block)(int *node), void (*free_block)(void *base));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

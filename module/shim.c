@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The C shim behind shim.h: kernel services for the C++ platform, each a
+ * thin wrapper with explicit arguments that returns errors and never panics.
+ */
+#include <linux/cpu.h>
+#include <linux/kernel.h>
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/printk.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/topology.h>
+#include <asm/cpufeature.h>
+
+#include "shim.h"
+
+static struct kslub_shim_cpu_self __percpu *shim_self;
+static unsigned long *shim_offsets;
+
+int kslub_shim_init(void)
+{
+	unsigned int cpu;
+
+	BUILD_BUG_ON(sizeof(spinlock_t) > KSLUB_SHIM_SPINLOCK_BYTES);
+	BUILD_BUG_ON(__alignof__(spinlock_t) > __alignof__(struct kslub_shim_spinlock));
+	/* The per-CPU and slab CAS are cmpxchg16b; no emulation here. */
+	if (!boot_cpu_has(X86_FEATURE_CX16)) {
+		pr_warn("kslub: the CPU lacks cmpxchg16b\n");
+		return -ENODEV;
+	}
+	/* The core walks CPUs 0..nr_cpu_ids-1: each must have per-CPU memory. */
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (!cpu_possible(cpu)) {
+			pr_warn("kslub: CPU %u is below nr_cpu_ids but not possible\n", cpu);
+			return -ENODEV;
+		}
+	}
+	shim_offsets = kcalloc(nr_cpu_ids, sizeof(*shim_offsets), GFP_KERNEL);
+	if (!shim_offsets)
+		return -ENOMEM;
+	shim_self = alloc_percpu(struct kslub_shim_cpu_self);
+	if (!shim_self) {
+		kfree(shim_offsets);
+		shim_offsets = NULL;
+		return -ENOMEM;
+	}
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct kslub_shim_cpu_self *s = per_cpu_ptr(shim_self, cpu);
+
+		s->offset = (unsigned long)s - (unsigned long)shim_self;
+		s->cpu = cpu;
+		shim_offsets[cpu] = s->offset;
+	}
+	return 0;
+}
+
+void kslub_shim_exit(void)
+{
+	free_percpu(shim_self);
+	shim_self = NULL;
+	kfree(shim_offsets);
+	shim_offsets = NULL;
+}
+
+unsigned int kslub_shim_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+unsigned int kslub_shim_nr_present_cpus(void)
+{
+	return num_present_cpus();
+}
+
+int kslub_shim_cpu_online(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
+}
+
+int kslub_shim_cpu_to_node(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids ? cpu_to_node(cpu) : 0;
+}
+
+unsigned int kslub_shim_smp_processor_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+void kslub_shim_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void kslub_shim_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+void *kslub_shim_percpu_alloc(unsigned long size, unsigned long align)
+{
+	return (void __force *)__alloc_percpu(size, align);
+}
+
+void kslub_shim_percpu_free(void *pcp)
+{
+	free_percpu((void __percpu __force *)pcp);
+}
+
+const unsigned long *kslub_shim_percpu_offsets(void)
+{
+	return shim_offsets;
+}
+
+void *kslub_shim_cpu_self_cookie(void)
+{
+	return (void __force *)shim_self;
+}
+
+void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l)
+{
+	spin_lock_init((spinlock_t *)l);
+}
+
+unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave((spinlock_t *)l, flags);
+	return flags;
+}
+
+void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned long flags)
+{
+	spin_unlock_irqrestore((spinlock_t *)l, flags);
+}
+
+int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l)
+{
+	return spin_is_locked((spinlock_t *)l);
+}
+
+void kslub_shim_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	cpus_read_lock();
+	if (cpu < nr_cpu_ids && cpu_online(cpu) && !smp_call_function_single(cpu, fn, arg, 1)) {
+		cpus_read_unlock();
+		return;
+	}
+	/* Offline: its slots are used by nobody; run here with the same interrupt state. */
+	{
+		unsigned long flags;
+
+		local_irq_save(flags);
+		fn(arg);
+		local_irq_restore(flags);
+	}
+	cpus_read_unlock();
+}
+
+void *kslub_shim_zalloc(unsigned long size)
+{
+	return kvzalloc(size, GFP_KERNEL);
+}
+
+void kslub_shim_free(void *p)
+{
+	kvfree(p);
+}
+
+unsigned long long kslub_shim_random(void)
+{
+	return get_random_u64();
+}
+
+unsigned long long kslub_shim_ktime_ns(void)
+{
+	return ktime_get_ns();
+}
+
+void kslub_shim_cpu_relax(void)
+{
+	cpu_relax();
+}
+
+void kslub_shim_report(const char *kind, const char *what, const char *cache, const void *ptr,
+		       unsigned long long value)
+{
+	pr_warn_ratelimited("kslub: %s: %s%s%s%s at %p [%llu]\n", kind, what ? what : "",
+			    cache ? " (cache " : "", cache ? cache : "", cache ? ")" : "", ptr, value);
+}
+
+void kslub_shim_assert_fail(const char *cond, const char *file, int line)
+{
+	pr_err_ratelimited("kslub: assertion failed: %s at %s:%d\n", cond, file, line);
+	WARN_ONCE(1, "kslub: assertion failed: %s at %s:%d\n", cond, file, line);
+}
+
+void kslub_shim_warn(const char *msg)
+{
+	pr_warn_ratelimited("kslub: %s\n", msg);
+}
+
+int kslub_shim_hypervisor(void)
+{
+	return boot_cpu_has(X86_FEATURE_HYPERVISOR);
+}
+
+int kslub_shim_other_online_cpu(unsigned int cpu)
+{
+	unsigned int other = cpumask_any_but(cpu_online_mask, cpu);
+
+	return other < nr_cpu_ids ? (int)other : -1;
+}
+
+int kslub_shim_scnprintf(char *buf, unsigned long size, const char *fmt, ...)
+{
+	va_list args;
+	int n;
+
+	va_start(args, fmt);
+	n = vscnprintf(buf, size, fmt, args);
+	va_end(args);
+	return n;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The C shim: every kernel service the C++ side uses, as plain C functions
+ * with explicit arguments. shim.c is the only file of the C++ side's world
+ * that includes kernel headers; this header includes nothing, so that the C++
+ * platform (kernel_platform.h) can include it without seeing the kernel's
+ * headers. No function here panics: failures come back as NULL or -errno.
+ */
+#ifndef KSLUB_MODULE_SHIM_H
+#define KSLUB_MODULE_SHIM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Storage the C++ side reserves for one spinlock_t; shim.c checks at build
+ * time that spinlock_t fits (it is 4 bytes without lock debugging).
+ */
+#define KSLUB_SHIM_SPINLOCK_BYTES 8
+struct kslub_shim_spinlock {
+	unsigned long long raw;
+};
+
+/* Per-CPU facts the C++ platform reads through %gs without a call. */
+struct kslub_shim_cpu_self {
+	unsigned long offset; /* this CPU's per-CPU offset (per_cpu_ptr(p, cpu) - p) */
+	unsigned int cpu;     /* this CPU's number */
+};
+
+/* CPUs */
+unsigned int kslub_shim_nr_cpu_ids(void);
+unsigned int kslub_shim_nr_present_cpus(void);
+int kslub_shim_cpu_online(unsigned int cpu);
+int kslub_shim_cpu_to_node(unsigned int cpu);
+unsigned int kslub_shim_smp_processor_id(void);
+void kslub_shim_preempt_disable(void);
+void kslub_shim_preempt_enable(void);
+
+/* Per-CPU memory: __alloc_percpu cookies, zeroed; NULL on failure. */
+void *kslub_shim_percpu_alloc(unsigned long size, unsigned long align);
+void kslub_shim_percpu_free(void *pcp);
+/* Array of nr_cpu_ids per-CPU offsets, valid between init and exit. */
+const unsigned long *kslub_shim_percpu_offsets(void);
+/* Cookie of a per-CPU struct kslub_shim_cpu_self. */
+void *kslub_shim_cpu_self_cookie(void);
+int kslub_shim_init(void);
+void kslub_shim_exit(void);
+
+/* Locks: spin_lock_irqsave on a spinlock_t kept in the caller's storage. */
+void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l);
+unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l);
+void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned long flags);
+int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l);
+
+/*
+ * Run fn(arg) on `cpu` with interrupts disabled (an IPI, or directly when
+ * cpu is this CPU), waiting for it; CPU hotplug is held off meanwhile. When
+ * the CPU is offline fn runs here instead: nothing can run on a dead CPU's
+ * slot. Process context only.
+ */
+void kslub_shim_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
+/* Memory for the module's own bookkeeping (not the pool). */
+void *kslub_shim_zalloc(unsigned long size);
+void kslub_shim_free(void *p);
+
+/* Misc */
+unsigned long long kslub_shim_random(void);
+unsigned long long kslub_shim_ktime_ns(void);
+void kslub_shim_cpu_relax(void);
+/* A misuse or corruption found by the allocator: one rate-limited line. */
+void kslub_shim_report(const char *kind, const char *what, const char *cache, const void *ptr,
+		       unsigned long long value);
+/* A kslub bug: WARN_ONCE, and carry on. */
+void kslub_shim_assert_fail(const char *cond, const char *file, int line);
+/* A rate-limited warning line (control errors). */
+void kslub_shim_warn(const char *msg);
+/* Whether the kernel runs under a hypervisor (X86_FEATURE_HYPERVISOR). */
+int kslub_shim_hypervisor(void);
+/* An online CPU other than `cpu`, or -1. */
+int kslub_shim_other_online_cpu(unsigned int cpu);
+/* scnprintf(): the number of characters written, never more than size - 1. */
+int kslub_shim_scnprintf(char *buf, unsigned long size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
