@@ -8,6 +8,7 @@
 #   tests/vm/vm.sh --kernel 6.1|6.12|<full version> --smp N [--mem MiB]
 #                  --script GUEST_SCRIPT [--timeout S] [--log FILE]
 #                  [--out DIR] [--env VAR=VAL ...] [--quiet]
+#   tests/vm/vm.sh --kernel 6.1|6.12 --print-kernel   (the full version used)
 #
 # The guest sees:
 #   - the host root at /, read-only (9p tag hostroot), with the guest's own
@@ -52,7 +53,7 @@ usage()
 die() { echo "vm: error: $*" >&2; exit 2; }
 msg() { echo "vm: $*"; }
 
-kernel_arg="" smp="" mem=512 script="" timeout_s=600 log_file="" out_arg="" quiet=0
+kernel_arg="" smp="" mem=512 script="" timeout_s=600 log_file="" out_arg="" quiet=0 print_kernel=0
 envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -65,21 +66,26 @@ while [ $# -gt 0 ]; do
 	--out) out_arg="${2:?--out needs a value}"; shift 2 ;;
 	--env) envs+=("${2:?--env needs VAR=VAL}"); shift 2 ;;
 	--quiet) quiet=1; shift ;;
+	--print-kernel) print_kernel=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "vm: error: unknown argument '$1'" >&2; usage ;;
 	esac
 done
 
 [ -n "$kernel_arg" ] || die "--kernel is required (6.1, 6.12 or a full version such as those in /boot)"
-[ -n "$script" ] || die "--script is required"
-[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive integer (got '${smp}')"
+if [ "$print_kernel" = 0 ]; then
+	[ -n "$script" ] || die "--script is required"
+	[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive integer (got '${smp}')"
+fi
 [[ "$mem" =~ ^[1-9][0-9]*$ ]] || die "--mem must be a positive number of MiB (got '$mem')"
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds (got '$timeout_s')"
 for e in ${envs[@]+"${envs[@]}"}; do
 	[[ "$e" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env '$e' is not VAR=VALUE"
 done
-case "$script" in /*) ;; *) script="$(pwd)/$script" ;; esac
-[ -f "$script" ] && [ -r "$script" ] || die "guest script '$script' is not a readable file"
+if [ "$print_kernel" = 0 ]; then
+	case "$script" in /*) ;; *) script="$(pwd)/$script" ;; esac
+	[ -f "$script" ] && [ -r "$script" ] || die "guest script '$script' is not a readable file"
+fi
 
 QEMU="${QEMU:-qemu-system-x86_64}"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian: apt-get install qemu-system-x86)"
@@ -110,6 +116,10 @@ resolve_kernel()
 	echo "$best"
 }
 kver="$(resolve_kernel "$kernel_arg")"
+if [ "$print_kernel" = 1 ]; then
+	echo "$kver"
+	exit 0
+fi
 vmlinuz="/boot/vmlinuz-$kver"
 moddir="/lib/modules/$kver"
 [ -r "$vmlinuz" ] || die "$vmlinuz is not readable"
