@@ -137,3 +137,74 @@ extern "C" int kslub_mod_kfree(struct kslub_mod *k, const void *p) { return k->a
 extern "C" unsigned long long kslub_mod_free_pages(struct kslub_mod *k) { return k->alloc.buddy().free_page_count(); }
 
 extern "C" unsigned long long kslub_mod_reports(struct kslub_mod *k) { return k->pal.reports(); }
+
+extern "C" long kslub_mod_render_slabinfo(struct kslub_mod *k, char *buf, unsigned long cap)
+{
+	return long(render_slabinfo(k->alloc.slub(), buf, cap));
+}
+
+extern "C" long kslub_mod_render_buddyinfo(struct kslub_mod *k, char *buf, unsigned long cap)
+{
+	return long(render_buddyinfo(k->alloc.buddy(), buf, cap));
+}
+
+extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache, const char *file, char *buf,
+					    unsigned long cap)
+{
+	ModCache *s = k->alloc.slub().find_cache(cache);
+	if (!s) {
+		if (cap)
+			buf[0] = 0;
+		return -KSLUB_ENOENT;
+	}
+	return render_cache_file(k->alloc.slub(), s, file, buf, cap);
+}
+
+extern "C" unsigned int kslub_mod_nr_cache_files(void) { return NR_CACHE_FILES; }
+extern "C" const char *kslub_mod_cache_file_name(unsigned int i) { return cache_file_name(i); }
+
+extern "C" int kslub_mod_cache_file_writable(unsigned int i) { return i == ATTR_SHRINK || i == ATTR_VALIDATE; }
+
+extern "C" long kslub_mod_cache_file_write(struct kslub_mod *k, const char *cache, const char *file)
+{
+	ModCache *s = k->alloc.slub().find_cache(cache);
+	if (!s)
+		return -KSLUB_ENOENT;
+	if (str_eq(file, "shrink"))
+		return k->alloc.slub().shrink(s);
+	if (str_eq(file, "validate"))
+		return k->alloc.slub().validate(s);
+	return -KSLUB_EINVAL;
+}
+
+extern "C" int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsigned long len,
+				     struct kslub_mod_cmd *out)
+{
+	ControlCommand c;
+	int rc = k->control.run(buf, len, &c);
+	*out = kslub_mod_cmd{};
+	switch (c.verb) {
+	case ControlVerb::Create: out->verb = KSLUB_MOD_CREATE; break;
+	case ControlVerb::Destroy: out->verb = KSLUB_MOD_DESTROY; break;
+	case ControlVerb::Stress: out->verb = KSLUB_MOD_STRESS; break;
+	case ControlVerb::Compare: out->verb = KSLUB_MOD_COMPARE; break;
+	default: out->verb = KSLUB_MOD_OTHER; break;
+	}
+	static_assert(sizeof(out->name) >= CACHE_NAME_MAX, "cache names fit");
+	str_copy(out->name, c.name, sizeof(out->name));
+	out->size = c.size;
+	out->count = c.count;
+	return rc == CONTROL_DELEGATED ? KSLUB_MOD_DELEGATED : rc;
+}
+
+extern "C" const char *kslub_mod_control_result(struct kslub_mod *k) { return k->control.result(); }
+extern "C" void kslub_mod_control_set_result(struct kslub_mod *k, const char *text) { k->control.set_result(text); }
+
+extern "C" struct kslub_mod_cache *kslub_mod_control_pin(struct kslub_mod *k, const char *name, int *err)
+{
+	return H(k->control.pin(name, err));
+}
+
+extern "C" void kslub_mod_control_unpin(struct kslub_mod *k, struct kslub_mod_cache *s) { k->control.unpin(C(s)); }
+
+extern "C" int kslub_mod_control_release_all(struct kslub_mod *k) { return k->control.release_all(); }

@@ -7,6 +7,8 @@
 #define KSLUB_MODULE_INSTANCE_H
 
 #include <kslub/allocator.h>
+#include <kslub/control.h>
+#include <kslub/show.h>
 
 #include "kernel_platform.h"
 #include "kslub_mod.h"
@@ -17,8 +19,9 @@ using ModCache = kslub::KmemCache<ModPlatform>;
 struct kslub_mod {
 	ModPlatform pal;
 	kslub::Allocator<ModPlatform> alloc;
+	kslub::Control<ModPlatform> control; /* the debugfs control file's executor */
 
-	kslub_mod() : alloc(pal) {}
+	kslub_mod() : alloc(pal), control(alloc.slub()) {}
 };
 
 /* A zeroed, constructed instance with its platform initialised (not yet init()); nullptr on failure. */

@@ -51,6 +51,38 @@ unsigned long long kslub_mod_free_pages(struct kslub_mod *k);
 unsigned long long kslub_mod_reports(struct kslub_mod *k);
 
 /*
+ * debugfs texts (core/show): the length the whole text needs (>= cap: cut,
+ * call again with more room), or -ENOENT.
+ */
+long kslub_mod_render_slabinfo(struct kslub_mod *k, char *buf, unsigned long cap);
+long kslub_mod_render_buddyinfo(struct kslub_mod *k, char *buf, unsigned long cap);
+long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache, const char *file, char *buf,
+				 unsigned long cap);
+/* Files of caches/<name>/: the 29 attributes, then the 26 stats. */
+unsigned int kslub_mod_nr_cache_files(void);
+const char *kslub_mod_cache_file_name(unsigned int i);
+/* Writable files of a cache directory (shrink, validate): 0, or the result of acting. */
+int kslub_mod_cache_file_writable(unsigned int i);
+long kslub_mod_cache_file_write(struct kslub_mod *k, const char *cache, const char *file);
+
+/* The control file (core/control): one write is one command. */
+enum kslub_mod_verb { KSLUB_MOD_OTHER, KSLUB_MOD_CREATE, KSLUB_MOD_DESTROY, KSLUB_MOD_STRESS, KSLUB_MOD_COMPARE };
+struct kslub_mod_cmd {
+	enum kslub_mod_verb verb;
+	char name[32];
+	unsigned long long size, count;
+};
+#define KSLUB_MOD_DELEGATED 1
+/* 0, -errno, or KSLUB_MOD_DELEGATED (stress, compare: run them as *cmd says). */
+int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsigned long len, struct kslub_mod_cmd *cmd);
+const char *kslub_mod_control_result(struct kslub_mod *k);
+void kslub_mod_control_set_result(struct kslub_mod *k, const char *text);
+struct kslub_mod_cache *kslub_mod_control_pin(struct kslub_mod *k, const char *name, int *err);
+void kslub_mod_control_unpin(struct kslub_mod *k, struct kslub_mod_cache *s);
+/* Free what control holds and destroy the caches it made: 0 or -EBUSY. */
+int kslub_mod_control_release_all(struct kslub_mod *k);
+
+/*
  * The load-time self-test. Creates its own small instances from
  * alloc_block/free_block (top blocks from the kernel). Writes a KTAP
  * report into buf (NUL-terminated, truncated to cap); returns the number of
