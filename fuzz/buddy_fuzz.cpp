@@ -24,10 +24,11 @@ using namespace kslub;
 namespace {
 
 constexpr size_t POOL = 8u << 20;
+unsigned long long executions;
 
 [[noreturn]] void finding(const char *what, long a = 0, long b = 0)
 {
-	fprintf(stderr, "kslub-fuzz(buddy): %s (%ld, %ld)\n", what, a, b);
+	fprintf(stderr, "kslub-fuzz(buddy): FINDING: %s (%ld, %ld) (execution %llu)\n", what, a, b, executions);
 	abort();
 }
 
@@ -53,6 +54,7 @@ void *pool_memory()
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	executions++;
 	FuzzInput in(data, size);
 	UserPlatform pal(2, 2, true);
 	pal.set_reporter(on_report, nullptr);

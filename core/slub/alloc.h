@@ -58,7 +58,7 @@ template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 #endif
 #if KSLUB_MUTANT == 4
 			/* aimed at the slot read at the start, not at the CPU we are on now */
-			if (!pal_.cas2(reinterpret_cast<Pair *>(c), Pair{object, tid}, Pair{next, next_tid(tid)})) {
+			if (!pal_.cpu_local_cas2(reinterpret_cast<Pair *>(c), Pair{object, tid}, Pair{next, next_tid(tid)})) {
 #else
 			if (!pal_.this_cpu_cas2(s->cpu_slab, Pair{object, tid}, Pair{next, next_tid(tid)})) {
 #endif

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The `races` harness (see harness.h for the input layout).
+ *
+ * Oracle, which knows no particular bug:
+ *   - shadow record of every live object: an object handed out while the
+ *     record says it is live is a finding ("handed out twice"); every object
+ *     is filled with its own byte pattern when handed out and checked when
+ *     freed (an overlap, or the allocator writing into a live object);
+ *   - after every round (all operations complete, nothing running) the core's
+ *     non-flushing check() of every cache finds no error and counts exactly
+ *     the live objects of the shadow record (none lost, none invented), and
+ *     the page allocator's check() finds nothing;
+ *   - statistics agree with what was done: every single allocation took the
+ *     fast or the slow path once, every single free likewise;
+ *   - the core reports nothing (the harness never misuses the API) and no
+ *     core assertion fires;
+ *   - at the end everything is freed, validate() finds nothing in any cache,
+ *     the caches are destroyed, and after shrinking the page allocator has
+ *     every page back that it had after boot;
+ *   - the simulation adds livelock (an operation that never finishes),
+ *     deadlock and unbalanced preemption or interrupt state.
+ */
+#include "races/harness.h"
+
+#include <kslub/allocator.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "fuzz_input.h"
+#include "sim/sim.h"
+#include "sim/sim_platform.h"
+
+using namespace kslub;
+
+namespace races {
+
+namespace {
+
+using SP = SimPlatform;
+using Alloc = Allocator<SP>;
+using SCache = KmemCache<SP>;
+using SCpu = KmemCacheCpu<SP>;
+using SNode = KmemCacheNode<SP>;
+
+constexpr unsigned NR_CACHES = 2;
+constexpr unsigned MAX_ROUNDS = 48;
+constexpr usize NODE_BYTES = TOP_BLOCK_SIZE; /* small, so that exhaustion is reachable too */
+constexpr uint32_t OBJECT_SIZES[8] = {8, 16, 64, 192, 512, 1024, 2048, 4096};
+constexpr uint32_t KMALLOC_SIZES[8] = {8, 24, 96, 100, 192, 700, 8192, 9000};
+constexpr uint8_t IRQ_OWNER = 0xff;
+
+struct Obj {
+	void *p;
+	uint32_t size;
+	int8_t cache; /* index into caches, -1 for kmalloc */
+	uint8_t fill;
+	uint8_t owner; /* task, or IRQ_OWNER */
+};
+
+struct TaskOp {
+	uint8_t kind, a, b;
+	unsigned task;
+};
+
+struct Counts {
+	uint64_t singles_alloc, bulk_alloc, singles_free, bulk_free;
+};
+
+Options opts;
+sim::Sim *the_sim;
+unsigned long long executions; /* inputs run by this process, for the time-to-detection figures */
+void *pool_map;
+uptr pool_base;
+
+struct Run {
+	SP *pal;
+	Alloc *alloc;
+	Slub<SP> *slub;
+	unsigned nodes;
+	SCache *caches[NR_CACHES];
+	uint32_t cache_size[NR_CACHES];
+	Counts counts[NR_CACHES];
+	std::vector<Obj> live;
+	uint8_t next_fill;
+	uint64_t ops_done;
+	TaskOp ops[sim::MAX_TASKS];
+	u64 boot_free_pages;
+	bool ready; /* the cache list may be walked (after init, before shutdown) */
+	bool kmalloc_used[KMALLOC_NR_CACHES];
+};
+Run *run_state;
+
+[[noreturn]] void finding(const char *check, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void finding(const char *check, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	the_sim->finding(check, "%s", detail);
+}
+
+void on_finding(const char *check, const char *detail)
+{
+	fprintf(stderr, "kslub-races: FINDING [%s]: %s (execution %llu)\n", check, detail, executions);
+	if (opts.exit_on_finding) {
+		fflush(stderr);
+		_exit(1);
+	}
+}
+
+void on_report(void *, const Report &r)
+{
+	finding("allocator report", "%s: %s (cache %s, value %llu)", report_kind_name(r.kind), r.what ? r.what : "",
+		r.cache ? r.cache : "-", (unsigned long long)r.value);
+}
+
+/* Timeline names for addresses: per-CPU fields, node fields, slab descriptors, objects. */
+void label(void *, const void *addr, char *buf, size_t cap)
+{
+	Run *r = run_state;
+	uptr a = uptr(addr);
+	uptr base;
+	usize stride;
+	int cpu = r->pal->percpu_owner(addr, &base, &stride);
+	if (cpu >= 0 && r->ready) {
+		const char *name = "?";
+		r->slub->for_each_cache([&](SCache *s) {
+			if (uptr(s->cpu_slab) == base)
+				name = s->name;
+		});
+		usize off = (a - base) % stride;
+		const char *field = off == __builtin_offsetof(SCpu, freelist) ? "freelist"
+				    : off == __builtin_offsetof(SCpu, tid)    ? "tid"
+				    : off == __builtin_offsetof(SCpu, slab)   ? "slab"
+				    : off == __builtin_offsetof(SCpu, partial) ? "partial"
+										: "lock";
+		snprintf(buf, cap, "cpu%d.%s.%s", cpu, name, field);
+		return;
+	}
+	BuddyAllocator<SP> &b = r->alloc->buddy();
+	for (unsigned i = 0; i < b.nr_regions(); i++) {
+		const auto &reg = b.region(i);
+		uptr lo = uptr(reg.map), hi = lo + reg.nr_pages * sizeof(Page);
+		if (a >= lo && a < hi) {
+			const Page *pg = reg.map + (a - lo) / sizeof(Page);
+			usize off = (a - lo) % sizeof(Page);
+			const char *field = off == 0 ? "freelist" : off == 8 ? "counters" : "desc";
+			snprintf(buf, cap, "slab@obj+%#llx.%s",
+				 (unsigned long long)(uptr(b.page_address(pg)) - pool_base), field);
+			return;
+		}
+	}
+	bool named = false;
+	if (r->ready)
+		r->slub->for_each_cache([&](SCache *s) {
+		if (named || a < uptr(s) || a >= uptr(s) + sizeof(SCache))
+			return;
+		usize off = a - uptr(s);
+		usize n0 = __builtin_offsetof(SCache, node);
+		if (off >= n0 && off < n0 + sizeof(s->node)) {
+			unsigned nid = unsigned((off - n0) / sizeof(SNode));
+			usize noff = (off - n0) % sizeof(SNode);
+			snprintf(buf, cap, "%s.node%u.%s", s->name, nid,
+				 noff == __builtin_offsetof(SNode, nr_partial) ? "nr_partial"
+				 : noff == __builtin_offsetof(SNode, nr_slabs) ? "nr_slabs"
+				 : noff == __builtin_offsetof(SNode, total_objects) ? "total_objects"
+										   : "list");
+		} else {
+			snprintf(buf, cap, "%s+%zu", s->name, off);
+		}
+		named = true;
+	});
+	if (named)
+		return;
+	if (a >= pool_base && a < pool_base + 2 * NODE_BYTES) {
+		snprintf(buf, cap, "fp@obj+%#llx", (unsigned long long)(a - pool_base));
+		return;
+	}
+	snprintf(buf, cap, "%p", addr);
+}
+
+/* ---- the shadow record (harness code: runs between scheduling points, atomically) ---- */
+
+void fill(const Obj &o)
+{
+	memset(o.p, o.fill, o.size);
+}
+
+void verify(const Obj &o)
+{
+	const uint8_t *b = static_cast<const uint8_t *>(o.p);
+	for (uint32_t i = 0; i < o.size; i++)
+		if (b[i] != o.fill)
+			finding("fill pattern", "object %p (%u bytes) changed at byte %u while it was live: it had two owners",
+				o.p, o.size, i);
+}
+
+void record(void *p, uint32_t size, int cache, uint8_t owner)
+{
+	Run *r = run_state;
+	if (!p)
+		return;
+	if (uptr(p) < pool_base || uptr(p) >= pool_base + r->nodes * NODE_BYTES)
+		finding("pointer", "allocation returned %p, outside the pool", p);
+	for (const Obj &o : r->live)
+		if (o.p == p)
+			finding("handed out twice", "object obj+%#llx handed out while it is live (owner %u)",
+				(unsigned long long)(uptr(p) - pool_base), o.owner);
+	Obj o{p, size, int8_t(cache), r->next_fill, owner};
+	if (!++r->next_fill)
+		r->next_fill = 1;
+	fill(o);
+	r->live.push_back(o);
+	if (the_sim->timeline())
+		the_sim->note("=> got obj+%#llx", (unsigned long long)(uptr(p) - pool_base));
+}
+
+/* Take an object out of the record for freeing: own objects first (matching `cache` when >= -1). */
+bool take(unsigned owner, int cache, bool any_owner, uint8_t pick, Obj *out)
+{
+	Run *r = run_state;
+	std::vector<size_t> cand;
+	for (size_t i = 0; i < r->live.size(); i++) {
+		const Obj &o = r->live[i];
+		if ((any_owner || o.owner == owner) && (cache == -2 || o.cache == cache))
+			cand.push_back(i);
+	}
+	if (cand.empty())
+		return false;
+	size_t i = cand[pick % cand.size()];
+	*out = r->live[i];
+	verify(*out);
+	r->live[i] = r->live.back();
+	r->live.pop_back();
+	if (the_sim->timeline())
+		the_sim->note("=> freeing obj+%#llx", (unsigned long long)(uptr(out->p) - pool_base));
+	return true;
+}
+
+void do_free(const Obj &o)
+{
+	Run *r = run_state;
+	int rc;
+	if (o.cache < 0) {
+		rc = r->slub->kfree(o.p);
+	} else {
+		r->counts[o.cache].singles_free++;
+		rc = r->slub->cache_free(r->caches[o.cache], o.p);
+	}
+	if (rc)
+		finding("free", "free of live object %p failed: %d", o.p, rc);
+}
+
+void *alloc_one(unsigned cache, uint8_t owner, unsigned gfp, int node)
+{
+	Run *r = run_state;
+	r->counts[cache].singles_alloc++;
+	void *p = node == NUMA_NO_NODE ? r->slub->cache_alloc(r->caches[cache], gfp)
+				       : r->slub->cache_alloc_node(r->caches[cache], gfp, node);
+	record(p, r->cache_size[cache], int(cache), owner);
+	return p;
+}
+
+void kmalloc_one(uint8_t which, uint8_t owner)
+{
+	Run *r = run_state;
+	uint32_t size = KMALLOC_SIZES[which % 8];
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		r->kmalloc_used[kmalloc_index(size)] = true;
+	void *p = r->slub->kmalloc(size, 0);
+	if (p && r->slub->ksize(p) < size)
+		finding("ksize", "ksize %zu below the %u bytes asked", r->slub->ksize(p), size);
+	record(p, size, -1, owner);
+}
+
+/* ---- operations, run inside fibers ---- */
+
+void task_op(void *arg, sim::Context *self)
+{
+	Run *r = run_state;
+	const TaskOp &op = *static_cast<TaskOp *>(arg);
+	unsigned cache = op.a % NR_CACHES;
+	uint8_t me = uint8_t(op.task);
+	Obj o;
+	if (the_sim->timeline()) {
+		static const char *names[] = {"alloc",	 "alloc",      "alloc_node", "free own", "free own", "free remote",
+					      "alloc_bulk", "free_bulk", "kmalloc", "kfree",    "shrink",   "alloc+free"};
+		the_sim->note("begins %s (%s)", names[op.kind % 12], op.kind % 12 == 8 || op.kind % 12 == 9 ? "kmalloc" : r->caches[cache]->name);
+	}
+	(void)self;
+	switch (op.kind % 12) {
+	case 0:
+	case 1:
+		alloc_one(cache, me, 0, NUMA_NO_NODE);
+		break;
+	case 2: {
+		int node = int(op.b % (r->nodes + 1)) - 1;
+		alloc_one(cache, me, (op.b & 4) ? GFP_THISNODE : 0, node);
+		break;
+	}
+	case 3:
+	case 4:
+		if (take(me, -2, false, op.b, &o) || take(me, -2, true, op.b, &o))
+			do_free(o);
+		break;
+	case 5:
+		if (take(me, -2, true, op.b, &o))
+			do_free(o);
+		break;
+	case 6: {
+		void *v[16];
+		usize n = 1 + op.b % 16;
+		int got = r->slub->alloc_bulk(r->caches[cache], 0, n, v);
+		if (got != 0 && usize(got) != n)
+			finding("bulk", "alloc_bulk returned %d for %zu", got, n);
+		r->counts[cache].bulk_alloc += n;
+		for (int i = 0; i < got; i++)
+			record(v[i], r->cache_size[cache], int(cache), me);
+		break;
+	}
+	case 7: {
+		void *v[16];
+		usize n = 0, want = 1 + op.b % 16;
+		while (n < want && take(me, int(cache), n & 1, uint8_t(op.b + n), &o))
+			v[n++] = o.p;
+		r->counts[cache].bulk_free += n;
+		if (n && r->slub->free_bulk(r->caches[cache], n, v))
+			finding("bulk", "free_bulk of %zu live objects failed", n);
+		break;
+	}
+	case 8:
+		kmalloc_one(op.b, me);
+		break;
+	case 9:
+		if (take(me, -1, false, op.b, &o) || take(me, -1, true, op.b, &o))
+			do_free(o);
+		break;
+	case 10:
+		if (r->slub->shrink(r->caches[cache]) < 0)
+			finding("shrink", "shrink failed");
+		break;
+	case 11: {
+		/* A short-lived buffer: the pattern that recycles an object on one CPU. */
+		alloc_one(cache, me, 0, NUMA_NO_NODE);
+		if (take(me, int(cache), false, 0xff, &o))
+			do_free(o);
+		break;
+	}
+	}
+	r->ops_done++;
+}
+
+void irq_op(void *, sim::Context *self, unsigned param)
+{
+	Run *r = run_state;
+	unsigned cache = (param / 4) % NR_CACHES;
+	Obj o;
+	if (the_sim->timeline())
+		the_sim->note("interrupt handler: %s", (const char *[]){"alloc", "free", "alloc, alloc, free first", "kmalloc+kfree"}[param % 4]);
+	(void)self;
+	switch (param % 4) {
+	case 0:
+		alloc_one(cache, IRQ_OWNER, 0, NUMA_NO_NODE);
+		break;
+	case 1:
+		if (take(IRQ_OWNER, -2, true, uint8_t(param), &o))
+			do_free(o);
+		break;
+	case 2: {
+		/* Two objects, the first given back at once: what turns a stale freelist head into ABA. */
+		/* Other CPUs run (and change the record) while this handler allocates: keep the pointer. */
+		void *first = alloc_one(cache, IRQ_OWNER, 0, NUMA_NO_NODE);
+		if (!first)
+			break;
+		alloc_one(cache, IRQ_OWNER, 0, NUMA_NO_NODE);
+		for (size_t i = 0; i < r->live.size(); i++) {
+			if (r->live[i].p != first)
+				continue;
+			o = r->live[i];
+			verify(o);
+			r->live[i] = r->live.back();
+			r->live.pop_back();
+			do_free(o);
+			break;
+		}
+		break;
+	}
+	case 3:
+		kmalloc_one(uint8_t(param / 4), IRQ_OWNER);
+		if (take(IRQ_OWNER, -1, true, uint8_t(param), &o))
+			do_free(o);
+		break;
+	}
+}
+
+void hotplug_op(void *, sim::Context *, unsigned dead_cpu)
+{
+	if (the_sim->timeline())
+		the_sim->note("hotplug thread: cpu_dead(cpu%u) flushes its slabs", dead_cpu);
+	run_state->slub->cpu_dead(dead_cpu);
+}
+
+/* ---- checks at quiescent points ---- */
+
+uint64_t shadow_count(SCache *s)
+{
+	Run *r = run_state;
+	uint64_t n = 0;
+	for (const Obj &o : r->live) {
+		SCache *owner = o.cache >= 0 ? r->caches[o.cache] : r->slub->kmalloc_slab(o.size);
+		n += owner == s;
+	}
+	return n;
+}
+
+void check_cache(SCache *s, const char *when)
+{
+	CacheCensus c{};
+	long e = run_state->slub->check(s, &c);
+	if (e)
+		finding("consistency", "%s: check() of %s found %ld errors", when, s->name, e);
+	uint64_t want = shadow_count(s);
+	if (c.live_objects != want)
+		finding("census", "%s: %s holds %llu live objects, the shadow record %llu (lost or invented objects)",
+			when, s->name, (unsigned long long)c.live_objects, (unsigned long long)want);
+}
+
+void check_stats(unsigned i)
+{
+	Run *r = run_state;
+	SCache *s = r->caches[i];
+	const Counts &k = r->counts[i];
+	u64 a = r->slub->stat_sum(s, ALLOC_FASTPATH) + r->slub->stat_sum(s, ALLOC_SLOWPATH);
+	u64 f = r->slub->stat_sum(s, FREE_FASTPATH) + r->slub->stat_sum(s, FREE_SLOWPATH);
+	if (a < k.singles_alloc || a > k.singles_alloc + k.bulk_alloc)
+		finding("stats", "%s: alloc_fastpath + alloc_slowpath = %llu for %llu allocations (+%llu in bulk)", s->name,
+			(unsigned long long)a, (unsigned long long)k.singles_alloc, (unsigned long long)k.bulk_alloc);
+	if (f < k.singles_free || f > k.singles_free + k.bulk_free)
+		finding("stats", "%s: free_fastpath + free_slowpath = %llu for %llu frees (+%llu in bulk)", s->name,
+			(unsigned long long)f, (unsigned long long)k.singles_free, (unsigned long long)k.bulk_free);
+}
+
+void check_round(const char *when)
+{
+	Run *r = run_state;
+	for (unsigned i = 0; i < NR_CACHES; i++) {
+		check_cache(r->caches[i], when);
+		check_stats(i);
+	}
+	for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++)
+		if (SCache *s = r->slub->kmalloc_cache(i); s && r->kmalloc_used[i])
+			check_cache(s, when);
+	long e = r->alloc->buddy().check();
+	if (e)
+		finding("page allocator", "%s: check() found %ld errors", when, e);
+}
+
+} // namespace
+
+void set_options(const Options &o)
+{
+	opts = o;
+}
+
+int run(const uint8_t *data, size_t size)
+{
+	if (!the_sim) {
+		the_sim = new sim::Sim();
+		pool_map = mmap(nullptr, 2 * NODE_BYTES + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (pool_map == MAP_FAILED) {
+			perror("kslub-races: pool");
+			abort();
+		}
+		pool_base = align_up(uptr(pool_map), TOP_BLOCK_SIZE);
+	}
+	executions++;
+	FuzzInput in(data, size);
+	uint8_t c0 = in.u8(), c1 = in.u8();
+	unsigned cpus = 2 + c0 % 3;
+	unsigned nodes = 1 + ((c0 >> 2) & 1);
+	unsigned tasks = cpus + (c0 >> 3) % 3;
+
+	sim::Sim &sm = *the_sim;
+	sm.reset(cpus, tasks, data, size);
+	sm.set_timeline(opts.timeline);
+
+	Run r{};
+	SP pal(sm, nodes);
+	pal.seed(0x6b736c7562ull ^ c0 ^ (u64(c1) << 8));
+	pal.set_pool(pool_base, pool_base + nodes * NODE_BYTES);
+	Alloc alloc(pal);
+	r.pal = &pal;
+	r.alloc = &alloc;
+	r.slub = &alloc.slub();
+	r.nodes = nodes;
+	r.next_fill = 1;
+	run_state = &r;
+	sm.set_handlers(on_finding, irq_op, hotplug_op, label, nullptr);
+	pal.set_reporter(on_report, nullptr);
+
+	RegionDesc regions[2];
+	for (unsigned n = 0; n < nodes; n++)
+		regions[n] = RegionDesc{reinterpret_cast<void *>(pool_base + n * NODE_BYTES), NODE_BYTES, int(n)};
+	SP::unpoison(reinterpret_cast<void *>(pool_base), 2 * NODE_BYTES);
+	if (int rc = alloc.init(regions, nodes, KernelRules::Linux61))
+		finding("setup", "init failed: %d", rc);
+	r.boot_free_pages = alloc.buddy().free_page_count();
+	r.ready = true;
+	for (unsigned i = 0; i < NR_CACHES; i++) {
+		char name[16];
+		uint32_t sz = OBJECT_SIZES[(i ? c1 >> 3 : c1) % 8];
+		unsigned flags = (i == 1 && (c1 & 0x40)) ? SLAB_NO_CPU_PARTIAL : 0;
+		snprintf(name, sizeof(name), "race%u-%u", i, sz);
+		int err;
+		r.caches[i] = r.slub->cache_create(name, sz, 0, flags, nullptr, &err);
+		if (!r.caches[i])
+			finding("setup", "cache_create(%s) failed: %d", name, err);
+		r.cache_size[i] = sz;
+	}
+	if (opts.verbose)
+		fprintf(stderr, "races: %u CPUs, %u nodes, %u tasks, caches %s and %s\n", cpus, nodes, tasks,
+			r.caches[0]->name, r.caches[1]->name);
+
+	/* Rounds: every task gets one operation, the schedule interleaves them, then the checks. */
+	for (unsigned round = 0; round < MAX_ROUNDS && !in.empty(); round++) {
+		for (unsigned t = 0; t < tasks; t++) {
+			r.ops[t] = TaskOp{in.u8(), in.u8(), in.u8(), t};
+			sm.assign(t, task_op, &r.ops[t]);
+		}
+		sm.run_round();
+		char when[32];
+		snprintf(when, sizeof(when), "after round %u", round);
+		check_round(when);
+	}
+
+	/* The end: everything back. */
+	for (const Obj &o : r.live) {
+		verify(o);
+		int rc = o.cache < 0 ? r.slub->kfree(o.p) : r.slub->cache_free(r.caches[o.cache], o.p);
+		if (rc)
+			finding("final free", "free of %p failed: %d", o.p, rc);
+	}
+	r.live.clear();
+	for (unsigned i = 0; i < NR_CACHES; i++) {
+		long e = r.slub->validate(r.caches[i]);
+		if (e)
+			finding("validate", "%s: %ld errors", r.caches[i]->name, e);
+	}
+	for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++)
+		if (SCache *s = r.slub->kmalloc_cache(i))
+			if (long e = r.slub->validate(s))
+				finding("validate", "%s: %ld errors", s->name, e);
+	for (unsigned i = 0; i < NR_CACHES; i++)
+		if (int rc = r.slub->cache_destroy(r.caches[i]))
+			finding("destroy", "destroy of %s with nothing live failed: %d (objects lost)", r.caches[i]->name,
+				rc);
+	r.slub->for_each_cache([&](SCache *s) { r.slub->shrink(s); });
+	u64 free_pages = alloc.buddy().free_page_count();
+	if (free_pages != r.boot_free_pages)
+		finding("pages", "%llu pages free after everything was given back, %llu after boot",
+			(unsigned long long)free_pages, (unsigned long long)r.boot_free_pages);
+	r.ready = false;
+	if (int rc = alloc.shutdown())
+		finding("shutdown", "instance shutdown failed: %d", rc);
+	if (opts.verbose)
+		fprintf(stderr,
+			"races: no finding; %llu operations, %llu steps, %u preemptions, %u interrupts, %u migrations, %u "
+			"hotplug events\n",
+			(unsigned long long)r.ops_done, (unsigned long long)sm.steps(), sm.preemptions(), sm.interrupts(),
+			sm.migrations(), sm.hotplugs());
+	run_state = nullptr;
+	return 0;
+}
+
+} // namespace races

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The simulation platform: the core's platform contract (kslub/platform.h)
+ * on the virtual CPUs of sim::Sim. Every accessor of shared state is a
+ * scheduling point (Sim::point) before it acts; with the timeline on, each
+ * also records what it read or wrote, named by the harness's labeller.
+ *
+ * Locks are real (a holder, spinning yields to the holder's CPU) and carry
+ * the kernel's side effects: spin_lock_irqsave and the slot lock disable
+ * interrupts and preemption for the holder, so no preemption, migration or
+ * interrupt hits it while it holds one.
+ */
+#ifndef KSLUB_FUZZ_SIM_PLATFORM_H
+#define KSLUB_FUZZ_SIM_PLATFORM_H
+
+#include <kslub/platform.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_PLATFORM_ASAN 1
+#endif
+#endif
+#ifdef SIM_PLATFORM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace kslub {
+
+class SimPlatform {
+public:
+	struct Spinlock {
+		sim::Lock l;
+	};
+	using SlotLock = Spinlock;
+	using ReportFn = void (*)(void *arg, const Report &r);
+
+	/* Per-CPU areas handed out, so that an address can be told to belong to a CPU's slot. */
+	struct PercpuArea {
+		uptr base;
+		usize stride;
+	};
+	static constexpr unsigned MAX_PERCPU = 64;
+
+	SimPlatform(sim::Sim &s, unsigned nr_nodes) : sim_(s), nr_nodes_(nr_nodes ? nr_nodes : 1) {}
+
+	sim::Sim &sim() { return sim_; }
+
+	/* CPUs */
+	unsigned nr_cpu_ids() const { return sim_.nr_cpus(); }
+	unsigned nr_present_cpus() const { return sim_.nr_cpus(); }
+	unsigned raw_cpu() const { return sim_.raw_cpu(); }
+	int cpu_to_node(unsigned cpu) const { return int(u64(cpu) * nr_nodes_ / sim_.nr_cpus()); }
+	bool cpu_online(unsigned cpu) const { return sim_.cpu_online(cpu); }
+	void preempt_disable() { sim_.preempt_disable(); }
+	void preempt_enable() { sim_.preempt_enable(); }
+
+	/* Per-CPU storage */
+	template <class T> T *percpu_alloc()
+	{
+		usize bytes = (sizeof(T) * sim_.nr_cpus() + 63) & ~usize(63);
+		void *p = aligned_alloc(64, bytes);
+		if (!p)
+			return nullptr;
+		memset(p, 0, bytes);
+		for (unsigned i = 0; i < MAX_PERCPU; i++) {
+			if (!areas_[i].base) {
+				areas_[i] = PercpuArea{uptr(p), sizeof(T)};
+				break;
+			}
+		}
+		return static_cast<T *>(p);
+	}
+	template <class T> void percpu_free(T *pcp)
+	{
+		for (unsigned i = 0; i < MAX_PERCPU; i++)
+			if (areas_[i].base == uptr(pcp))
+				areas_[i] = PercpuArea{0, 0};
+		free(pcp);
+	}
+	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const { return pcp + cpu; }
+	template <class T> T *raw_cpu_ptr(T *pcp) const { return pcp + raw_cpu(); }
+
+	/* The CPU whose per-CPU object holds addr, or -1. */
+	int percpu_owner(const void *addr, uptr *area_base = nullptr, usize *stride = nullptr) const
+	{
+		for (unsigned i = 0; i < MAX_PERCPU; i++) {
+			const PercpuArea &a = areas_[i];
+			if (a.base && uptr(addr) >= a.base && uptr(addr) < a.base + a.stride * sim_.nr_cpus()) {
+				if (area_base)
+					*area_base = a.base;
+				if (stride)
+					*stride = a.stride;
+				return int((uptr(addr) - a.base) / a.stride);
+			}
+		}
+		return -1;
+	}
+
+	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	{
+		sim_.point();
+		/* The CPU as it is now, after the point: the task may have migrated. */
+		Pair *p = reinterpret_cast<Pair *>(pcp + raw_cpu());
+		bool ok = p->ptr == old.ptr && p->word == old.word;
+		if (ok)
+			*p = nw;
+		trace_cas("this_cpu_cas2", p, old, nw, ok);
+		return ok;
+	}
+	bool cpu_local_cas2(Pair *p, Pair old, Pair nw)
+	{
+		int owner = percpu_owner(p);
+		if (owner < 0 || unsigned(owner) == raw_cpu())
+			return cas2(p, old, nw);
+		/* An unlocked cmpxchg16b on another CPU's slot: not atomic with respect to that CPU. */
+		sim_.point();
+		Pair seen = *p;
+		note("unlocked cas2 on cpu%d's slot reads {%s}", owner, fmt_pair(seen).s);
+		sim_.point();
+		bool ok = seen.ptr == old.ptr && seen.word == old.word;
+		if (ok)
+			*p = nw;
+		trace_cas("unlocked cas2 (other CPU)", p, old, nw, ok);
+		return ok;
+	}
+
+	/* Shared state accessors */
+	template <class T> T load(const T *p)
+	{
+		sim_.point();
+		T v = *p;
+		if (sim_.timeline())
+			trace_rw("load ", p, u64(v));
+		return v;
+	}
+	template <class T> void store(T *p, T v)
+	{
+		sim_.point();
+		*p = v;
+		if (sim_.timeline())
+			trace_rw("store", p, u64(v));
+	}
+	bool cas2(Pair *p, Pair old, Pair nw)
+	{
+		sim_.point();
+		bool ok = p->ptr == old.ptr && p->word == old.word;
+		if (ok)
+			*p = nw;
+		trace_cas("cas2", p, old, nw, ok);
+		return ok;
+	}
+	bool cas_u64(u64 *p, u64 old, u64 nw)
+	{
+		sim_.point();
+		if (*p != old)
+			return false;
+		*p = nw;
+		return true;
+	}
+	u64 atomic_add(u64 *p, s64 d)
+	{
+		sim_.point();
+		*p += u64(d);
+		return *p;
+	}
+	static void stat_inc(u64 *p) { ++*p; }
+	static void barrier() {}
+	static void cpu_relax() {}
+
+	__attribute__((no_sanitize("address"))) void *read_fp(void *const *slot)
+	{
+		sim_.point();
+		void *v = *slot;
+		if (sim_.timeline())
+			trace_rw("read fp", slot, u64(uptr(v)));
+		return v;
+	}
+	__attribute__((no_sanitize("address"))) void *read_fp_racy(void *const *slot)
+	{
+		sim_.point();
+		void *v = *slot;
+		if (sim_.timeline())
+			trace_rw("read fp (racy)", slot, u64(uptr(v)));
+		return v;
+	}
+	__attribute__((no_sanitize("address"))) void write_fp(void **slot, void *v)
+	{
+		sim_.point();
+		*slot = v;
+		if (sim_.timeline())
+			trace_rw("write fp", slot, u64(uptr(v)));
+	}
+
+	/* Locks */
+	static void spin_lock_init(Spinlock &l) { l.l.owner = nullptr; }
+	unsigned long spin_lock_irqsave(Spinlock &l)
+	{
+		bool was = sim_.irqs_save_disable();
+		sim_.lock(l.l);
+		return was;
+	}
+	void spin_unlock_irqrestore(Spinlock &l, unsigned long flags)
+	{
+		if (l.l.owner != sim_.current() && sim_.current())
+			sim_.finding("lock", "unlock of a lock held by %s", l.l.owner ? l.l.owner->name : "nobody");
+		sim_.unlock(l.l);
+		sim_.irqs_restore(flags != 0);
+	}
+	static bool spin_is_locked(Spinlock &l) { return l.l.owner != nullptr; }
+	static void slot_lock_init(SlotLock &l) { spin_lock_init(l); }
+	unsigned long slot_lock(SlotLock &l) { return spin_lock_irqsave(l); }
+	void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
+	static bool slot_is_locked(SlotLock &l) { return spin_is_locked(l); }
+
+	/* Object memory */
+	static void poison_free(void *p, usize n)
+	{
+#ifdef SIM_PLATFORM_ASAN
+		ASAN_POISON_MEMORY_REGION(p, n);
+#else
+		(void)p, (void)n;
+#endif
+	}
+	static void unpoison(void *p, usize n)
+	{
+#ifdef SIM_PLATFORM_ASAN
+		ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+		(void)p, (void)n;
+#endif
+	}
+
+	/* Misc */
+	u64 random()
+	{
+		u64 z = (rng_ += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		return z ^ (z >> 31);
+	}
+	void seed(u64 s) { rng_ = s; }
+	void set_reporter(ReportFn fn, void *arg)
+	{
+		report_fn_ = fn;
+		report_arg_ = arg;
+	}
+	void report(const Report &r)
+	{
+		if (report_fn_)
+			report_fn_(report_arg_, r);
+	}
+	[[noreturn]] void assert_fail(const char *cond, const char *file, int line)
+	{
+		sim_.finding("core assertion", "%s at %s:%d", cond, file, line);
+	}
+	template <class F> void run_on_cpu(unsigned, F &&fn) { fn(); }
+
+	/* Timeline helpers */
+	struct Text {
+		char s[48];
+	};
+	Text fmt_value(u64 v) const
+	{
+		Text t;
+		if (v && v >= pool_lo_ && v < pool_hi_)
+			snprintf(t.s, sizeof(t.s), "obj+%#llx", (unsigned long long)(v - pool_lo_));
+		else
+			snprintf(t.s, sizeof(t.s), "%#llx", (unsigned long long)v);
+		return t;
+	}
+	Text fmt_pair(Pair p) const
+	{
+		Text t;
+		snprintf(t.s, sizeof(t.s), "%s, %#llx", fmt_value(u64(uptr(p.ptr))).s, (unsigned long long)p.word);
+		return t;
+	}
+	void set_pool(uptr lo, uptr hi)
+	{
+		pool_lo_ = lo;
+		pool_hi_ = hi;
+	}
+	template <class... A> void note(const char *fmt, A... a)
+	{
+		if (sim_.timeline())
+			sim_.note(fmt, a...);
+	}
+
+private:
+	void trace_rw(const char *what, const void *p, u64 v)
+	{
+		char where[64];
+		sim_.label(p, where, sizeof(where));
+		sim_.note("%s %s = %s", what, where, fmt_value(v).s);
+	}
+	void trace_cas(const char *what, const Pair *p, Pair old, Pair nw, bool ok)
+	{
+		if (!sim_.timeline())
+			return;
+		char where[64];
+		sim_.label(p, where, sizeof(where));
+		sim_.note("%s %s {%s} -> {%s}: %s", what, where, fmt_pair(old).s, fmt_pair(nw).s,
+			  ok ? "ok" : "FAILED");
+	}
+
+	sim::Sim &sim_;
+	unsigned nr_nodes_;
+	PercpuArea areas_[MAX_PERCPU] = {};
+	u64 rng_ = 1;
+	uptr pool_lo_ = 0, pool_hi_ = 0;
+	ReportFn report_fn_ = nullptr;
+	void *report_arg_ = nullptr;
+};
+
+} // namespace kslub
+
+#endif
