@@ -6,7 +6,10 @@
 # usage: module/build.sh KDIR OUTDIR [make arguments...]
 #
 #   KDIR    a kernel build tree (/lib/modules/<release>/build or
-#           /usr/src/linux-headers-<release>)
+#           /usr/src/linux-headers-<release>), or a kernel series such as
+#           6.1 or 6.12: the newest installed Debian headers of that series
+#           (/usr/src/linux-headers-<series>.*-amd64), found when the script
+#           runs, so that headers apt installs later are picked up
 #   OUTDIR  where objects and kslub.ko go (created; one per kernel, so that
 #           builds for different kernels do not clobber each other)
 #
@@ -16,6 +19,9 @@
 # modpost, objtool), with one exception: Debian's 6.1 headers always print
 # "Skipping BTF generation ... due to unavailability of vmlinux", which is
 # about the headers package, not this module.
+#
+# Exit status: 0 built cleanly; 1 build failed or warned; 77 no headers for
+# the series asked for (CTest counts it as skipped).
 #
 # Environment: JOBS (default 2), CXX for the C++ compiler (default g++),
 # CONFIG_KSLUB_DEBUG / CONFIG_KSLUB_FREELIST_HARDENED / CONFIG_KSLUB_FREELIST_RANDOM.
@@ -31,6 +37,16 @@ die() {
 kdir=$1
 out=$2
 shift 2
+
+# A series: the newest matching headers (version sort), found by glob, never by a fixed ABI number.
+if [[ "$kdir" =~ ^[0-9]+\.[0-9]+$ ]]; then
+	series=$kdir
+	kdir=$(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+	if [[ -z "$kdir" ]]; then
+		echo "module/build.sh: no /usr/src/linux-headers-$series.*-amd64 installed; skipping" >&2
+		exit 77
+	fi
+fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 core=$(cd "$here/../core" 2>/dev/null && pwd) || core=$here/core
