@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
@@ -199,7 +200,20 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 			wake_up_process(per[i].task);
 	if (atomic_dec_and_test(&st.remaining))
 		complete(&st.done);
-	wait_for_completion(&st.done);
+	/*
+	 * Wake up every second (a long run must not look like a hung task) and
+	 * let a fatal signal end the run: kthread_stop() below then stops the threads.
+	 */
+	for (;;) {
+		long w = wait_for_completion_killable_timeout(&st.done, HZ);
+
+		if (w > 0)
+			break;
+		if (w < 0) {
+			err = -EINTR;
+			break;
+		}
+	}
 	for (i = 0; i < nr_cpu_ids; i++) {
 		if (per[i].task) {
 			kthread_stop(per[i].task);
@@ -229,7 +243,7 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 			bad += per[i].fill_errors + per[i].free_errors;
 		}
 		scnprintf(line, sizeof(line), "stress %s: %llu ops on %d CPUs, %llu errors, validate %ld%s",
-			  st.name, total, st.threads, bad, st.validate_errors, err ? " (not every thread started)" : "");
+			  st.name, total, st.threads, bad, st.validate_errors, err == -EINTR ? " (interrupted)" : err ? " (not every thread started)" : "");
 		kslub_mod_control_set_result(kslub_module.k, line);
 	}
 	mutex_unlock(&kslub_module.lock);
@@ -301,8 +315,11 @@ static u64 compare_pass(void *(*alloc)(void *c), void (*free)(void *c, void *obj
 		while (i--)
 			free(c, objs[i]);
 		done += 2 * n;
-		if (!(r & 255))
+		if (!(r & 255)) {
+			if (fatal_signal_pending(current))
+				return 0;
 			cond_resched();
+		}
 	}
 	return max_t(u64, ktime_get_ns() - start, 1);
 }
@@ -347,6 +364,10 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		return -ENOMEM;
 	mutex_lock(&kslub_module.lock);
 	ks = kslub_mod_cache_create(kslub_module.k, "kslub-compare", size, &err);
+	if (!ks)
+		kslub_mod_control_set_result(kslub_module.k, err == -EEXIST ?
+			"error: EEXIST: compare: a cache named kslub-compare exists" :
+			"error: ENOMEM: compare: cannot create the kslub cache");
 	mutex_unlock(&kslub_module.lock);
 	if (!ks)
 		goto out_objs;
@@ -360,7 +381,7 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		u64 b = compare_pass(kernel_alloc_fn, kernel_free_fn, kc, objs, ops);
 
 		if (!a || !b)
-			err = -ENOMEM;
+			err = fatal_signal_pending(current) ? -EINTR : -ENOMEM;
 		best_k = min(best_k, a);
 		best_l = min(best_l, b);
 	}
@@ -382,7 +403,8 @@ out_kslub:
 	if (kslub_mod_cache_destroy(kslub_module.k, ks))
 		pr_warn("kslub: compare: the kslub cache stays (objects remain)\n");
 	if (err)
-		kslub_mod_control_set_result(kslub_module.k, "error: ENOMEM: compare: out of memory");
+		kslub_mod_control_set_result(kslub_module.k, fatal_signal_pending(current) ?
+			"error: EINTR: compare: interrupted" : "error: ENOMEM: compare: out of memory");
 	else
 		kslub_mod_control_set_result(kslub_module.k, line);
 	mutex_unlock(&kslub_module.lock);
