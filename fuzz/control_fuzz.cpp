@@ -3,7 +3,7 @@
  * libFuzzer target `control`: the debugfs command language end to end. The
  * input is split at newlines; each line (with its newline) is one write,
  * parsed and executed on a fresh deterministic instance per input (2 CPUs,
- * one 8 MiB node; the current CPU alternates with the line's first byte so
+ * one 4 MiB node; the current CPU alternates with the line's first byte so
  * that frees cross CPUs). Commands that parse but ask for more than
  * FUZZ_MAX_COUNT objects are checked by the parser only, to keep executions
  * fast; pool exhaustion is reached anyway with large objects.
@@ -49,7 +49,7 @@ using Cache = KmemCache<UP>;
 namespace {
 
 constexpr unsigned CPUS = 2;
-constexpr usize POOL = usize(8) << 20;
+constexpr usize POOL = usize(4) << 20;
 constexpr u64 FUZZ_MAX_COUNT = 4096;
 constexpr unsigned MAX_LINES = 256;
 
