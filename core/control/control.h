@@ -19,7 +19,8 @@
  * Every other byte must be printable ASCII (0x21..0x7e): NUL, tabs, other
  * control bytes, a second newline and bytes >= 0x7f are rejected. Verbs are
  * lower case, exactly as above.
- *   NAME   1..31 characters of [A-Za-z0-9_.-] (CACHE_NAME_MAX - 1)
+ *   NAME   1..31 characters of [A-Za-z0-9_.-] (CACHE_NAME_MAX - 1), not "."
+ *          or ".." (the module makes a directory of that name)
  *   numbers: decimal digits only (no sign, no 0x, no suffix), leading zeros
  *          allowed, at most 20 digits and below 2^64
  *   create SIZE     8 .. 2097152 (CONTROL_MAX_CACHE_SIZE: cache_create's limit;
@@ -39,7 +40,7 @@
  *   number >= 2^64 (overflow)                       -EINVAL  parse
  *   zero where meaningless (SIZE, COUNT, OPS, align)-EINVAL  parse
  *   above a limit, align not a power of two         -EINVAL  parse
- *   NAME empty, > 31 chars, char outside the set    -EINVAL  parse
+ *   NAME > 31 chars, char outside the set, . or ..  -EINVAL  parse
  *   third create argument other than align=N        -EINVAL  parse
  *   NUL, control byte, byte >= 0x7f, 2nd newline    -EINVAL  parse
  *   command longer than CONTROL_MAX_LINE            -EINVAL  parse

@@ -109,6 +109,11 @@ inline int parse_name(Token tok, char *out, TextBuf &r)
 			return -KSLUB_EINVAL;
 		}
 	}
+	/* The embedding names a directory after the cache: "." and ".." would be no names. */
+	if (token_is(tok, ".") || token_is(tok, "..")) {
+		r.str("NAME may not be . or ..");
+		return -KSLUB_EINVAL;
+	}
 	for (usize i = 0; i < tok.n; i++)
 		out[i] = tok.p[i];
 	out[tok.n] = 0;

@@ -483,6 +483,9 @@ std::vector<Hostile> battery(const std::string &cls)
 		v.push_back({ "alloc " + std::string(32, 'b') + " 1", EINVAL_ });
 		v.push_back({ "destroy " + std::string(32, 'c'), EINVAL_ });
 		v.push_back({ "stress " + std::string(50, 'd') + " 1", EINVAL_ });
+		for (const char *dots :
+		     { "create . 64", "create .. 64", "destroy ..", "alloc . 1", "stress .. 1" })
+			v.push_back({ dots, EINVAL_ });
 		for (char c : std::string("/\\:*$%'\",;()@!~`{}=+|<>[]#?&^"))
 			v.push_back({ std::string("create a") + c + "b 64", EINVAL_ });
 		return v;
