@@ -331,6 +331,9 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 		kt.result(failed && same, "cpu_cas_checks_tid", failed && same ? nullptr : "a stale tid was accepted");
 	}
 
+	/* Leave the instance as the tests found it: no CPU slabs, no empty slabs kept. */
+	sl.for_each_cache([&](ModCache *s) { sl.shrink(s); });
+
 	if (kt.count() != NR_TESTS)
 		kt.text().str("# planned ").dec(NR_TESTS).str(" tests, ran ").dec(kt.count()).chr('\n');
 	kt.text().str("# ").dec(kt.count() - unsigned(kt.failed())).str(" passed, ").dec(unsigned(kt.failed())).str(" failed\n");
