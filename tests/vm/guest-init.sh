@@ -44,6 +44,11 @@ done
 $bb mount -t tracefs tracefs $R/sys/kernel/tracing || fail "mount tracefs"
 $bb mount -t debugfs debugfs $R/sys/kernel/debug || fail "mount debugfs"
 $bb mkdir -p $R/dev/shm $R/dev/pts
+# What udev would add: bash's process substitution needs /dev/fd.
+$bb ln -sfn /proc/self/fd $R/dev/fd
+$bb ln -sfn /proc/self/fd/0 $R/dev/stdin
+$bb ln -sfn /proc/self/fd/1 $R/dev/stdout
+$bb ln -sfn /proc/self/fd/2 $R/dev/stderr
 $bb mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "mount /dev/shm"
 $bb mount -t devpts devpts $R/dev/pts || fail "mount /dev/pts"
 $bb mount -t 9p -o "$opts" out $R$OUT || fail "mount 9p out on $OUT"

@@ -20,7 +20,8 @@
 #   - TMPDIR=/dev/shm (a tmpfs), the variables given with --env,
 #     KSLUB_VM_KERNEL (the full kernel version) and KSLUB_VM_SMP.
 # GUEST_SCRIPT must be a host path (made absolute here); it runs with its
-# shebang when executable, else with /bin/sh, as root, from /.
+# shebang (or, not executable, its #! line's interpreter, else /bin/sh), as
+# root, from /.
 #
 # Exit status: the guest script's exit code; 1 (and the console log kept) if
 # the guest script failed, the kernel logged a WARNING/BUG/Oops/... (dmesg is
@@ -247,7 +248,11 @@ squote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 		echo "export ${e%%=*}=$(squote "${e#*=}")"
 	done
 	echo "cd /"
-	echo "if [ -x $(squote "$script") ]; then exec $(squote "$script"); else exec /bin/sh $(squote "$script"); fi"
+	# Not executable: its #! interpreter, else /bin/sh.
+	interp=/bin/sh
+	first="$(head -n 1 "$script")"
+	case "$first" in "#!"*) interp="${first#\#!}" ;; esac
+	echo "if [ -x $(squote "$script") ]; then exec $(squote "$script"); else exec $interp $(squote "$script"); fi"
 } >"$out_dir/.run.sh"
 
 append="console=ttyS0 oops=panic panic=-1 quiet loglevel=4 mitigations=off"
