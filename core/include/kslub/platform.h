@@ -53,7 +53,9 @@
  *   with this_cpu_cas2 on {freelist, tid}. Slow paths run under the slot lock
  *   (P::SlotLock, a member of every kmem_cache_cpu):
  *     unsigned long slot_lock(P::SlotLock &), void slot_unlock(P::SlotLock &, unsigned long)
- *   Kernel: local_lock_irqsave, so nothing else runs on that CPU meanwhile.
+ *   Kernel: local_lock_irqsave, so nothing else runs on that CPU meanwhile
+ *   (the module adds a spinlock in the slot, because some slow-path steps
+ *   pick the slot before locking it: see module/kernel_platform.h).
  *   User space: a spinlock, because a thread that read the CPU and was then
  *   migrated may still run a fast path against the slot. The core therefore
  *   follows one protocol that is safe under both:
