@@ -865,6 +865,18 @@ TEST_F(ControlTest, TableFullIsENOMEM)
 	EXPECT_EQ(run("create one-more 64"), 0);
 }
 
+/* The largest COUNT: a million 8-byte objects (kmalloc-8, 512 per slab: 1954 slabs, 7.6 MiB of 16). */
+TEST_F(ControlTest, MaximumCount)
+{
+	EXPECT_EQ(run("kmalloc 8 1000000"), 0) << result();
+	EXPECT_EQ(result(), "kmalloc 8: 1000000 objects held (1000000 total)");
+	EXPECT_EQ(live_in_core(k_->slub(), cache("kmalloc-8")), 1000000u);
+	EXPECT_EQ(ctl_->held_check(), 0);
+	EXPECT_EQ(run("kfree-all"), 0);
+	EXPECT_EQ(result(), "kfree-all: 1000000 objects freed");
+	EXPECT_EQ(live_in_core(k_->slub(), cache("kmalloc-8")), 0u);
+}
+
 /* release_all() frees everything held and destroys what the executor created. */
 TEST_F(ControlTest, ReleaseAll)
 {
