@@ -158,8 +158,9 @@ static int __init kslub_init(void)
 	kslub_debugfs_init();
 	if (selftest)
 		kslub_selftest_run();
-	pr_info("kslub: %u MiB pool in %u blocks, per-CPU CAS %s, %s kmalloc rules\n",
-		pool_nr * (unsigned int)(KSLUB_BLOCK_BYTES >> 20), pool_nr, kslub_mod_cpu_cas_name(),
+	pr_info("kslub: %u MiB pool in %u block%s, per-CPU CAS %s, %s kmalloc rules\n",
+		pool_nr * (unsigned int)(KSLUB_BLOCK_BYTES >> 20), pool_nr, pool_nr == 1 ? "" : "s",
+		kslub_mod_cpu_cas_name(),
 		LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) ? "6.12" : "6.1");
 	return 0;
 
