@@ -251,6 +251,10 @@ create a'b 64\n
 create a"b 64\n
 create {x} 64\n
 create a=b 64\n
+create . 64\n
+create .. 64\n
+validate .\n
+destroy ..\n
 EOF
 
 # --- NULs and control bytes --------------------------------------------------------------------------
@@ -312,8 +316,8 @@ validate kmalloc-cg-64\n
 validate dma-kmalloc-64\n
 alloc kmalloc-64. 1\n
 shrink -\n
-validate .\n
-validate ..\n
+validate ...\n
+validate .x\n
 validate _\n
 destroy kvm-h\n
 alloc kmalloc-1024 1\n
