@@ -13,7 +13,6 @@ using namespace kslub;
 static ModCache *C(kslub_mod_cache *s) { return reinterpret_cast<ModCache *>(s); }
 static kslub_mod_cache *H(ModCache *s) { return reinterpret_cast<kslub_mod_cache *>(s); }
 
-
 extern "C" const char *kslub_mod_cpu_cas_name(void) { return ModPlatform::cpu_cas_name(); }
 
 kslub_mod *mod_instance_new()
@@ -79,11 +78,6 @@ extern "C" int kslub_mod_destroy(struct kslub_mod *k)
 
 extern "C" void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu) { k->alloc.slub().cpu_dead(cpu); }
 
-extern "C" struct kslub_mod_cache *kslub_mod_cache_find(struct kslub_mod *k, const char *name)
-{
-	return H(k->alloc.slub().find_cache(name));
-}
-
 extern "C" struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
 							  int *err)
 {
@@ -113,30 +107,11 @@ extern "C" long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_c
 	return k->alloc.slub().validate(C(s));
 }
 
-extern "C" unsigned long long kslub_mod_cache_stat(struct kslub_mod *k, struct kslub_mod_cache *s, const char *name)
-{
-	for (unsigned i = 0; i < NR_SLUB_STAT_ITEMS; i++)
-		if (str_eq(stat_name(i), name))
-			return k->alloc.slub().stat_sum(C(s), i);
-	return 0;
-}
-
 extern "C" void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s),
 					 void *arg)
 {
 	k->alloc.slub().for_each_cache([&](ModCache *s) { fn(arg, H(s)); });
 }
-
-extern "C" void *kslub_mod_kmalloc(struct kslub_mod *k, unsigned long size)
-{
-	return k->alloc.slub().kmalloc(size, GFP_KERNEL);
-}
-
-extern "C" int kslub_mod_kfree(struct kslub_mod *k, const void *p) { return k->alloc.slub().kfree(p); }
-
-extern "C" unsigned long long kslub_mod_free_pages(struct kslub_mod *k) { return k->alloc.buddy().free_page_count(); }
-
-extern "C" unsigned long long kslub_mod_reports(struct kslub_mod *k) { return k->pal.reports(); }
 
 extern "C" long kslub_mod_render_slabinfo(struct kslub_mod *k, char *buf, unsigned long cap)
 {

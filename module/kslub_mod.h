@@ -32,7 +32,6 @@ int kslub_mod_destroy(struct kslub_mod *k);
 /* The dead-CPU flush (slub_cpu_dead). */
 void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu);
 
-struct kslub_mod_cache *kslub_mod_cache_find(struct kslub_mod *k, const char *name);
 struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
 					       int *err);
 int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s);
@@ -41,14 +40,8 @@ unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s);
 void *kslub_mod_cache_alloc(struct kslub_mod_cache *s);
 int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj);
 long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s);
-unsigned long long kslub_mod_cache_stat(struct kslub_mod *k, struct kslub_mod_cache *s, const char *name);
 /* Calls fn for every cache with its name (the kmem_cache boot cache included). */
 void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s), void *arg);
-
-void *kslub_mod_kmalloc(struct kslub_mod *k, unsigned long size);
-int kslub_mod_kfree(struct kslub_mod *k, const void *p);
-unsigned long long kslub_mod_free_pages(struct kslub_mod *k);
-unsigned long long kslub_mod_reports(struct kslub_mod *k);
 
 /*
  * debugfs texts (core/show): the length the whole text needs (>= cap: cut,

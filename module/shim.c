@@ -4,9 +4,7 @@
  * thin wrapper with explicit arguments that returns errors and never panics.
  */
 #include <linux/cpu.h>
-#include <linux/kernel.h>
 #include <linux/cpumask.h>
-#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
@@ -86,11 +84,6 @@ int kslub_shim_cpu_online(unsigned int cpu)
 int kslub_shim_cpu_to_node(unsigned int cpu)
 {
 	return cpu < nr_cpu_ids ? cpu_to_node(cpu) : 0;
-}
-
-unsigned int kslub_shim_smp_processor_id(void)
-{
-	return raw_smp_processor_id();
 }
 
 void kslub_shim_preempt_disable(void)
@@ -179,16 +172,6 @@ unsigned long long kslub_shim_random(void)
 	return get_random_u64();
 }
 
-unsigned long long kslub_shim_ktime_ns(void)
-{
-	return ktime_get_ns();
-}
-
-void kslub_shim_cpu_relax(void)
-{
-	cpu_relax();
-}
-
 void kslub_shim_report(const char *kind, const char *what, const char *cache, const void *ptr,
 		       unsigned long long value)
 {
@@ -202,30 +185,9 @@ void kslub_shim_assert_fail(const char *cond, const char *file, int line)
 	WARN_ONCE(1, "kslub: assertion failed: %s at %s:%d\n", cond, file, line);
 }
 
-void kslub_shim_warn(const char *msg)
-{
-	pr_warn_ratelimited("kslub: %s\n", msg);
-}
-
-int kslub_shim_hypervisor(void)
-{
-	return boot_cpu_has(X86_FEATURE_HYPERVISOR);
-}
-
 int kslub_shim_other_online_cpu(unsigned int cpu)
 {
 	unsigned int other = cpumask_any_but(cpu_online_mask, cpu);
 
 	return other < nr_cpu_ids ? (int)other : -1;
-}
-
-int kslub_shim_scnprintf(char *buf, unsigned long size, const char *fmt, ...)
-{
-	va_list args;
-	int n;
-
-	va_start(args, fmt);
-	n = vscnprintf(buf, size, fmt, args);
-	va_end(args);
-	return n;
 }

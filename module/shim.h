@@ -33,7 +33,6 @@ unsigned int kslub_shim_nr_cpu_ids(void);
 unsigned int kslub_shim_nr_present_cpus(void);
 int kslub_shim_cpu_online(unsigned int cpu);
 int kslub_shim_cpu_to_node(unsigned int cpu);
-unsigned int kslub_shim_smp_processor_id(void);
 void kslub_shim_preempt_disable(void);
 void kslub_shim_preempt_enable(void);
 
@@ -67,22 +66,13 @@ void kslub_shim_free(void *p);
 
 /* Misc */
 unsigned long long kslub_shim_random(void);
-unsigned long long kslub_shim_ktime_ns(void);
-void kslub_shim_cpu_relax(void);
 /* A misuse or corruption found by the allocator: one rate-limited line. */
 void kslub_shim_report(const char *kind, const char *what, const char *cache, const void *ptr,
 		       unsigned long long value);
 /* A kslub bug: WARN_ONCE, and carry on. */
 void kslub_shim_assert_fail(const char *cond, const char *file, int line);
-/* A rate-limited warning line (control errors). */
-void kslub_shim_warn(const char *msg);
-/* Whether the kernel runs under a hypervisor (X86_FEATURE_HYPERVISOR). */
-int kslub_shim_hypervisor(void);
 /* An online CPU other than `cpu`, or -1. */
 int kslub_shim_other_online_cpu(unsigned int cpu);
-/* scnprintf(): the number of characters written, never more than size - 1. */
-int kslub_shim_scnprintf(char *buf, unsigned long size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }
