@@ -23,7 +23,7 @@ KSLUB_CHECK_TYPE := 1
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps configure build test check run freestanding format clean
+.PHONY: all help deps configure build test check run freestanding format clean fuzz mutants
 
 all: build
 
@@ -35,6 +35,9 @@ help:
 	@echo "  check         build, then run the quick unit-labelled tests"
 	@echo "  run           build, then run kslub-demo (if built) and kslub-info --cpus 2"
 	@echo "  freestanding  check the core builds freestanding ($(FREESTANDING_CXX))"
+	@echo "  fuzz          a fuzzing campaign on all cores, corpus merge, coverage of core/"
+	@echo "                (FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "  mutants       build each seeded bug, fuzz it, report executions and seconds to detection"
 	@echo "  format        clang-format -i the C++ sources in core/ userspace/ tests/"
 	@echo "  clean         remove $(BUILD_DIR)/"
 	@echo "  help          this text"
@@ -74,6 +77,16 @@ run: build
 
 freestanding:
 	./tests/freestanding/check.sh . $(FREESTANDING_CXX)
+
+FUZZ_TARGET ?= races
+FUZZ_SECONDS ?= 600
+MUTANT_RUNS ?= 150000
+
+fuzz: build
+	FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/campaign.sh --build "$(BUILD_DIR)"
+
+mutants: build
+	./fuzz/mutants.sh --build-root "$(BUILD_DIR)/mutants" --runs $(MUTANT_RUNS) --clean-bin "$(BUILD_DIR)"
 
 format:
 	find core userspace tests \( -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \

@@ -8,24 +8,28 @@
 # it must show no finding. Exit status non-zero if a mutant survives or the
 # clean core shows a finding.
 #
-#   fuzz/mutants.sh [--build-root DIR] [--runs N] [--only NAME] [--clean-bin DIR]
+#   fuzz/mutants.sh [--build-root DIR] [--runs N] [--buddy-runs M] [--only NAME] [--clean-bin DIR]
 #
+# --runs N: executions for the races target (default 150000), --buddy-runs M
+# for the buddy target (default 50000), for each mutant and for the clean core.
 # --clean-bin DIR: a build directory whose fuzz-* binaries are the unmutated
 # core (default: build one under the build root).
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root="$src/build/mutants"
-runs=60000
+races_runs=150000
+buddy_runs=50000
 only=""
 clean_bin=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build-root) root=$2; shift 2 ;;
-	--runs) runs=$2; shift 2 ;;
+	--runs) races_runs=$2; shift 2 ;;
+	--buddy-runs) buddy_runs=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--clean-bin) clean_bin=$2; shift 2 ;;
-	-h | --help) sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "mutants: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -43,11 +47,11 @@ partial-list-unlocked 8 races
 "
 
 mkdir -p "$root"
-configure_and_build() { # dir mutant-number target
+configure_and_build() { # dir mutant-name target
 	local dir=$1 n=$2 target=$3
 	if [ ! -f "$dir/build.ninja" ]; then
 		cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSLUB_BUILD_TESTS=OFF \
-			-DCMAKE_CXX_FLAGS="-DKSLUB_MUTANT=$n" >"$dir.configure.log" 2>&1 ||
+			${n:+-DKSLUB_MUTANT=$n} >"$dir.configure.log" 2>&1 ||
 			{ cat "$dir.configure.log"; return 1; }
 	fi
 	cmake --build "$dir" --target "fuzz-$target" >"$dir.build.log" 2>&1 || { tail -30 "$dir.build.log"; return 1; }
@@ -55,7 +59,8 @@ configure_and_build() { # dir mutant-number target
 
 # run_target BIN TARGET LOG: the fixed-seed run; prints "found EXECS SECONDS CHECK" or "clean RUNS SECONDS"
 run_target() {
-	local bin=$1 target=$2 log=$3 work
+	local bin=$1 target=$2 log=$3 work runs=$races_runs
+	[ "$target" = buddy ] && runs=$buddy_runs
 	work=$(mktemp -d)
 	local start end rc=0
 	start=$(date +%s.%N)
@@ -87,16 +92,22 @@ echo "$MUTANTS" | while read -r name n target; do
 	[ -z "$only" ] || [ "$only" = "$name" ] || continue
 	dir="$root/$name"
 	echo "mutants: building $name (KSLUB_MUTANT=$n, fuzz-$target) ..." >&2
-	if ! configure_and_build "$dir" "$n" "$target"; then
+	if ! configure_and_build "$dir" "$name" "$target"; then
 		echo "mutants: build of $name failed" >&2
 		exit 1
 	fi
-	echo "mutants: fuzzing $name (seed 1, at most $runs runs) ..." >&2
+	# The seed corpus must not already reproduce the mutant: every seed once.
+	if ! "$dir/fuzz-$target" -runs=0 "$src/fuzz/corpus/$target" >"$dir.seeds.log" 2>&1; then
+		echo "mutants: a seed of fuzz/corpus/$target reproduces $name on its own (log $dir.seeds.log)" >&2
+		echo fail >"$root/.failed"
+		continue
+	fi
+	echo "mutants: fuzzing $name (fuzz-$target, seed 1, at most $([ "$target" = buddy ] && echo "$buddy_runs" || echo "$races_runs") runs) ..." >&2
 	read -r verdict execs secs check <<<"$(run_target "$dir/fuzz-$target" "$target" "$dir.fuzz.log")"
 	if [ "$verdict" = found ]; then
 		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "$execs" "$secs" "$check"
 	else
-		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "$secs" "SURVIVED $runs runs"
+		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "$secs" "SURVIVED"
 		echo "mutants: $name survived; log: $dir.fuzz.log" >&2
 		echo fail >"$root/.failed"
 	fi
@@ -107,11 +118,11 @@ if [ -z "$only" ]; then
 	if [ -z "$clean_bin" ]; then
 		clean_bin="$root/clean"
 		echo "mutants: building the unmutated core ..." >&2
-		configure_and_build "$clean_bin" 0 races || exit 1
+		configure_and_build "$clean_bin" "" races || exit 1
 		cmake --build "$clean_bin" --target fuzz-buddy >>"$clean_bin.build.log" 2>&1
 	fi
 	for target in races buddy; do
-		echo "mutants: fuzzing the unmutated core ($target, seed 1, $runs runs) ..." >&2
+		echo "mutants: fuzzing the unmutated core (fuzz-$target, seed 1, same runs) ..." >&2
 		read -r verdict execs secs check <<<"$(run_target "$clean_bin/fuzz-$target" "$target" "$root/clean-$target.fuzz.log")"
 		if [ "$verdict" = clean ]; then
 			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "$execs" "$secs" "no finding"

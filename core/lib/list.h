@@ -51,6 +51,36 @@ struct ListHead {
 	}
 };
 
+/*
+ * The same operations on shared lists (the node partial lists), every link
+ * read and written through the platform's accessors, so that each is a point
+ * where the simulation can interleave another CPU (kslub/platform.h).
+ */
+template <class P> inline void list_add(P &pal, ListHead *head, ListHead *n)
+{
+	ListHead *next = pal.load(&head->next);
+	pal.store(&n->next, next);
+	pal.store(&n->prev, head);
+	pal.store(&next->prev, n);
+	pal.store(&head->next, n);
+}
+template <class P> inline void list_add_tail(P &pal, ListHead *head, ListHead *n)
+{
+	ListHead *prev = pal.load(&head->prev);
+	pal.store(&n->prev, prev);
+	pal.store(&n->next, head);
+	pal.store(&prev->next, n);
+	pal.store(&head->prev, n);
+}
+template <class P> inline void list_del(P &pal, ListHead *e)
+{
+	ListHead *next = pal.load(&e->next), *prev = pal.load(&e->prev);
+	pal.store(&next->prev, prev);
+	pal.store(&prev->next, next);
+	pal.store(&e->next, static_cast<ListHead *>(nullptr));
+	pal.store(&e->prev, static_cast<ListHead *>(nullptr));
+}
+
 /* The containing object of a list node. */
 #define KSLUB_CONTAINER_OF(ptr, type, member)                                             \
 	reinterpret_cast<type *>(reinterpret_cast<char *>(ptr) - __builtin_offsetof(type, member))

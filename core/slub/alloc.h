@@ -122,10 +122,10 @@ template <class P> void *Slub<P>::get_partial_node(Cache *s, Node *n, Page **ret
 	void *object = nullptr;
 	u32 partial_slabs = 0;
 	unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
-	ListHead *e = n->partial.next;
+	ListHead *e = pal_.load(&n->partial.next);
 	while (e != &n->partial) {
 		Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
-		e = e->next;
+		e = pal_.load(&e->next);
 		void *t = acquire_slab(s, n, slab, object == nullptr);
 		if (!t)
 			break;

@@ -16,15 +16,15 @@ template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) + 1);
 	if (tail)
-		n->partial.add_tail(&slab->lru);
+		list_add_tail(pal_, &n->partial, &slab->lru);
 	else
-		n->partial.add(&slab->lru);
+		list_add(pal_, &n->partial, &slab->lru);
 }
 
 template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
 {
 	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
-	slab->lru.del();
+	list_del(pal_, &slab->lru);
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) - 1);
 }
 
@@ -182,6 +182,7 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 	if (mode == M_PARTIAL) {
 #if KSLUB_MUTANT == 8
 		/* the partial list touched without its lock */
+		(void)flags;
 		add_partial(n, slab, tail);
 #else
 		add_partial(n, slab, tail);

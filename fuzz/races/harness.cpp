@@ -364,7 +364,7 @@ void task_op(void *arg, sim::Context *self)
 void irq_op(void *, sim::Context *self, unsigned param)
 {
 	Run *r = run_state;
-	unsigned cache = (param / 4) % NR_CACHES;
+	unsigned cache = (param >> 2) & 1;
 	Obj o;
 	if (the_sim->timeline())
 		the_sim->note("interrupt handler: %s", (const char *[]){"alloc", "free", "alloc, alloc, free first", "kmalloc+kfree"}[param % 4]);
@@ -397,7 +397,7 @@ void irq_op(void *, sim::Context *self, unsigned param)
 		break;
 	}
 	case 3:
-		kmalloc_one(uint8_t(param / 4), IRQ_OWNER);
+		kmalloc_one(uint8_t(param), IRQ_OWNER);
 		if (take(IRQ_OWNER, -1, true, uint8_t(param), &o))
 			do_free(o);
 		break;

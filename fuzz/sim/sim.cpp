@@ -258,9 +258,17 @@ void Sim::apply(Context *c, unsigned action, unsigned param)
 		break;
 	}
 	case A_INTERRUPT: {
-		if (v.irq || c->irqs_off || interrupts_ >= MAX_INTERRUPTS || !irq_fn_)
+		/*
+		 * An interrupt on this CPU or, by param bits 3-4, on another one, idle or
+		 * not (CPUs run in parallel), which then runs the handler at once. Its
+		 * work is chosen by param bits 0-2.
+		 */
+		unsigned target = (cpu + (param >> 3)) % nr_cpus_;
+		VCpu &tv = cpus_[target];
+		Context *r = running(target);
+		if (!tv.online || tv.irq || (r && r->irqs_off) || interrupts_ >= MAX_INTERRUPTS || !irq_fn_)
 			break;
-		Context *irq = alloc_context(Kind::Irq, cpu);
+		Context *irq = alloc_context(Kind::Irq, target);
 		if (!irq)
 			break;
 		interrupts_++;
@@ -270,10 +278,11 @@ void Sim::apply(Context *c, unsigned action, unsigned param)
 			s->irq_fn_(s->handler_arg_, self, self->action);
 		};
 		irq->work_arg = this;
-		irq->action = param;
-		v.irq = irq;
-		v.runq[v.nr++] = irq;
-		note("interrupt on cpu%u while %s runs", cpu, c->name);
+		irq->action = param & 7;
+		tv.irq = irq;
+		tv.runq[tv.nr++] = irq;
+		active_ = target;
+		note("interrupt on cpu%u while %s runs there", target, r ? r->name : "nothing");
 		break;
 	}
 	case A_MIGRATE: {

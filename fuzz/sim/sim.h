@@ -14,8 +14,9 @@
  *     allowed, also while the task holds a lock or has interrupts off;
  *   - preempt: run another task of the same CPU, only where the kernel could
  *     (preempt count 0, interrupts on);
- *   - interrupt: run a handler that allocates or frees on the same CPU to
- *     completion, then resume, only while that CPU's interrupts are on;
+ *   - interrupt: run a handler that allocates or frees to completion on this
+ *     CPU or another one (busy or idle), then resume what it interrupted,
+ *     only while that CPU's interrupts are on;
  *   - migrate: move the task to another CPU, only where it is preemptible;
  *   - take a CPU offline (its tasks move away, a hotplug thread then runs the
  *     core's cpu_dead for it, as slub_cpu_dead) or bring it back.
