@@ -110,6 +110,8 @@ resolve_kernel()
 	for cand in /boot/vmlinuz-"$want".*; do
 		[ -f "$cand" ] || continue
 		v="${cand#/boot/vmlinuz-}"
+		# The generic flavour (Debian also ships -rt- and -cloud- images).
+		case "$v" in *-rt-* | *-cloud-*) continue ;; esac
 		[ -f "/lib/modules/$v/modules.dep" ] || continue
 		best="$(printf '%s\n%s\n' "$best" "$v" | sed '/^$/d' | sort -V | tail -n 1)"
 	done
