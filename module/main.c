@@ -9,6 +9,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -54,20 +55,47 @@ static void pool_release(void)
 	pool_nr = 0;
 }
 
-/* Take the pool; fewer blocks than asked is a warning, none an error. */
+static struct page *block_alloc_node(int nid)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+
+	return nid == NUMA_NO_NODE ? alloc_pages(gfp, KSLUB_MOD_TOP_ORDER) :
+				     alloc_pages_node(nid, gfp | __GFP_THISNODE, KSLUB_MOD_TOP_ORDER);
+}
+
+/*
+ * Take the pool, spread evenly over the nodes with memory (the core keeps
+ * one zone per node), then from anywhere for what a node could not give.
+ * Fewer blocks than asked is a warning, none an error.
+ */
 static int pool_reserve(unsigned int mb)
 {
 	unsigned int want = DIV_ROUND_UP(mb, KSLUB_BLOCK_BYTES >> 20);
+	unsigned int nodes = num_node_state(N_MEMORY), share, got;
+	int nid;
 
 	pool_pages = kvcalloc(want, sizeof(*pool_pages), GFP_KERNEL);
 	if (!pool_pages)
 		return -ENOMEM;
-	for (pool_nr = 0; pool_nr < want; pool_nr++) {
-		struct page *page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL,
-						KSLUB_MOD_TOP_ORDER);
+	pool_nr = 0;
+	share = nodes > 1 ? want / nodes : 0;
+	if (share) {
+		for_each_node_state(nid, N_MEMORY) {
+			for (got = 0; got < share && pool_nr < want; got++) {
+				struct page *page = block_alloc_node(nid);
+
+				if (!page)
+					break;
+				pool_pages[pool_nr++] = page;
+			}
+		}
+	}
+	while (pool_nr < want) {
+		struct page *page = block_alloc_node(NUMA_NO_NODE);
+
 		if (!page)
 			break;
-		pool_pages[pool_nr] = page;
+		pool_pages[pool_nr++] = page;
 	}
 	if (!pool_nr) {
 		kvfree(pool_pages);
