@@ -275,7 +275,9 @@ if [ "$lock" != none ]; then
 	exec 8>"$lock"
 	if ! flock -n 8; then
 		msg "waiting for another VM run to finish (lock $lock)"
+		tw=$(date +%s)
 		flock 8
+		msg "lock acquired after $(($(date +%s) - tw)) s"
 	fi
 fi
 
