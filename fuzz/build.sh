@@ -15,10 +15,11 @@ mkdir -p "$OUT"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$src/scripts/genconfig.sh" "$work/kslub_autoconf.h"
-inc=(-I"$src/core/include" -I"$src/core" -I"$src/userspace/include" -I"$src/userspace" -I"$work")
+inc=(-I"$src/core/include" -I"$src/core" -I"$src/userspace/include" -I"$src/userspace" -I"$src/fuzz" -I"$work")
 objs=()
-for f in "$src"/userspace/lib/*.cpp; do
-	o="$work/$(basename "$f" .cpp).o"
+# The user-space library, the simulation platform and the races harness.
+for f in "$src"/userspace/lib/*.cpp "$src"/fuzz/sim/*.cpp "$src"/fuzz/races/*.cpp; do
+	o="$work/$(basename "$(dirname "$f")")-$(basename "$f" .cpp).o"
 	# shellcheck disable=SC2086
 	$CXX -std=c++17 -mcx16 $CXXFLAGS "${inc[@]}" -c "$f" -o "$o"
 	objs+=("$o")

@@ -155,11 +155,19 @@ void label(void *, const void *addr, char *buf, size_t cap)
 		if (a >= lo && a < hi) {
 			const Page *pg = reg.map + (a - lo) / sizeof(Page);
 			usize off = (a - lo) % sizeof(Page);
-			const char *field = off == 0 ? "freelist" : off == 8 ? "counters" : "desc";
+			const char *field = off == 0				     ? "freelist"
+					    : off == 8				     ? "counters"
+					    : off == __builtin_offsetof(Page, flags) ? "flags"
+					    : off == __builtin_offsetof(Page, order) ? "order"
+										     : "desc";
 			snprintf(buf, cap, "slab@obj+%#llx.%s",
 				 (unsigned long long)(uptr(b.page_address(pg)) - pool_base), field);
 			return;
 		}
+	}
+	if (a >= uptr(&b) && a < uptr(&b) + sizeof(b)) {
+		snprintf(buf, cap, "buddy+%zu", usize(a - uptr(&b)));
+		return;
 	}
 	bool named = false;
 	if (r->ready)
@@ -184,10 +192,52 @@ void label(void *, const void *addr, char *buf, size_t cap)
 	if (named)
 		return;
 	if (a >= pool_base && a < pool_base + 2 * NODE_BYTES) {
-		snprintf(buf, cap, "fp@obj+%#llx", (unsigned long long)(a - pool_base));
+		Page *slab = r->ready ? r->slub->virt_to_slab(addr) : nullptr;
+		if (slab && slab->slab_cache) {
+			const SCache *s = static_cast<const SCache *>(slab->slab_cache);
+			uptr base = uptr(b.page_address(slab));
+			uptr obj = base + (a - base) / s->size * s->size;
+			if (a == obj + s->offset) {
+				snprintf(buf, cap, "next(obj+%#llx)", (unsigned long long)(obj - pool_base));
+				return;
+			}
+		}
+		snprintf(buf, cap, "obj+%#llx", (unsigned long long)(a - pool_base));
 		return;
 	}
 	snprintf(buf, cap, "%p", addr);
+}
+
+/* Values in the timeline: a pointer to a slab's descriptor is named after the slab's memory. */
+bool name_value(u64 v, char *buf, usize cap)
+{
+	Run *r = run_state;
+	if (!r)
+		return false;
+	BuddyAllocator<SP> &b = r->alloc->buddy();
+	for (unsigned i = 0; i < b.nr_regions(); i++) {
+		const auto &reg = b.region(i);
+		uptr lo = uptr(reg.map), hi = lo + reg.nr_pages * sizeof(Page);
+		if (v >= lo && v < hi && (v - lo) % sizeof(Page) == 0) {
+			const Page *pg = reinterpret_cast<const Page *>(v);
+			snprintf(buf, cap, "slab@obj+%#llx", (unsigned long long)(uptr(b.page_address(pg)) - pool_base));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A free pointer as the core stores it (hardened: ptr ^ cache key ^ swab(slot)), decoded for the timeline. */
+void *decode_fp(const void *slot, void *stored)
+{
+	Run *r = run_state;
+	if (!r || !r->ready || !CONFIG_KSLUB_FREELIST_HARDENED)
+		return stored;
+	Page *slab = r->slub->virt_to_slab(slot);
+	if (!slab || !slab->slab_cache)
+		return stored;
+	const SCache *s = static_cast<const SCache *>(slab->slab_cache);
+	return reinterpret_cast<void *>(uptr(stored) ^ s->random ^ swab64(uptr(slot)));
 }
 
 /* ---- the shadow record (harness code: runs between scheduling points, atomically) ---- */
@@ -509,6 +559,8 @@ int run(const uint8_t *data, size_t size)
 	run_state = &r;
 	sm.set_handlers(on_finding, irq_op, hotplug_op, label, nullptr);
 	pal.set_reporter(on_report, nullptr);
+	pal.set_fp_decoder(decode_fp);
+	pal.set_value_namer(name_value);
 
 	RegionDesc regions[2];
 	for (unsigned n = 0; n < nodes; n++)

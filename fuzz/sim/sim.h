@@ -129,6 +129,8 @@ public:
 	void set_handlers(FindingFn finding, IrqFn irq, HotplugFn hotplug, LabelFn label, void *arg);
 	void set_timeline(bool on) { timeline_ = on; }
 	bool timeline() const { return timeline_; }
+	/* Record accessor events: timeline on and a fiber running (not setup or the checks between rounds). */
+	bool tracing() const { return timeline_ && current_; }
 
 	/* Give task t its next operation; run_round() then runs every pending operation to completion. */
 	void assign(unsigned task, Work work, void *arg);

@@ -39,6 +39,10 @@ public:
 	};
 	using SlotLock = Spinlock;
 	using ReportFn = void (*)(void *arg, const Report &r);
+	/* For the timeline: the object a stored (possibly hardened) free pointer stands for. */
+	using FpDecodeFn = void *(*)(const void *slot, void *stored);
+	/* For the timeline: a short name for a value that may point into allocator memory, or false. */
+	using ValueNameFn = bool (*)(u64 v, char *buf, usize cap);
 
 	/* Per-CPU areas handed out, so that an address can be told to belong to a CPU's slot. */
 	struct PercpuArea {
@@ -135,7 +139,7 @@ public:
 	{
 		sim_.point();
 		T v = *p;
-		if (sim_.timeline())
+		if (sim_.tracing())
 			trace_rw("load ", p, u64(v));
 		return v;
 	}
@@ -143,7 +147,7 @@ public:
 	{
 		sim_.point();
 		*p = v;
-		if (sim_.timeline())
+		if (sim_.tracing())
 			trace_rw("store", p, u64(v));
 	}
 	bool cas2(Pair *p, Pair old, Pair nw)
@@ -177,24 +181,24 @@ public:
 	{
 		sim_.point();
 		void *v = *slot;
-		if (sim_.timeline())
-			trace_rw("read fp", slot, u64(uptr(v)));
+		if (sim_.tracing())
+			trace_fp("read fp", slot, v);
 		return v;
 	}
 	__attribute__((no_sanitize("address"))) void *read_fp_racy(void *const *slot)
 	{
 		sim_.point();
 		void *v = *slot;
-		if (sim_.timeline())
-			trace_rw("read fp (racy)", slot, u64(uptr(v)));
+		if (sim_.tracing())
+			trace_fp("read fp (racy)", slot, v);
 		return v;
 	}
 	__attribute__((no_sanitize("address"))) void write_fp(void **slot, void *v)
 	{
 		sim_.point();
 		*slot = v;
-		if (sim_.timeline())
-			trace_rw("write fp", slot, u64(uptr(v)));
+		if (sim_.tracing())
+			trace_fp("write fp", slot, v);
 	}
 
 	/* Locks */
@@ -268,6 +272,8 @@ public:
 	Text fmt_value(u64 v) const
 	{
 		Text t;
+		if (v && value_name_ && value_name_(v, t.s, sizeof(t.s)))
+			return t;
 		if (v && v >= pool_lo_ && v < pool_hi_)
 			snprintf(t.s, sizeof(t.s), "obj+%#llx", (unsigned long long)(v - pool_lo_));
 		else
@@ -280,6 +286,8 @@ public:
 		snprintf(t.s, sizeof(t.s), "%s, %#llx", fmt_value(u64(uptr(p.ptr))).s, (unsigned long long)p.word);
 		return t;
 	}
+	void set_fp_decoder(FpDecodeFn fn) { fp_decode_ = fn; }
+	void set_value_namer(ValueNameFn fn) { value_name_ = fn; }
 	void set_pool(uptr lo, uptr hi)
 	{
 		pool_lo_ = lo;
@@ -287,7 +295,7 @@ public:
 	}
 	template <class... A> void note(const char *fmt, A... a)
 	{
-		if (sim_.timeline())
+		if (sim_.tracing())
 			sim_.note(fmt, a...);
 	}
 
@@ -298,9 +306,16 @@ private:
 		sim_.label(p, where, sizeof(where));
 		sim_.note("%s %s = %s", what, where, fmt_value(v).s);
 	}
+	void trace_fp(const char *what, const void *slot, void *stored)
+	{
+		void *ptr = fp_decode_ ? fp_decode_(slot, stored) : stored;
+		char where[64];
+		sim_.label(slot, where, sizeof(where));
+		sim_.note("%s %s = %s", what, where, ptr ? fmt_value(u64(uptr(ptr))).s : "NULL");
+	}
 	void trace_cas(const char *what, const Pair *p, Pair old, Pair nw, bool ok)
 	{
-		if (!sim_.timeline())
+		if (!sim_.tracing())
 			return;
 		char where[64];
 		sim_.label(p, where, sizeof(where));
@@ -315,6 +330,8 @@ private:
 	uptr pool_lo_ = 0, pool_hi_ = 0;
 	ReportFn report_fn_ = nullptr;
 	void *report_arg_ = nullptr;
+	FpDecodeFn fp_decode_ = nullptr;
+	ValueNameFn value_name_ = nullptr;
 };
 
 } // namespace kslub
