@@ -103,6 +103,7 @@ struct Private {
 		k = mod_instance_new();
 		if (!k)
 			return false;
+		k->pal.set_quiet(true);
 		RegionDesc r{block, TOP_BLOCK_SIZE, node};
 		if (k->alloc.buddy().init(&r, 1) || k->alloc.slub().init(KernelRules::Linux61)) {
 			/* shutdown() cannot run on a half-made SLUB: leave the block, report the failure. */
@@ -285,6 +286,8 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 			} else if (CONFIG_KSLUB_FREELIST_HARDENED && ps.kfree(p) != -KSLUB_EINVAL) {
 				ok = false, why = "double free accepted";
 			}
+			if (ok && pv.k->pal.reports() < (CONFIG_KSLUB_FREELIST_HARDENED ? 4u : 3u))
+				ok = false, why = "a refused free was not reported";
 			if (q)
 				ps.kfree(q);
 			if (ok && ps.validate(ps.kmalloc_slab(64)) != 0)
