@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Guest script for a two-node guest:
-#   QEMU=module/tests/qemu-numa.sh tests/vm/vm.sh --kernel 6.12 --smp 2 --mem 1024 \
+#   tests/vm/vm.sh --kernel 6.12 --smp 2 --mem 1024 --numa 2 \
 #       --script module/tests/guest-numa.sh --env KSLUB_KO=…/kslub.ko
 # The pool is spread over both nodes (buddyinfo shows two zones), slabs land
 # on the node of the CPU that allocates, a stress run on both CPUs leaves
