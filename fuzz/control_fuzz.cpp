@@ -14,9 +14,11 @@
  *    same bytes; stress and compare CONTROL_DELEGATED; errno per verb only
  *    from that verb's documented set;
  *  - a shadow of what the executor should hold (per cache name and for
- *    kmalloc), updated from the commands alone, equals what it holds, and
- *    the core's census of each created cache has exactly that many live
- *    objects; the held lists have their counted lengths;
+ *    kmalloc), updated from the commands alone, equals what it holds (after
+ *    every command: the named cache, kmalloc and the total; at the end:
+ *    every cache), and the core's census of a created cache has exactly that
+ *    many live objects (the cache a command names after that command, every
+ *    created cache at the end); the held lists have their counted lengths;
  *  - create, destroy, validate, shrink and the ENOENT/EEXIST/EBUSY outcomes
  *    are predicted from the shadow (which names exist, which were created,
  *    how many objects are held); validate never finds an error;
@@ -143,6 +145,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (e.second && !created.count(e.first))
 				n++;
 		return n;
+	};
+
+	/* The core's census of a created cache: no error, exactly the held objects live. */
+	auto census_matches = [&](const std::string &n) {
+		Cache *s = sl.find_cache(n.c_str());
+		CacheCensus c{};
+		if (!s)
+			finding("created cache vanished", 0, 0, n.c_str());
+		if (sl.check(s, &c))
+			finding("check found errors", 0, 0, n.c_str());
+		if (c.live_objects != held[n])
+			finding("live objects differ from the shadow", long(c.live_objects),
+				long(held[n]), n.c_str());
 	};
 
 	const char *p = reinterpret_cast<const char *>(data);
@@ -282,33 +297,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			finding("kmalloc objects held differ from the shadow",
 				long(ctl.held_kmalloc()), long(held_km));
 		u64 total = held_km;
-		for (auto &e : held) {
+		for (auto &e : held)
 			total += e.second;
-			if (ctl.held(e.first.c_str()) != e.second)
-				finding("objects held differ from the shadow",
-					long(ctl.held(e.first.c_str())), long(e.second),
-					e.first.c_str());
-		}
+		if (!name.empty() && ctl.held(name.c_str()) != held[name])
+			finding("objects held differ from the shadow", long(ctl.held(name.c_str())),
+				long(held[name]), name.c_str());
 		if (ctl.held_total() != total)
 			finding("total held differs from the shadow", long(ctl.held_total()),
 				long(total));
-		for (const std::string &n : created) {
-			Cache *s = sl.find_cache(n.c_str());
-			CacheCensus c{};
-			if (!s)
-				finding("created cache vanished", 0, 0, n.c_str());
-			if (sl.check(s, &c))
-				finding("check found errors", 0, 0, n.c_str());
-			if (c.live_objects != held[n])
-				finding("live objects differ from the shadow", long(c.live_objects),
-					long(held[n]), n.c_str());
-		}
+		if (created.count(name))
+			census_matches(name);
 		if (ctl.held_check())
 			finding("a held list differs from its count");
-		if (lines % 8 == 0)
+		if (lines % 32 == 0)
 			render_all(k, name.empty() ? "kmalloc-64" : name.c_str());
 	}
 
+	for (auto &e : held)
+		if (ctl.held(e.first.c_str()) != e.second)
+			finding("objects held differ from the shadow at the end",
+				long(ctl.held(e.first.c_str())), long(e.second), e.first.c_str());
+	for (const std::string &n : created)
+		census_matches(n);
 	render_all(k, "kmalloc-64");
 	if (ctl.release_all())
 		finding("release_all failed", 0, 0, ctl.result());
