@@ -6,8 +6,9 @@
  *
  * Input layout: byte 0 configures (CPUs 2..4, nodes 1..2, extra tasks,
  * cache sizes); operations are read from the front, one per task per round;
- * the schedule is read from the back (an action byte and a delay byte per
- * decision). Zeros once either runs out: tasks then run to completion.
+ * the schedule is read from the back (a byte per decision, action and delay,
+ * plus a parameter byte for actions; see Sim::point). Once the operations run
+ * out no round starts; once the schedule runs out tasks run to completion.
  */
 #ifndef KSLUB_FUZZ_RACES_HARNESS_H
 #define KSLUB_FUZZ_RACES_HARNESS_H

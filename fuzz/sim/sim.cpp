@@ -364,17 +364,23 @@ void Sim::point()
 		countdown_--;
 		return;
 	}
-	uint8_t a, d = 0;
+	/*
+	 * A decision is one byte: the action in bits 0-2 (0 and 1: continue) and in
+	 * bits 3-7 how many points to let pass before the next decision; an action
+	 * other than continue takes one more byte, its parameter. Short delays keep
+	 * a window of a few points reachable by changing one byte.
+	 */
+	uint8_t a, param = 0;
 	if (!sched_.next(&a)) {
 		countdown_ = ~uint64_t(0);
 		return;
 	}
-	sched_.next(&d);
-	countdown_ = d;
+	countdown_ = a >> 3;
 	if (a % 8 < A_SWITCH_CPU)
 		return;
+	sched_.next(&param);
 	c->yield = Y_ACTION;
-	c->action = a;
+	c->action = (unsigned(param) << 3) | (a % 8);
 	Fiber::switch_to(c->fiber, main_);
 }
 

@@ -83,7 +83,7 @@ struct VCpu {
 	unsigned nr;
 };
 
-/* The schedule: bytes read from the end of the input towards the front. */
+/* The schedule: bytes read from the end of the input towards the front (decisions: Sim::point). */
 class Schedule {
 public:
 	void reset(const uint8_t *data, size_t n)
