@@ -33,7 +33,8 @@ help:
 	@echo "  deps          install missing Debian packages (scripts/install-deps.sh)"
 	@echo "  test          deps, build, then run every test with CTest"
 	@echo "  check         build, then run the quick unit-labelled tests"
-	@echo "  run           build, then run kslub-demo (if built) and kslub-info --cpus 2"
+	@echo "  run           build, run kslub-demo and kslub-info --cpus 2, then the kslub.ko demo"
+	@echo "                (insmod here if this kernel loads modules, else in QEMU)"
 	@echo "  freestanding  check the core builds freestanding ($(FREESTANDING_CXX))"
 	@echo "  fuzz          a fuzzing campaign on all cores, corpus merge, coverage of core/"
 	@echo "                (FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS))"
@@ -74,6 +75,7 @@ run: build
 		echo "run: $(BUILD_DIR)/kslub-demo not built (userspace/tools/kslub_demo.cpp missing)"; \
 	fi
 	"$(BUILD_DIR)/kslub-info" --cpus 2
+	./module/demo/run.sh "$(BUILD_DIR)"
 
 freestanding:
 	./tests/freestanding/check.sh . $(FREESTANDING_CXX)
