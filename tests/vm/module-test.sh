@@ -207,7 +207,7 @@ stat_sum()
 ctl_ok "create a cache" "create kvm-test 200" '^create kvm-test'
 check "caches/kvm-test appears" [ -d "$D/caches/kvm-test" ]
 expect_eq "kvm-test object_size" 200 "$(first_word "$D/caches/kvm-test/object_size")"
-grep -q '^kvm-test ' "$D/slabinfo" && ok "slabinfo lists kvm-test" || not_ok "slabinfo lists kvm-test"
+if grep -q '^kvm-test ' "$D/slabinfo"; then ok "slabinfo lists kvm-test"; else not_ok "slabinfo lists kvm-test"; fi
 ctl_ok "alloc 1000" "alloc kvm-test 1000" '1000 objects held'
 objs="$(first_word "$D/caches/kvm-test/objects")"
 if [[ "$objs" =~ ^[0-9]+$ ]] && [ "$objs" -ge 1000 ]; then ok "objects >= 1000 ($objs)"; else not_ok "objects >= 1000 (got '$objs')"; fi

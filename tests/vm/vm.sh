@@ -39,8 +39,9 @@
 #   QEMU             the QEMU binary (default: qemu-system-x86_64)
 set -euo pipefail
 
-readonly VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly REPO_ROOT="$(cd "$VM_DIR/../.." && pwd)"
+VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$VM_DIR/../.." && pwd)"
+readonly VM_DIR REPO_ROOT
 readonly GUEST_OUT=/tmp/kslub-out
 # Loaded in the guest (with their dependencies, from modules.dep) unless built in.
 readonly ROOT_MODULES=(virtio_pci 9pnet_virtio 9p)
@@ -282,6 +283,7 @@ if [ "$numa" -gt 1 ]; then
 			-numa "node,nodeid=$i,cpus=$((i * per_cpus))-$(((i + 1) * per_cpus - 1)),memdev=kslub-m$i")
 	done
 fi
+# shellcheck disable=SC2054 # commas inside QEMU options
 qemu_cmd=("$QEMU" -accel tcg,thread=multi -cpu max -smp "$smp_arg" -m "$mem" ${numa_args[@]+"${numa_args[@]}"} -nographic -no-reboot
 	-nodefaults -serial stdio -net none
 	-kernel "$vmlinuz" -initrd "$initramfs" -append "$append"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Helpers for the guest-side module scripts (module-test.sh,
