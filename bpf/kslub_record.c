@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kslub-record: record the running kernel's slab and page allocator events
+ * (the kmem tracepoints) into a trace CSV that kslub-replay feeds through
+ * kslub. The format is the one of /work/shared/DESIGN.md "Observability":
+ *
+ *   # kernel=<uname -r>
+ *   # cpus=<possible CPUs>
+ *   # lost=<records the ring buffer had no room for>
+ *   ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache
+ *
+ * The lost count is known only at the end, so the records go to a scratch
+ * file first and the output is written when recording stops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kslub_record.h"
+#include "kslub_record.skel.h"
+
+static const char *const event_names[] = {"kmalloc", "kfree", "cache_alloc", "cache_free", "page_alloc",
+					  "page_free"};
+
+static volatile sig_atomic_t stop;
+static FILE *body;
+static unsigned long long nr_records;
+static unsigned long page_size;
+static int verbose;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kslub-record [--duration S] [--output FILE] [--pid P] [--verbose]\n"
+		"\n"
+		"Record the kernel's kmem tracepoints (kmalloc, kfree, kmem_cache_alloc,\n"
+		"kmem_cache_free, mm_page_alloc, mm_page_free) for S seconds (default 10;\n"
+		"Ctrl-C stops early) into a trace CSV for kslub-replay:\n"
+		"  ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache\n"
+		"preceded by '# kernel=', '# cpus=' and '# lost=' lines. Page events carry\n"
+		"the pfn in ptr and PAGE_SIZE << order in bytes_alloc.\n"
+		"  --output FILE   write here (default: standard output)\n"
+		"  --pid P         only events of process P (its threads included)\n"
+		"  --verbose       libbpf's messages too\n"
+		"Needs root (CAP_BPF and CAP_PERFMON), tracefs, and a kernel with BTF.\n");
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * Cache names go into a comma-separated column: keep them to one safe field
+ * (a comma, quote or unprintable byte becomes '_'). The ring buffer is mapped
+ * read-only, so the name is copied.
+ */
+static void clean_name(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && src[i]; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = ch == ',' || ch == '"' || ch <= ' ' || ch > '~' ? '_' : (char)ch;
+	}
+	dst[i] = 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const struct kslub_rec *r = data;
+	unsigned long long bytes_alloc = r->bytes_alloc;
+	char name[KSLUB_REC_NAME_LEN];
+
+	(void)ctx;
+	if (size < sizeof(*r) || r->type > KSLUB_REC_PAGE_FREE)
+		return 0;
+	if (r->type == KSLUB_REC_PAGE_ALLOC || r->type == KSLUB_REC_PAGE_FREE)
+		bytes_alloc = (unsigned long long)page_size << r->order;
+	clean_name(name, r->cache, sizeof(name));
+	fprintf(body, "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,%s\n", (unsigned long long)r->ts_ns, r->cpu,
+		event_names[r->type], (unsigned long long)r->ptr, (unsigned long long)r->call_site,
+		(unsigned long long)r->bytes_req, bytes_alloc, (unsigned long long)r->gfp_flags, name);
+	nr_records++;
+	return 0;
+}
+
+static int tracefs_present(void)
+{
+	struct stat st;
+
+	return !stat("/sys/kernel/tracing/events/kmem/kmalloc", &st) ||
+	       !stat("/sys/kernel/debug/tracing/events/kmem/kmalloc", &st);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void explain_load_error(int err)
+{
+	struct rlimit rl;
+
+	fprintf(stderr, "kslub-record: loading the BPF program failed: %s\n", strerror(-err));
+	if (err == -EPERM || err == -EACCES) {
+		if (geteuid() != 0)
+			fprintf(stderr, "kslub-record: run it as root (sudo): loading BPF programs needs "
+					"CAP_BPF and CAP_PERFMON\n");
+		if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
+			fprintf(stderr,
+				"kslub-record: the locked-memory limit is %llu KiB; kernels before 5.11 charge BPF "
+				"maps to it: raise it with `ulimit -l unlimited` (or LimitMEMLOCK=infinity)\n",
+				(unsigned long long)rl.rlim_cur / 1024);
+	} else if (err == -ENOENT || err == -EINVAL) {
+		fprintf(stderr, "kslub-record: the kernel needs BTF (/sys/kernel/btf/vmlinux) and the kmem "
+				"tracepoints; run with --verbose for libbpf's details\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"duration", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
+		{"pid", required_argument, 0, 'p'},	 {"verbose", no_argument, 0, 'v'},
+		{"help", no_argument, 0, 'h'},		 {0, 0, 0, 0},
+	};
+	double duration = 10;
+	const char *output = NULL;
+	long pid = 0;
+	struct kslub_record_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	struct utsname uts;
+	FILE *out = stdout;
+	unsigned long long lost = 0;
+	int ncpus, err, c, status = 1;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "d:o:p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno || *end || !(duration > 0) || duration > 86400) {
+				fprintf(stderr, "kslub-record: --duration needs seconds from 0 to 86400, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || pid <= 0 || pid > 0x7fffffff) {
+				fprintf(stderr, "kslub-record: --pid needs a process id, not '%s'\n", optarg);
+				return 2;
+			}
+			if (kill((pid_t)pid, 0) && errno == ESRCH) {
+				fprintf(stderr, "kslub-record: no process %ld\n", pid);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kslub-record: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (geteuid() != 0)
+		fprintf(stderr, "kslub-record: warning: not running as root; loading BPF programs needs root "
+				"(or CAP_BPF and CAP_PERFMON): try sudo\n");
+	if (!tracefs_present()) {
+		fprintf(stderr, "kslub-record: the kmem tracepoints are not visible: tracefs is not mounted.\n"
+				"  mount it (as root): mount -t tracefs none /sys/kernel/tracing\n");
+		return 1;
+	}
+	/* Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones to the memory cgroup. */
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) && verbose)
+		fprintf(stderr, "kslub-record: could not raise the locked-memory limit: %s\n", strerror(errno));
+
+	page_size = (unsigned long)sysconf(_SC_PAGESIZE);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		fprintf(stderr, "kslub-record: cannot read the possible CPUs: %s\n", strerror(-ncpus));
+		return 1;
+	}
+	libbpf_set_print(libbpf_print);
+
+	body = tmpfile();
+	if (!body) {
+		fprintf(stderr, "kslub-record: cannot create a scratch file: %s\n", strerror(errno));
+		return 1;
+	}
+
+	skel = kslub_record_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n", strerror(-err));
+		goto out;
+	}
+	skel->rodata->target_tgid = (__u32)pid;
+	skel->rodata->self_tgid = (__u32)getpid();
+	err = kslub_record_bpf__load(skel);
+	if (err) {
+		explain_load_error(err);
+		goto out;
+	}
+	err = kslub_record_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "kslub-record: attaching to the kmem tracepoints failed: %s\n", strerror(-err));
+		if (!tracefs_present())
+			fprintf(stderr, "  mount tracefs: mount -t tracefs none /sys/kernel/tracing\n");
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "kslub-record: cannot open the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (pid)
+		fprintf(stderr, "kslub-record: recording the kmem events of process %ld for %g s (Ctrl-C stops)\n",
+			pid, duration);
+	else
+		fprintf(stderr, "kslub-record: recording kmem events for %g s (Ctrl-C stops)\n", duration);
+	{
+		double t0 = now_s(), next = t0 + 1, t;
+
+		while (!stop && (t = now_s()) < t0 + duration) {
+			err = ring_buffer__poll(rb, 100);
+			if (err < 0 && err != -EINTR) {
+				fprintf(stderr, "kslub-record: reading the ring buffer failed: %s\n", strerror(-err));
+				goto out;
+			}
+			if (t >= next) {
+				fprintf(stderr, "kslub-record: %4.0f s  %llu events\n", t - t0, nr_records);
+				next += 1;
+			}
+		}
+	}
+	/* Detach first, then drain what is still in the buffer. */
+	kslub_record_bpf__detach(skel);
+	ring_buffer__consume(rb);
+	{
+		__u64 *v = calloc((size_t)ncpus, sizeof(*v));
+		__u32 zero = 0;
+
+		if (v && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.lost), &zero, v))
+			for (int i = 0; i < ncpus; i++)
+				lost += v[i];
+		free(v);
+	}
+
+	if (output && strcmp(output, "-")) {
+		out = fopen(output, "w");
+		if (!out) {
+			fprintf(stderr, "kslub-record: cannot write %s: %s\n", output, strerror(errno));
+			goto out;
+		}
+	}
+	if (uname(&uts))
+		strcpy(uts.release, "unknown");
+	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n", uts.release, ncpus, lost);
+	fprintf(out, "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache\n");
+	fflush(body);
+	rewind(body);
+	{
+		char buf[1 << 16];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), body)) > 0)
+			if (fwrite(buf, 1, n, out) != n)
+				break;
+	}
+	if (fflush(out) || ferror(out) || ferror(body)) {
+		fprintf(stderr, "kslub-record: writing %s failed: %s\n", output ? output : "the output",
+			strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "kslub-record: %llu events written to %s, %llu lost%s\n", nr_records,
+		out == stdout ? "standard output" : output, lost,
+		lost ? " (the ring buffer was full: record a shorter time or filter with --pid)" : "");
+	status = 0;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	ring_buffer__free(rb);
+	kslub_record_bpf__destroy(skel);
+	if (body)
+		fclose(body);
+	return status;
+}
