@@ -34,5 +34,6 @@ for t in "$src"/fuzz/*_fuzz.cpp; do
 				"$OUT/${name}_seed_corpus.zip" "$src/fuzz/corpus/$name"
 	fi
 	[ -f "$src/fuzz/$name.options" ] && cp "$src/fuzz/$name.options" "$OUT/"
+	[ -f "$src/fuzz/$name.dict" ] && cp "$src/fuzz/$name.dict" "$OUT/"
 	echo "built $OUT/$name"
 done

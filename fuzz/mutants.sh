@@ -47,6 +47,7 @@ partial-list-unlocked 8 races
 "
 
 mkdir -p "$root"
+rm -f "$root/.failed"
 configure_and_build() { # dir mutant-name target
 	local dir=$1 n=$2 target=$3
 	if [ ! -f "$dir/build.ninja" ]; then
