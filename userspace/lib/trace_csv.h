@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Trace files of the kernel's slab and page allocator (written by
+ * kslub-record) and their replay through a kslub instance.
+ *
+ * Format (DESIGN.md, "Observability"):
+ *
+ *   # kernel=6.18.44          metadata lines, before the header
+ *   # cpus=2
+ *   # lost=0
+ *   ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache
+ *   3039044080598,1,kmalloc,0xffff888137450080,0xffffffff8179abd4,50,64,0xdc0,
+ *
+ * `event` is one of kmalloc kfree cache_alloc cache_free page_alloc
+ * page_free; ts_ns, cpu, bytes_req, bytes_alloc are decimal; ptr, call_site,
+ * gfp_flags are 0x-hex; cache is empty when unknown. Page events carry the
+ * pfn in ptr and PAGE_SIZE << order in bytes_alloc.
+ *
+ * The reader never stops at a bad line: each one is reported with its line
+ * number (1-based, counting every line of the file) and skipped.
+ */
+#ifndef KSLUB_TRACE_CSV_H
+#define KSLUB_TRACE_CSV_H
+
+#include "kslub.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kslub_trace {
+
+enum class Event : uint8_t { Kmalloc, Kfree, CacheAlloc, CacheFree, PageAlloc, PageFree };
+constexpr unsigned NR_EVENTS = 6;
+/* "kmalloc", "kfree", "cache_alloc", "cache_free", "page_alloc", "page_free". */
+const char *event_name(Event e);
+
+extern const char *const CSV_HEADER;
+
+struct Record {
+	uint64_t ts_ns = 0;
+	uint64_t ptr = 0; /* object address; the pfn for page events */
+	uint64_t call_site = 0;
+	uint64_t bytes_req = 0;
+	uint64_t bytes_alloc = 0;
+	uint64_t gfp_flags = 0;
+	uint32_t cpu = 0;
+	uint32_t cache_id = 0; /* index into Trace::cache_names; 0 is "" */
+	uint64_t line = 0;
+	Event event = Event::Kmalloc;
+};
+
+struct LineError {
+	uint64_t line;
+	std::string what;
+};
+
+struct Trace {
+	/* Metadata; empty / -1 when the file does not say. */
+	std::string kernel;
+	long long cpus = -1;
+	long long lost = -1;
+
+	bool header_seen = false;
+	uint64_t lines = 0;		    /* lines in the file */
+	uint64_t per_event[NR_EVENTS] = {}; /* accepted records per event */
+	std::vector<Record> records;
+	std::vector<std::string> cache_names{""}; /* interned cache column values */
+	uint64_t nr_errors = 0;			  /* malformed lines, all counted ... */
+	std::vector<LineError> errors;		  /* ... the first max_kept_errors kept */
+	uint32_t max_cpu = 0;			  /* highest CPU of an accepted record */
+
+	const std::string &cache_of(const Record &r) const { return cache_names[r.cache_id]; }
+};
+
+/*
+ * Incremental reader: feed it lines (without the '\n'; a trailing '\r' is
+ * ignored), then call finish(). Lines may contain any bytes, NULs included.
+ */
+class Reader {
+public:
+	explicit Reader(Trace *t, size_t max_kept_errors = 64);
+	~Reader();
+	Reader(const Reader &) = delete;
+	Reader &operator=(const Reader &) = delete;
+	void line(const char *s, size_t n);
+	void finish();
+
+private:
+	void error(const std::string &what);
+	struct Impl;
+	Trace *t_;
+	size_t max_kept_;
+	std::unique_ptr<Impl> impl_;
+};
+
+/* A whole buffer; the last line need not end in '\n'. */
+void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors = 64);
+/* A file; false (and *err) only when it cannot be read at all. */
+bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors = 64);
+
+/* ------------------------------------------------------------------------ */
+/* Replay                                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct ReplayOptions {
+	unsigned cpus = 0;		   /* 0: the trace's "# cpus=", else its highest CPU + 1 (max 256) */
+	size_t pool_bytes = size_t(1) << 30; /* kslub's page pool */
+	unsigned create_flags = KSLUB_KERNEL_6_12;
+};
+
+constexpr unsigned REPLAY_MAX_ORDER = 11; /* page events of order >= this share the last bucket */
+
+struct CacheReport {
+	std::string name;	   /* the kernel's name (kmalloc caches: kslub's) */
+	std::string kslub_name; /* the kslub cache it was replayed on */
+	bool kmalloc = false;	   /* a kmalloc size class, or the large-kmalloc bucket */
+	bool large = false;	   /* the kmalloc_large bucket (pages, not a cache) */
+	uint32_t object_size = 0;
+	uint64_t allocs = 0, frees = 0, live = 0, peak_live = 0, alloc_failures = 0;
+	uint64_t slabs_allocated = 0; /* ALLOC_SLAB */
+	uint64_t slabs = 0;	      /* at the end */
+	uint64_t memory_bytes = 0;    /* slabs * slab bytes at the end (large: live bytes) */
+	uint64_t peak_memory_bytes = 0; /* large bucket only */
+	uint64_t stats[KSLUB_NR_STATS] = {};
+};
+
+struct ReplayReport {
+	unsigned cpus = 0;
+	uint64_t events = 0;
+	uint64_t per_event[NR_EVENTS] = {};
+	/* Size classes: every kmalloc event, small and large. */
+	uint64_t kmalloc_events = 0, kmalloc_agree = 0;
+	uint64_t kmalloc_large_events = 0, kmalloc_large_agree = 0;
+	struct Mismatch {
+		uint64_t line, bytes_req, kernel_bytes_alloc, kslub_bytes_alloc;
+	};
+	std::vector<Mismatch> mismatches; /* the first few */
+	/* Pointers. */
+	uint64_t frees_unknown = 0;	  /* kfree / cache_free of a pointer never allocated in the trace */
+	uint64_t frees_null = 0;	  /* kfree(NULL) or of ZERO_SIZE_PTR */
+	uint64_t alloc_over_live = 0;	  /* the kernel handed out a pointer the trace never freed */
+	uint64_t kernel_failed_allocs = 0; /* ptr 0 in the trace */
+	uint64_t alloc_failures = 0;	  /* kslub returned NULL */
+	uint64_t free_errors = 0;	  /* kslub refused a free */
+	uint64_t caches_created = 0, cache_create_failures = 0;
+	uint64_t reports = 0;		  /* kslub misuse reports */
+	uint64_t live_at_end = 0;
+	/* Pages per order, from the trace (kslub's page allocator is not driven by them). */
+	uint64_t page_alloc[REPLAY_MAX_ORDER] = {}, page_free[REPLAY_MAX_ORDER] = {};
+	/* LIFO reuse: an allocation on (CPU, cache) right after a free there returns the freed object. */
+	uint64_t reuse_eligible = 0, reuse_kernel = 0, reuse_kslub = 0, reuse_both = 0, reuse_agree = 0;
+	std::vector<CacheReport> caches;
+	uint64_t stats[KSLUB_NR_STATS] = {}; /* summed over the caches above */
+};
+
+class Replayer {
+public:
+	explicit Replayer(const ReplayOptions &o);
+	~Replayer(); /* frees every object still live and destroys the instance */
+	Replayer(const Replayer &) = delete;
+	Replayer &operator=(const Replayer &) = delete;
+
+	/* Creates the instance for a trace (the CPU count may come from it). */
+	bool start(const Trace &t, std::string *err);
+	void apply(const Trace &t, const Record &r);
+	/* Fills the report (can be called more than once). */
+	void report(ReplayReport *out);
+	kslub_t *instance() const;
+
+private:
+	struct Impl;
+	std::unique_ptr<Impl> impl_;
+};
+
+/* Convenience: start, apply every record, report. */
+bool replay_trace(const Trace &t, const ReplayOptions &o, ReplayReport *out, std::string *err);
+
+} // namespace kslub_trace
+
+#endif
