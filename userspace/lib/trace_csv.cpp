@@ -300,6 +300,15 @@ bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_ke
 	return true;
 }
 
+std::string format_record(const Trace &t, const Record &r)
+{
+	char buf[192];
+	snprintf(buf, sizeof(buf), "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,", (unsigned long long)r.ts_ns, r.cpu,
+		 event_name(r.event), (unsigned long long)r.ptr, (unsigned long long)r.call_site,
+		 (unsigned long long)r.bytes_req, (unsigned long long)r.bytes_alloc, (unsigned long long)r.gfp_flags);
+	return buf + t.cache_of(r) + "\n";
+}
+
 /* ------------------------------------------------------------------------ */
 /* Replay                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -102,6 +102,9 @@ void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors 
 /* A file; false (and *err) only when it cannot be read at all. */
 bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors = 64);
 
+/* One record as a CSV line (with its '\n'), the way kslub-record writes it. */
+std::string format_record(const Trace &t, const Record &r);
+
 /* ------------------------------------------------------------------------ */
 /* Replay                                                                   */
 /* ------------------------------------------------------------------------ */
