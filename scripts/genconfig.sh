@@ -45,7 +45,7 @@ fi
 # Help text is skipped: it runs until the next line that starts in column 0.
 options=$(awk '
 function flush() {
-	if (name != "") {
+	if (name != "" && type != "tristate") {
 		if (type == "") {
 			printf("%s:%d: config %s has no type\n", FILENAME, cfgline, name) > "/dev/stderr"
 			bad = 1
@@ -67,6 +67,8 @@ $1 == "config" || $1 == "menuconfig" { flush(); name = $2; cfgline = NR; next }
 $1 == "menu" || $1 == "endmenu" || $1 == "choice" || $1 == "endchoice" || $1 == "comment" || $1 == "source" || $1 == "if" || $1 == "endif" { flush(); next }
 name == "" { next }
 $1 == "bool" || $1 == "int" { type = $1; next }
+# The module symbol itself (kernel trees only) is not an option of the core.
+$1 == "tristate" { type = $1; next }
 $1 == "def_bool" || $1 == "def_int" { type = substr($1, 5); if (def == "") def = $2; next }
 $1 == "default" { if (def == "") def = $2; next }
 $1 == "range" { min = $2; max = $3; next }
