@@ -109,13 +109,21 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int tracefs_present(void)
+/* 0 when the kmem tracepoints are visible in tracefs, else the errno of the look-up. */
+static int tracefs_state(void)
 {
 	struct stat st;
+	int e;
 
-	return !stat("/sys/kernel/tracing/events/kmem/kmalloc", &st) ||
-	       !stat("/sys/kernel/debug/tracing/events/kmem/kmalloc", &st);
+	if (!stat("/sys/kernel/tracing/events/kmem/kmalloc", &st))
+		return 0;
+	e = errno;
+	if (!stat("/sys/kernel/debug/tracing/events/kmem/kmalloc", &st))
+		return 0;
+	return e;
 }
+
+static int tracefs_present(void) { return !tracefs_state(); }
 
 static double now_s(void)
 {
@@ -210,7 +218,12 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		fprintf(stderr, "kslub-record: warning: not running as root; loading BPF programs needs root "
 				"(or CAP_BPF and CAP_PERFMON): try sudo\n");
-	if (!tracefs_present()) {
+	err = tracefs_state();
+	if (err == EACCES || err == EPERM) {
+		fprintf(stderr, "kslub-record: cannot read /sys/kernel/tracing (permission denied): run kslub-record "
+				"as root, e.g. sudo kslub-record ...\n");
+		return 1;
+	} else if (err) {
 		fprintf(stderr, "kslub-record: the kmem tracepoints are not visible: tracefs is not mounted.\n"
 				"  mount it (as root): mount -t tracefs none /sys/kernel/tracing\n");
 		return 1;

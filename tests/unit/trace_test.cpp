@@ -382,3 +382,26 @@ TEST(TraceReplay, AllocationOverALivePointerAndCpuFolding)
 	/* Without "# cpus=" and --cpus: the highest CPU + 1. */
 	EXPECT_EQ(replay(t).cpus, 8u);
 }
+
+/*
+ * A cache_alloc whose bytes_alloc kslub cannot serve (above 2 MiB) is
+ * counted as a refused cache and a failed allocation, without asking kslub
+ * (which would report a bad argument); a 2-byte cache is fine.
+ */
+TEST(TraceReplay, CacheSizeKslubCannotCreate)
+{
+	Trace t = parse("# cpus=2\n" + H +
+			"1,0,cache_alloc,0xffff888100001000,0x0,192,19444442,0xcc0,dentry\n"
+			"2,0,cache_alloc,0xffff888100001100,0x0,192,19444442,0xcc0,dentry\n"
+			"3,0,cache_alloc,0xffff888100002000,0x0,2,2,0xcc0,tiny\n"
+			"4,0,cache_free,0xffff888100002000,0x0,0,0,0x0,tiny\n");
+	ReplayReport r = replay(t);
+	EXPECT_EQ(r.cache_create_failures, 1u);
+	EXPECT_EQ(r.alloc_failures, 2u);
+	EXPECT_EQ(r.caches_created, 1u);
+	EXPECT_EQ(r.reports, 0u);
+	const CacheReport *c = find(r, "tiny");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->allocs, 1u);
+	EXPECT_EQ(c->frees, 1u);
+}

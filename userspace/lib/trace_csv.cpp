@@ -317,6 +317,7 @@ namespace {
 
 constexpr uint64_t ZERO_SIZE_PTR = 16;
 constexpr uint64_t KMALLOC_MAX_CACHE_SIZE = 8192;
+constexpr uint64_t MAX_CACHE_OBJECT = KMALLOC_MAX_CACHE_SIZE * 256; /* kslub_cache_create's limit */
 constexpr size_t MAX_MISMATCHES = 16;
 constexpr uint32_t NO_CACHE = UINT32_MAX;
 
@@ -446,8 +447,8 @@ struct Replayer::Impl {
 				continue;
 			}
 			int err = 0;
-			if (!rec.bytes_alloc || rec.bytes_alloc > 0xffffffffu)
-				break;
+			if (!rec.bytes_alloc || rec.bytes_alloc > MAX_CACHE_OBJECT)
+				break; /* kslub_cache_create() would refuse (and report) it */
 			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0, nullptr, &err);
 			if (!s && err != -EEXIST)
 				break;
