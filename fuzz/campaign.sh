@@ -73,12 +73,16 @@ if [ -z "$llvm_profdata" ] || [ -z "$llvm_cov" ]; then
 fi
 echo "campaign: coverage of core/ from the merged corpus ..."
 cov="$build/fuzz-coverage"
+clang_c=$(command -v clang-14 || command -v clang || echo cc)
 if [ ! -f "$cov/build.ninja" ]; then
 	cmake -S "$src" -B "$cov" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSLUB_BUILD_TESTS=OFF \
+		-DCMAKE_C_COMPILER="$clang_c" \
 		-DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
-		-DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" >"$out/coverage-configure.log" 2>&1
+		-DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" >"$out/coverage-configure.log" 2>&1 ||
+		{ echo "campaign: configuring the coverage build failed (log $out/coverage-configure.log)" >&2; exit 1; }
 fi
-cmake --build "$cov" --target "fuzz-$target" >"$out/coverage-build.log" 2>&1
+cmake --build "$cov" --target "fuzz-$target" >"$out/coverage-build.log" 2>&1 ||
+	{ echo "campaign: the coverage build failed (log $out/coverage-build.log)" >&2; exit 1; }
 rm -f "$out"/*.profraw
 LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$cov/fuzz-$target" -runs=0 -max_len=4096 "$out/corpus" >"$out/coverage-run.log" 2>&1 || true
 "$llvm_profdata" merge -sparse "$out"/cov-*.profraw -o "$out/coverage.profdata"
