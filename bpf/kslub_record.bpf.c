@@ -21,7 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 target_tgid = 0; /* 0: every process */
-const volatile __u32 self_tgid = 0;   /* the recorder's own events are left out */
+const volatile __u32 self_tgid = 0;   /* when set, that process (the recorder) is left out */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

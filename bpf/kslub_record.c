@@ -50,7 +50,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kslub-record [--duration S] [--output FILE] [--pid P] [--verbose]\n"
+		"usage: kslub-record [--duration S] [--output FILE] [--pid P] [--exclude-self] [--verbose]\n"
 		"\n"
 		"Record the kernel's kmem tracepoints (kmalloc, kfree, kmem_cache_alloc,\n"
 		"kmem_cache_free, mm_page_alloc, mm_page_free) for S seconds (default 10;\n"
@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"the pfn in ptr and PAGE_SIZE << order in bytes_alloc.\n"
 		"  --output FILE   write here (default: standard output)\n"
 		"  --pid P         only events of process P (its threads included)\n"
+		"  --exclude-self  leave out the events of kslub-record itself (its frees of other\n"
+		"                  tasks' objects too, which the replay then counts as unseen)\n"
 		"  --verbose       libbpf's messages too\n"
 		"Needs root (CAP_BPF and CAP_PERFMON), tracefs, and a kernel with BTF.\n");
 }
@@ -158,7 +160,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"duration", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
 		{"pid", required_argument, 0, 'p'},	 {"verbose", no_argument, 0, 'v'},
-		{"help", no_argument, 0, 'h'},		 {0, 0, 0, 0},
+		{"exclude-self", no_argument, 0, 'x'},	 {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	double duration = 10;
 	const char *output = NULL;
@@ -169,10 +172,10 @@ int main(int argc, char **argv)
 	struct utsname uts;
 	FILE *out = stdout;
 	unsigned long long lost = 0;
-	int ncpus, err, c, status = 1;
+	int ncpus, err, c, status = 1, exclude_self = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:o:p:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:o:p:vxh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			errno = 0;
@@ -200,6 +203,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'x':
+			exclude_self = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -253,7 +259,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	skel->rodata->target_tgid = (__u32)pid;
-	skel->rodata->self_tgid = (__u32)getpid();
+	skel->rodata->self_tgid = exclude_self ? (__u32)getpid() : 0;
 	err = kslub_record_bpf__load(skel);
 	if (err) {
 		explain_load_error(err);

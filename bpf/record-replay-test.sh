@@ -7,7 +7,9 @@
 #   - the file has the metadata lines and the header of the trace format;
 #   - it round-trips: the replayer accepts every line, and its event counts
 #     equal the counts of the CSV taken by awk;
-#   - size classes agree on 100% of the kmalloc events (large ones included);
+#   - size classes agree on 100% of the kmalloc events, large ones included
+#     (the workload resizes pipes to 1 MiB, a kmalloc above 8 KiB, when perl is
+#     there to call F_SETPIPE_SZ);
 #   - the replay made kslub report nothing and refuse no free.
 # Exit 77 (skipped) only when BPF cannot run at all: not root.
 #
@@ -51,8 +53,13 @@ workload() {
 		rm -f "$work/files"/g*
 		ls -lR /usr/include >/dev/null 2>&1 || true
 		sh -c 'true' && sh -c 'echo x | cat >/dev/null'
+		# A 1 MiB pipe: its ring of 256 pipe_buffers is a kmalloc above 8 KiB (kmalloc_large).
+		if [ -n "$perl" ]; then
+			"$perl" -e 'pipe(R, W) or die; fcntl(W, 1031, 1048576) or die "F_SETPIPE_SZ: $!"' || true
+		fi
 	done
 }
+perl=$(command -v perl || true)
 
 "$record" --duration 3 --output "$trace" 2>"$work/record.log" &
 rec_pid=$!
@@ -109,6 +116,9 @@ agree=$(val kmalloc_size_class_agree)
 [ "$kmalloc" -gt 0 ] || fail "no kmalloc events recorded"
 [ "$agree" = "$kmalloc" ] ||
 	fail "size classes agree on $agree of $kmalloc kmalloc events; first mismatches: $(grep -A3 '"mismatches"' "$json" | tr -d '\n')"
+if [ -n "$perl" ]; then
+	[ "$(val kmalloc_large_events)" -gt 0 ] || fail "no large kmalloc recorded, although the workload resized pipes"
+fi
 [ "$(val kslub_reports)" = 0 ] || fail "kslub reported $(val kslub_reports) problems during the replay"
 [ "$(val kslub_free_errors)" = 0 ] || fail "kslub refused $(val kslub_free_errors) frees"
 

@@ -405,3 +405,36 @@ TEST(TraceReplay, CacheSizeKslubCannotCreate)
 	EXPECT_EQ(c->allocs, 1u);
 	EXPECT_EQ(c->frees, 1u);
 }
+
+/*
+ * Linux 6.18 traces a large kvmalloc() twice: inside __kvmalloc_node and for
+ * its caller, same pointer and size, back to back on one CPU (seen in a
+ * recorded trace). Both are kmalloc events with a size class; one object is
+ * replayed. The same pointer again after other events on that CPU is a new
+ * allocation over a live pointer (a lost free), not a duplicate.
+ */
+TEST(TraceReplay, KmallocTracedTwice)
+{
+	Trace t = parse("# cpus=2\n" + H +
+			"1,1,kmalloc,0xffff88811e2f0000,0xffffffff81635a8a,11008,16384,0x29c0,\n"
+			"2,0,kfree,0x0,0xffffffff81000000,0,0,0x0,\n"
+			"3,1,kmalloc,0xffff88811e2f0000,0xffffffff8139aa7e,11008,16384,0x29c0,\n"
+			"4,1,kfree,0xffff88811e2f0000,0xffffffff8139aae6,0,0,0x0,\n"
+			"5,1,kmalloc,0xffff888100000000,0x0,64,64,0x0,\n"
+			"6,1,cache_free,0xffff888100009000,0x0,0,0,0x0,x\n"
+			"7,1,kmalloc,0xffff888100000000,0x0,64,64,0x0,\n");
+	ReplayReport r = replay(t);
+	EXPECT_EQ(r.kmalloc_events, 4u);
+	EXPECT_EQ(r.kmalloc_agree, 4u);
+	EXPECT_EQ(r.kmalloc_large_events, 2u);
+	EXPECT_EQ(r.kmalloc_large_agree, 2u);
+	EXPECT_EQ(r.kmalloc_duplicates, 1u);
+	EXPECT_EQ(r.alloc_over_live, 1u);
+	EXPECT_EQ(r.frees_unknown, 1u);
+	EXPECT_EQ(r.live_at_end, 1u);
+	const CacheReport *l = find(r, "kmalloc-large");
+	ASSERT_NE(l, nullptr);
+	EXPECT_EQ(l->allocs, 1u);
+	EXPECT_EQ(l->frees, 1u);
+	EXPECT_EQ(r.free_errors, 0u);
+}

@@ -379,6 +379,11 @@ struct Replayer::Impl {
 	std::unordered_map<uint64_t, Slot> slots;
 	ReplayReport r;
 	uint64_t reports = 0;
+	struct Last {
+		Event event;
+		uint64_t ptr, bytes_req;
+	};
+	std::vector<Last> last; /* the previous record per trace CPU */
 
 	uint32_t add_entry(const std::string &name, const std::string &kname, kslub_cache_t *s, bool kmalloc,
 			   bool large_bucket, bool created)
@@ -537,11 +542,29 @@ struct Replayer::Impl {
 		r.per_event[unsigned(rec.event)]++;
 		unsigned cpu = rec.cpu % cpus;
 		kslub_set_cpu(k, cpu);
+		if (rec.cpu >= last.size())
+			last.resize(rec.cpu + 1, Last{Event::PageFree, 0, 0});
+		Last prev = last[rec.cpu];
+		last[rec.cpu] = Last{rec.event, rec.ptr, rec.bytes_req};
 		switch (rec.event) {
 		case Event::Kmalloc: {
 			r.kmalloc_events++;
 			bool is_large = rec.bytes_req > KMALLOC_MAX_CACHE_SIZE;
 			r.kmalloc_large_events += is_large;
+			auto dup = live.end();
+			if (prev.event == Event::Kmalloc && prev.ptr == rec.ptr && prev.bytes_req == rec.bytes_req &&
+			    rec.ptr > ZERO_SIZE_PTR)
+				dup = live.find(rec.ptr);
+			if (dup != live.end()) {
+				r.kmalloc_duplicates++;
+				uint64_t ks = kslub_ksize(k, dup->second.obj);
+				bool agree = ks == rec.bytes_alloc;
+				r.kmalloc_agree += agree;
+				r.kmalloc_large_agree += agree && is_large;
+				if (!agree && r.mismatches.size() < MAX_MISMATCHES)
+					r.mismatches.push_back({rec.line, rec.bytes_req, rec.bytes_alloc, ks});
+				return;
+			}
 			size_t req = rec.bytes_req > SIZE_MAX ? SIZE_MAX : size_t(rec.bytes_req);
 			void *obj = kslub_kmalloc(k, req, KSLUB_GFP_KERNEL);
 			uint64_t ks = obj ? kslub_ksize(k, obj) : 0;

@@ -146,6 +146,14 @@ struct ReplayReport {
 	uint64_t frees_unknown = 0;	  /* kfree / cache_free of a pointer never allocated in the trace */
 	uint64_t frees_null = 0;	  /* kfree(NULL) or of ZERO_SIZE_PTR */
 	uint64_t alloc_over_live = 0;	  /* the kernel handed out a pointer the trace never freed */
+	/*
+	 * A kmalloc event repeating the one just before it on that CPU (same
+	 * pointer and size, no free between): one allocation traced twice, as
+	 * 6.18 does for large kvmalloc() requests (once inside
+	 * __kvmalloc_node, once for its caller). Counted among the kmalloc
+	 * events and size-checked against the object already replayed.
+	 */
+	uint64_t kmalloc_duplicates = 0;
 	uint64_t kernel_failed_allocs = 0; /* ptr 0 in the trace */
 	uint64_t alloc_failures = 0;	  /* kslub returned NULL */
 	uint64_t free_errors = 0;	  /* kslub refused a free */

@@ -127,6 +127,7 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("  \"frees_unknown\": %llu,\n", (unsigned long long)r.frees_unknown);
 	printf("  \"frees_null\": %llu,\n", (unsigned long long)r.frees_null);
 	printf("  \"alloc_over_live\": %llu,\n", (unsigned long long)r.alloc_over_live);
+	printf("  \"kmalloc_duplicates\": %llu,\n", (unsigned long long)r.kmalloc_duplicates);
 	printf("  \"kernel_failed_allocs\": %llu,\n", (unsigned long long)r.kernel_failed_allocs);
 	printf("  \"kslub_alloc_failures\": %llu,\n", (unsigned long long)r.alloc_failures);
 	printf("  \"kslub_free_errors\": %llu,\n", (unsigned long long)r.free_errors);
@@ -205,10 +206,12 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	       pct(r.reuse_kslub, r.reuse_eligible), pct(r.reuse_both, r.reuse_eligible),
 	       pct(r.reuse_agree, r.reuse_eligible));
 	printf("pointers      frees of pointers not allocated in the trace %llu, of NULL %llu; allocations over a "
-	       "live pointer %llu;\n              failed in the kernel %llu, in kslub %llu; kslub free errors %llu, "
+	       "live pointer %llu;\n              kmalloc events repeating the one before (traced twice) %llu; "
+	       "failed in the kernel %llu, in kslub %llu;\n              kslub free errors %llu, "
 	       "reports %llu; caches created %llu (refused %llu); live at the end %llu\n\n",
 	       (unsigned long long)r.frees_unknown, (unsigned long long)r.frees_null,
-	       (unsigned long long)r.alloc_over_live, (unsigned long long)r.kernel_failed_allocs,
+	       (unsigned long long)r.alloc_over_live, (unsigned long long)r.kmalloc_duplicates,
+	       (unsigned long long)r.kernel_failed_allocs,
 	       (unsigned long long)r.alloc_failures, (unsigned long long)r.free_errors,
 	       (unsigned long long)r.reports, (unsigned long long)r.caches_created,
 	       (unsigned long long)r.cache_create_failures, (unsigned long long)r.live_at_end);
