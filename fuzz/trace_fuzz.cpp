@@ -33,8 +33,9 @@ namespace {
 
 bool same(const Record &a, const Record &b, const Trace &ta, const Trace &tb)
 {
-	return a.ts_ns == b.ts_ns && a.ptr == b.ptr && a.call_site == b.call_site && a.bytes_req == b.bytes_req &&
-	       a.bytes_alloc == b.bytes_alloc && a.gfp_flags == b.gfp_flags && a.cpu == b.cpu && a.event == b.event &&
+	return a.ts_ns == b.ts_ns && a.ptr == b.ptr && a.call_site == b.call_site &&
+	       a.bytes_req == b.bytes_req && a.bytes_alloc == b.bytes_alloc &&
+	       a.gfp_flags == b.gfp_flags && a.cpu == b.cpu && a.event == b.event &&
 	       ta.cache_of(a) == tb.cache_of(b);
 }
 
@@ -52,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_trace(reinterpret_cast<const char *>(data), size, &t, 8);
 
 	if (t.records.size() + t.nr_errors > t.lines + 1) /* + 1: "no header" at the end */
-		finding("more records and errors than lines", t.records.size() + t.nr_errors, t.lines);
+		finding("more records and errors than lines", t.records.size() + t.nr_errors,
+			t.lines);
 	uint64_t sum = 0, prev = 0;
 	for (unsigned e = 0; e < NR_EVENTS; e++)
 		sum += t.per_event[e];
@@ -93,8 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ReplayReport rep;
 	rp.report(&rep);
 	if (rep.reports || rep.free_errors)
-		finding("the allocator reported misuse during a replay", rep.reports, rep.free_errors);
-	if (rep.events != t.records.size() || rep.kmalloc_events != t.per_event[unsigned(Event::Kmalloc)])
+		finding("the allocator reported misuse during a replay", rep.reports,
+			rep.free_errors);
+	if (rep.events != t.records.size() ||
+	    rep.kmalloc_events != t.per_event[unsigned(Event::Kmalloc)])
 		finding("replayed events differ from the records", rep.events, t.records.size());
 	if (rep.kmalloc_agree > rep.kmalloc_events || rep.reuse_agree > rep.reuse_eligible)
 		finding("agreement above its denominator");

@@ -62,13 +62,14 @@ int stat(const char *name)
 
 TEST(TraceReader, MetadataHeaderAndRecords)
 {
-	Trace t = parse("# kernel=6.18.44\n# cpus=2\n# lost=7\n# a comment\n" + H +
-			"100,0,kmalloc,0xffff888100000000,0xffffffff81000000,50,64,0xdc0,\n"
-			"101,1,cache_alloc,0xffff888100001000,0xffffffff81000010,192,192,0xcc0,dentry\n"
-			"102,1,cache_free,0xffff888100001000,0xffffffff81000020,0,0,0x0,dentry\n"
-			"103,0,page_alloc,0x1234,0x0,0,16384,0xcc0,\n"
-			"104,0,kfree,0xffff888100000000,0xffffffff81000030,0,0,0x0,\n"
-			"105,1,page_free,0x1234,0x0,0,16384,0x0,\n");
+	Trace t = parse(
+		"# kernel=6.18.44\n# cpus=2\n# lost=7\n# a comment\n" + H +
+		"100,0,kmalloc,0xffff888100000000,0xffffffff81000000,50,64,0xdc0,\n"
+		"101,1,cache_alloc,0xffff888100001000,0xffffffff81000010,192,192,0xcc0,dentry\n"
+		"102,1,cache_free,0xffff888100001000,0xffffffff81000020,0,0,0x0,dentry\n"
+		"103,0,page_alloc,0x1234,0x0,0,16384,0xcc0,\n"
+		"104,0,kfree,0xffff888100000000,0xffffffff81000030,0,0,0x0,\n"
+		"105,1,page_free,0x1234,0x0,0,16384,0x0,\n");
 	EXPECT_EQ(t.kernel, "6.18.44");
 	EXPECT_EQ(t.cpus, 2);
 	EXPECT_EQ(t.lost, 7);
@@ -76,7 +77,7 @@ TEST(TraceReader, MetadataHeaderAndRecords)
 	EXPECT_EQ(t.lines, 11u);
 	EXPECT_EQ(t.nr_errors, 0u);
 	ASSERT_EQ(t.records.size(), 6u);
-	const uint64_t per_event[NR_EVENTS] = {1, 1, 1, 1, 1, 1};
+	const uint64_t per_event[NR_EVENTS] = { 1, 1, 1, 1, 1, 1 };
 	for (unsigned e = 0; e < NR_EVENTS; e++)
 		EXPECT_EQ(t.per_event[e], per_event[e]) << event_name(Event(e));
 	const Record &r = t.records[1];
@@ -95,34 +96,36 @@ TEST(TraceReader, MetadataHeaderAndRecords)
 	EXPECT_EQ(t.records[2].cache_id, r.cache_id);
 	EXPECT_EQ(t.max_cpu, 1u);
 	/* Written back, each record is its input line. */
-	EXPECT_EQ(format_record(t, r), "101,1,cache_alloc,0xffff888100001000,0xffffffff81000010,192,192,0xcc0,dentry\n");
+	EXPECT_EQ(format_record(t, r),
+		  "101,1,cache_alloc,0xffff888100001000,0xffffffff81000010,192,192,0xcc0,dentry\n");
 }
 
 TEST(TraceReader, MalformedLinesAreReportedWithTheirNumbersAndSkipped)
 {
-	const std::string s = "# cpus=2\n"						       /* 1 */
-			      + H +							       /* 2 */
-			      "garbage\n"						       /* 3 */
-			      "1,2,3\n"							       /* 4 */
-			      "5,0,kmalloc,0xzz,0x1,8,8,0x0,\n"				       /* 5 */
-			      "\n"							       /* 6 */
-			      "7,4096,kmalloc,0x1,0x1,8,8,0x0,\n"			       /* 7 */
-			      "8,0,page_alloc,0x1,0x0,0,4095,0x0,\n"			       /* 8 */
-			      "9,0,kmalloc,0x1,0x0,99999999999999999999999,0,0x0,\n"	       /* 9 */
-			      "10,0,kmalloc,0x1,0x0,8,8,0x0,x,y\n"			       /* 10 */
-			      "11,0,kmalloc,0x1,0x0,8,8,0x0,a b\n"			       /* 11 */
-			      "12,0,kmallocx,0x1,0x0,8,8,0x0,\n"			       /* 12 */
-			      "13,0,kmalloc,1,0x0,8,8,0x0,\n"				       /* 13 */
-			      "-14,0,kmalloc,0x1,0x0,8,8,0x0,\n"			       /* 14 */
-			      "15,0,kmalloc,0x11112222333344445,0x0,8,8,0x0,\n"	       /* 15 */
-			      "16,0,kmalloc,0xffff888100000000,0xffffffff81000000,8,8,0x0,\n" /* 16: fine */
-			      "# late=1\n"						       /* 17 */
-			      + H;							       /* 18 */
+	const std::string s =
+		"# cpus=2\n" /* 1 */
+		+ H + /* 2 */
+		"garbage\n" /* 3 */
+		"1,2,3\n" /* 4 */
+		"5,0,kmalloc,0xzz,0x1,8,8,0x0,\n" /* 5 */
+		"\n" /* 6 */
+		"7,4096,kmalloc,0x1,0x1,8,8,0x0,\n" /* 7 */
+		"8,0,page_alloc,0x1,0x0,0,4095,0x0,\n" /* 8 */
+		"9,0,kmalloc,0x1,0x0,99999999999999999999999,0,0x0,\n" /* 9 */
+		"10,0,kmalloc,0x1,0x0,8,8,0x0,x,y\n" /* 10 */
+		"11,0,kmalloc,0x1,0x0,8,8,0x0,a b\n" /* 11 */
+		"12,0,kmallocx,0x1,0x0,8,8,0x0,\n" /* 12 */
+		"13,0,kmalloc,1,0x0,8,8,0x0,\n" /* 13 */
+		"-14,0,kmalloc,0x1,0x0,8,8,0x0,\n" /* 14 */
+		"15,0,kmalloc,0x11112222333344445,0x0,8,8,0x0,\n" /* 15 */
+		"16,0,kmalloc,0xffff888100000000,0xffffffff81000000,8,8,0x0,\n" /* 16: fine */
+		"# late=1\n" /* 17 */
+		+ H; /* 18 */
 	Trace t = parse(s);
 	EXPECT_EQ(t.lines, 18u);
 	ASSERT_EQ(t.records.size(), 1u);
 	EXPECT_EQ(t.records[0].line, 16u);
-	const uint64_t lines[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18};
+	const uint64_t lines[] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18 };
 	ASSERT_EQ(t.errors.size(), sizeof(lines) / sizeof(lines[0]));
 	EXPECT_EQ(t.nr_errors, t.errors.size());
 	for (size_t i = 0; i < t.errors.size(); i++)
@@ -131,11 +134,17 @@ TEST(TraceReader, MalformedLinesAreReportedWithTheirNumbersAndSkipped)
 	EXPECT_EQ(t.errors[1].what, "3 fields, expected 9: '1,2,3'");
 	EXPECT_EQ(t.errors[2].what, "field 4 (ptr): expected 0x-hex, got '0xzz'");
 	EXPECT_EQ(t.errors[3].what, "empty line");
-	EXPECT_EQ(t.errors[4].what, "field 2 (cpu): expected a CPU number from 0 to 4095, got '4096'");
-	EXPECT_EQ(t.errors[5].what, "field 7 (bytes_alloc): expected PAGE_SIZE << order for a page event, got '4095'");
-	EXPECT_EQ(t.errors[6].what, "field 6 (bytes_req): expected a decimal number, got '99999999999999999999999'");
+	EXPECT_EQ(t.errors[4].what,
+		  "field 2 (cpu): expected a CPU number from 0 to 4095, got '4096'");
+	EXPECT_EQ(
+		t.errors[5].what,
+		"field 7 (bytes_alloc): expected PAGE_SIZE << order for a page event, got '4095'");
+	EXPECT_EQ(t.errors[6].what,
+		  "field 6 (bytes_req): expected a decimal number, got '99999999999999999999999'");
 	EXPECT_EQ(t.errors[7].what.substr(0, 18), "more than 9 fields");
-	EXPECT_EQ(t.errors[8].what, "field 9 (cache): expected a cache name without spaces or control bytes, got 'a b'");
+	EXPECT_EQ(
+		t.errors[8].what,
+		"field 9 (cache): expected a cache name without spaces or control bytes, got 'a b'");
 	EXPECT_EQ(t.errors[13].what, "metadata line after the header: '# late=1'");
 	EXPECT_EQ(t.errors[14].what, "header repeated");
 
@@ -251,13 +260,14 @@ TEST(TraceReplay, KmallocReuseOnOneCpu)
  */
 TEST(TraceReplay, CachesCreatedOnFirstSight)
 {
-	Trace t = parse("# cpus=2\n" + H +
-			"1,0,cache_alloc,0xffff888100001000,0xffffffff81000000,192,192,0xcc0,dentry\n"
-			"2,1,cache_alloc,0xffff888100001100,0xffffffff81000000,192,192,0xcc0,dentry\n"
-			"3,0,cache_free,0xffff888100001000,0xffffffff81000020,0,0,0x0,dentry\n"
-			"4,0,cache_alloc,0xffff888100001000,0xffffffff81000000,192,192,0xcc0,dentry\n"
-			"5,1,kfree,0xffff888100001100,0xffffffff81000030,0,0,0x0,\n"
-			"6,0,cache_alloc,0xffff888100002000,0xffffffff81000000,40,40,0xcc0,\n");
+	Trace t =
+		parse("# cpus=2\n" + H +
+		      "1,0,cache_alloc,0xffff888100001000,0xffffffff81000000,192,192,0xcc0,dentry\n"
+		      "2,1,cache_alloc,0xffff888100001100,0xffffffff81000000,192,192,0xcc0,dentry\n"
+		      "3,0,cache_free,0xffff888100001000,0xffffffff81000020,0,0,0x0,dentry\n"
+		      "4,0,cache_alloc,0xffff888100001000,0xffffffff81000000,192,192,0xcc0,dentry\n"
+		      "5,1,kfree,0xffff888100001100,0xffffffff81000030,0,0,0x0,\n"
+		      "6,0,cache_alloc,0xffff888100002000,0xffffffff81000000,40,40,0xcc0,\n");
 	ReplayReport r = replay(t);
 	EXPECT_EQ(r.caches_created, 2u);
 	EXPECT_EQ(r.cache_create_failures, 0u);
@@ -329,16 +339,24 @@ TEST(TraceReplay, SizeClassAgreementOverEveryKmalloc)
 {
 	struct {
 		uint64_t req, alloc;
-	} cls[] = {{1, 8},	   {8, 8},	   {9, 16},	   {24, 32},	   {33, 64},	  {64, 64},
-		   {65, 96},	   {96, 96},	   {97, 128},	   {129, 192},	   {192, 192},	  {193, 256},
-		   {257, 512},	   {1000, 1024},   {2048, 2048},   {4097, 8192},   {8192, 8192},  {8193, 16384},
-		   {16385, 32768}, {65536, 65536}, {65537, 131072}, {4194304, 4194304}};
+	} cls[] = { { 1, 8 },	       { 8, 8 },
+		    { 9, 16 },	       { 24, 32 },
+		    { 33, 64 },	       { 64, 64 },
+		    { 65, 96 },	       { 96, 96 },
+		    { 97, 128 },       { 129, 192 },
+		    { 192, 192 },      { 193, 256 },
+		    { 257, 512 },      { 1000, 1024 },
+		    { 2048, 2048 },    { 4097, 8192 },
+		    { 8192, 8192 },    { 8193, 16384 },
+		    { 16385, 32768 },  { 65536, 65536 },
+		    { 65537, 131072 }, { 4194304, 4194304 } };
 	std::string s = "# cpus=1\n" + H;
 	uint64_t ptr = 0xffff888100000000;
 	for (auto &c : cls) {
 		char b[160];
-		snprintf(b, sizeof(b), "1,0,kmalloc,0x%llx,0x0,%llu,%llu,0xdc0,\n", (unsigned long long)ptr,
-			 (unsigned long long)c.req, (unsigned long long)c.alloc);
+		snprintf(b, sizeof(b), "1,0,kmalloc,0x%llx,0x0,%llu,%llu,0xdc0,\n",
+			 (unsigned long long)ptr, (unsigned long long)c.req,
+			 (unsigned long long)c.alloc);
 		s += b;
 		ptr += 0x1000000;
 	}

@@ -11,10 +11,11 @@
 
 namespace kslub_trace {
 
-const char *const CSV_HEADER = "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache";
+const char *const CSV_HEADER =
+	"ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache";
 
-static const char *const event_names[NR_EVENTS] = {"kmalloc",	 "kfree",      "cache_alloc",
-						   "cache_free", "page_alloc", "page_free"};
+static const char *const event_names[NR_EVENTS] = { "kmalloc",	  "kfree",	"cache_alloc",
+						    "cache_free", "page_alloc", "page_free" };
 
 const char *event_name(Event e)
 {
@@ -86,7 +87,10 @@ bool parse_hex(const char *s, size_t n, uint64_t *v)
 	return true;
 }
 
-bool is_power_of_2(uint64_t x) { return x && !(x & (x - 1)); }
+bool is_power_of_2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
 
 unsigned log2_u64(uint64_t x)
 {
@@ -96,8 +100,8 @@ unsigned log2_u64(uint64_t x)
 	return r;
 }
 
-const char *const field_names[9] = {"ts_ns",       "cpu",	  "event",     "ptr",  "call_site",
-				    "bytes_req", "bytes_alloc", "gfp_flags", "cache"};
+const char *const field_names[9] = { "ts_ns",	  "cpu",	 "event",     "ptr",  "call_site",
+				     "bytes_req", "bytes_alloc", "gfp_flags", "cache" };
 
 } // namespace
 
@@ -106,7 +110,10 @@ struct Reader::Impl {
 	bool header_error_given = false;
 };
 
-Reader::Reader(Trace *t, size_t max_kept_errors) : t_(t), max_kept_(max_kept_errors), impl_(new Impl)
+Reader::Reader(Trace *t, size_t max_kept_errors) :
+	t_(t),
+	max_kept_(max_kept_errors),
+	impl_(new Impl)
 {
 	for (uint32_t i = 0; i < t_->cache_names.size(); i++)
 		impl_->names.emplace(t_->cache_names[i], i);
@@ -118,7 +125,7 @@ void Reader::error(const std::string &what)
 {
 	t_->nr_errors++;
 	if (t_->errors.size() < max_kept_)
-		t_->errors.push_back(LineError{t_->lines, what});
+		t_->errors.push_back(LineError{ t_->lines, what });
 }
 
 void Reader::line(const char *s, size_t n)
@@ -149,7 +156,8 @@ void Reader::line(const char *s, size_t n)
 			t_->kernel = shown(val, vn);
 		} else if (key == "cpus") {
 			if (!parse_dec(val, vn, &v) || !v || v > MAX_TRACE_CPU + 1)
-				error("'# cpus=' needs a number from 1 to 4096, not '" + shown(val, vn) + "'");
+				error("'# cpus=' needs a number from 1 to 4096, not '" +
+				      shown(val, vn) + "'");
 			else
 				t_->cpus = (long long)v;
 		} else if (key == "lost") {
@@ -202,8 +210,8 @@ void Reader::line(const char *s, size_t n)
 	r.line = t_->lines;
 	uint64_t cpu = 0;
 	auto bad = [&](unsigned i, const char *expect) {
-		error(std::string("field ") + std::to_string(i + 1) + " (" + field_names[i] + "): expected " + expect +
-		      ", got '" + shown(f[i], fl[i]) + "'");
+		error(std::string("field ") + std::to_string(i + 1) + " (" + field_names[i] +
+		      "): expected " + expect + ", got '" + shown(f[i], fl[i]) + "'");
 	};
 	if (!parse_dec(f[0], fl[0], &r.ts_ns))
 		return bad(0, "a decimal number");
@@ -211,7 +219,8 @@ void Reader::line(const char *s, size_t n)
 		return bad(1, "a CPU number from 0 to 4095");
 	r.cpu = uint32_t(cpu);
 	unsigned ev = 0;
-	while (ev < NR_EVENTS && !(strlen(event_names[ev]) == fl[2] && !memcmp(event_names[ev], f[2], fl[2])))
+	while (ev < NR_EVENTS &&
+	       !(strlen(event_names[ev]) == fl[2] && !memcmp(event_names[ev], f[2], fl[2])))
 		ev++;
 	if (ev == NR_EVENTS)
 		return bad(2, "kmalloc, kfree, cache_alloc, cache_free, page_alloc or page_free");
@@ -232,7 +241,8 @@ void Reader::line(const char *s, size_t n)
 		if (f[8][i] <= ' ' || f[8][i] > '~')
 			return bad(8, "a cache name without spaces or control bytes");
 	if ((r.event == Event::PageAlloc || r.event == Event::PageFree) &&
-	    (!is_power_of_2(r.bytes_alloc) || r.bytes_alloc < 4096 || r.bytes_alloc > (uint64_t(4096) << 20)))
+	    (!is_power_of_2(r.bytes_alloc) || r.bytes_alloc < 4096 ||
+	     r.bytes_alloc > (uint64_t(4096) << 20)))
 		return bad(6, "PAGE_SIZE << order for a page event");
 	std::string name(f[8], fl[8]);
 	auto it = impl_->names.find(name);
@@ -303,9 +313,10 @@ bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_ke
 std::string format_record(const Trace &t, const Record &r)
 {
 	char buf[192];
-	snprintf(buf, sizeof(buf), "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,", (unsigned long long)r.ts_ns, r.cpu,
-		 event_name(r.event), (unsigned long long)r.ptr, (unsigned long long)r.call_site,
-		 (unsigned long long)r.bytes_req, (unsigned long long)r.bytes_alloc, (unsigned long long)r.gfp_flags);
+	snprintf(buf, sizeof(buf), "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,",
+		 (unsigned long long)r.ts_ns, r.cpu, event_name(r.event), (unsigned long long)r.ptr,
+		 (unsigned long long)r.call_site, (unsigned long long)r.bytes_req,
+		 (unsigned long long)r.bytes_alloc, (unsigned long long)r.gfp_flags);
 	return buf + t.cache_of(r) + "\n";
 }
 
@@ -324,7 +335,7 @@ constexpr uint32_t NO_CACHE = UINT32_MAX;
 struct Live {
 	void *obj;
 	uint64_t bytes; /* kslub's size of it */
-	uint32_t idx;	/* entry */
+	uint32_t idx; /* entry */
 };
 
 struct Slot {
@@ -372,7 +383,8 @@ struct Replayer::Impl {
 	unsigned cpus = 1;
 	std::vector<Entry> entries;
 	std::unordered_map<kslub_cache_t *, uint32_t> by_kmalloc_cache;
-	std::vector<uint32_t> by_trace_cache; /* trace cache_id -> entry, NO_CACHE when not yet made */
+	std::vector<uint32_t>
+		by_trace_cache; /* trace cache_id -> entry, NO_CACHE when not yet made */
 	std::vector<bool> trace_cache_failed;
 	uint32_t large = NO_CACHE;
 	std::unordered_map<uint64_t, Live> live;
@@ -385,8 +397,8 @@ struct Replayer::Impl {
 	};
 	std::vector<Last> last; /* the previous record per trace CPU */
 
-	uint32_t add_entry(const std::string &name, const std::string &kname, kslub_cache_t *s, bool kmalloc,
-			   bool large_bucket, bool created)
+	uint32_t add_entry(const std::string &name, const std::string &kname, kslub_cache_t *s,
+			   bool kmalloc, bool large_bucket, bool created)
 	{
 		Entry e;
 		e.rep.name = name;
@@ -427,14 +439,17 @@ struct Replayer::Impl {
 	{
 		uint32_t id = rec.cache_id;
 		if (id >= by_trace_cache.size()) {
-			by_trace_cache.resize(t.cache_names.size() > id ? t.cache_names.size() : id + 1, NO_CACHE);
+			by_trace_cache.resize(t.cache_names.size() > id ? t.cache_names.size() :
+									  id + 1,
+					      NO_CACHE);
 			trace_cache_failed.resize(by_trace_cache.size(), false);
 		}
 		if (by_trace_cache[id] != NO_CACHE || trace_cache_failed[id])
 			return by_trace_cache[id];
 		std::string name = t.cache_of(rec);
 		if (name.empty())
-			name = "anon-" + std::to_string(rec.bytes_alloc); /* kernels without the name field */
+			name = "anon-" +
+			       std::to_string(rec.bytes_alloc); /* kernels without the name field */
 		/* Two kernel names may map to one entry ("anon-<size>" of several records). */
 		for (uint32_t i = 0; i < entries.size(); i++)
 			if (!entries[i].rep.kmalloc && entries[i].rep.name == name)
@@ -454,7 +469,8 @@ struct Replayer::Impl {
 			int err = 0;
 			if (!rec.bytes_alloc || rec.bytes_alloc > MAX_CACHE_OBJECT)
 				break; /* kslub_cache_create() would refuse (and report) it */
-			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0, nullptr, &err);
+			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0,
+					       nullptr, &err);
 			if (!s && err != -EEXIST)
 				break;
 			created = s != nullptr;
@@ -501,7 +517,7 @@ struct Replayer::Impl {
 			r.reuse_agree += kh == sh;
 			sl->second.valid = false;
 		}
-		live.emplace(kptr, Live{obj, bytes, idx});
+		live.emplace(kptr, Live{ obj, bytes, idx });
 		Entry &e = entries[idx];
 		e.rep.allocs++;
 		e.rep.live++;
@@ -543,17 +559,17 @@ struct Replayer::Impl {
 		unsigned cpu = rec.cpu % cpus;
 		kslub_set_cpu(k, cpu);
 		if (rec.cpu >= last.size())
-			last.resize(rec.cpu + 1, Last{Event::PageFree, 0, 0});
+			last.resize(rec.cpu + 1, Last{ Event::PageFree, 0, 0 });
 		Last prev = last[rec.cpu];
-		last[rec.cpu] = Last{rec.event, rec.ptr, rec.bytes_req};
+		last[rec.cpu] = Last{ rec.event, rec.ptr, rec.bytes_req };
 		switch (rec.event) {
 		case Event::Kmalloc: {
 			r.kmalloc_events++;
 			bool is_large = rec.bytes_req > KMALLOC_MAX_CACHE_SIZE;
 			r.kmalloc_large_events += is_large;
 			auto dup = live.end();
-			if (prev.event == Event::Kmalloc && prev.ptr == rec.ptr && prev.bytes_req == rec.bytes_req &&
-			    rec.ptr > ZERO_SIZE_PTR)
+			if (prev.event == Event::Kmalloc && prev.ptr == rec.ptr &&
+			    prev.bytes_req == rec.bytes_req && rec.ptr > ZERO_SIZE_PTR)
 				dup = live.find(rec.ptr);
 			if (dup != live.end()) {
 				r.kmalloc_duplicates++;
@@ -562,7 +578,8 @@ struct Replayer::Impl {
 				r.kmalloc_agree += agree;
 				r.kmalloc_large_agree += agree && is_large;
 				if (!agree && r.mismatches.size() < MAX_MISMATCHES)
-					r.mismatches.push_back({rec.line, rec.bytes_req, rec.bytes_alloc, ks});
+					r.mismatches.push_back(
+						{ rec.line, rec.bytes_req, rec.bytes_alloc, ks });
 				return;
 			}
 			size_t req = rec.bytes_req > SIZE_MAX ? SIZE_MAX : size_t(rec.bytes_req);
@@ -572,7 +589,8 @@ struct Replayer::Impl {
 			r.kmalloc_agree += agree;
 			r.kmalloc_large_agree += agree && is_large;
 			if (!agree && r.mismatches.size() < MAX_MISMATCHES)
-				r.mismatches.push_back({rec.line, rec.bytes_req, rec.bytes_alloc, ks});
+				r.mismatches.push_back(
+					{ rec.line, rec.bytes_req, rec.bytes_alloc, ks });
 			if (!rec.bytes_req)
 				return; /* ZERO_SIZE_PTR on both sides: nothing to track */
 			uint32_t idx;
@@ -677,11 +695,17 @@ struct Replayer::Impl {
 	}
 };
 
-Replayer::Replayer(const ReplayOptions &o) : impl_(new Impl) { impl_->o = o; }
+Replayer::Replayer(const ReplayOptions &o) : impl_(new Impl)
+{
+	impl_->o = o;
+}
 
 Replayer::~Replayer() = default;
 
-kslub_t *Replayer::instance() const { return impl_->k; }
+kslub_t *Replayer::instance() const
+{
+	return impl_->k;
+}
 
 bool Replayer::start(const Trace &t, std::string *err)
 {
@@ -706,7 +730,9 @@ bool Replayer::start(const Trace &t, std::string *err)
 	}
 	/* Misuse cannot come from a replay; whatever kslub reports is counted. */
 	kslub_set_reporter(
-		m.k, [](void *arg, const struct kslub_report *) { static_cast<Impl *>(arg)->reports++; }, &m);
+		m.k,
+		[](void *arg, const struct kslub_report *) { static_cast<Impl *>(arg)->reports++; },
+		&m);
 	return true;
 }
 
@@ -716,7 +742,10 @@ void Replayer::apply(const Trace &t, const Record &r)
 		impl_->apply(t, r);
 }
 
-void Replayer::report(ReplayReport *out) { impl_->fill(out); }
+void Replayer::report(ReplayReport *out)
+{
+	impl_->fill(out);
+}
 
 bool replay_trace(const Trace &t, const ReplayOptions &o, ReplayReport *out, std::string *err)
 {

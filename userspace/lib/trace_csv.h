@@ -33,7 +33,14 @@
 
 namespace kslub_trace {
 
-enum class Event : uint8_t { Kmalloc, Kfree, CacheAlloc, CacheFree, PageAlloc, PageFree };
+enum class Event : uint8_t {
+	Kmalloc,
+	Kfree,
+	CacheAlloc,
+	CacheFree,
+	PageAlloc,
+	PageFree
+};
 constexpr unsigned NR_EVENTS = 6;
 /* "kmalloc", "kfree", "cache_alloc", "cache_free", "page_alloc", "page_free". */
 const char *event_name(Event e);
@@ -65,15 +72,18 @@ struct Trace {
 	long long lost = -1;
 
 	bool header_seen = false;
-	uint64_t lines = 0;		    /* lines in the file */
+	uint64_t lines = 0; /* lines in the file */
 	uint64_t per_event[NR_EVENTS] = {}; /* accepted records per event */
 	std::vector<Record> records;
-	std::vector<std::string> cache_names{""}; /* interned cache column values */
-	uint64_t nr_errors = 0;			  /* malformed lines, all counted ... */
-	std::vector<LineError> errors;		  /* ... the first max_kept_errors kept */
-	uint32_t max_cpu = 0;			  /* highest CPU of an accepted record */
+	std::vector<std::string> cache_names{ "" }; /* interned cache column values */
+	uint64_t nr_errors = 0; /* malformed lines, all counted ... */
+	std::vector<LineError> errors; /* ... the first max_kept_errors kept */
+	uint32_t max_cpu = 0; /* highest CPU of an accepted record */
 
-	const std::string &cache_of(const Record &r) const { return cache_names[r.cache_id]; }
+	const std::string &cache_of(const Record &r) const
+	{
+		return cache_names[r.cache_id];
+	}
 };
 
 /*
@@ -110,7 +120,7 @@ std::string format_record(const Trace &t, const Record &r);
 /* ------------------------------------------------------------------------ */
 
 struct ReplayOptions {
-	unsigned cpus = 0;		   /* 0: the trace's "# cpus=", else its highest CPU + 1 (max 256) */
+	unsigned cpus = 0; /* 0: the trace's "# cpus=", else its highest CPU + 1 (max 256) */
 	size_t pool_bytes = size_t(1) << 30; /* kslub's page pool */
 	unsigned create_flags = KSLUB_KERNEL_6_12;
 };
@@ -118,15 +128,15 @@ struct ReplayOptions {
 constexpr unsigned REPLAY_MAX_ORDER = 11; /* page events of order >= this share the last bucket */
 
 struct CacheReport {
-	std::string name;	   /* the kernel's name (kmalloc caches: kslub's) */
+	std::string name; /* the kernel's name (kmalloc caches: kslub's) */
 	std::string kslub_name; /* the kslub cache it was replayed on */
-	bool kmalloc = false;	   /* a kmalloc size class, or the large-kmalloc bucket */
-	bool large = false;	   /* the kmalloc_large bucket (pages, not a cache) */
+	bool kmalloc = false; /* a kmalloc size class, or the large-kmalloc bucket */
+	bool large = false; /* the kmalloc_large bucket (pages, not a cache) */
 	uint32_t object_size = 0;
 	uint64_t allocs = 0, frees = 0, live = 0, peak_live = 0, alloc_failures = 0;
 	uint64_t slabs_allocated = 0; /* ALLOC_SLAB */
-	uint64_t slabs = 0;	      /* at the end */
-	uint64_t memory_bytes = 0;    /* slabs * slab bytes at the end (large: live bytes) */
+	uint64_t slabs = 0; /* at the end */
+	uint64_t memory_bytes = 0; /* slabs * slab bytes at the end (large: live bytes) */
 	uint64_t peak_memory_bytes = 0; /* large bucket only */
 	uint64_t stats[KSLUB_NR_STATS] = {};
 };
@@ -143,9 +153,10 @@ struct ReplayReport {
 	};
 	std::vector<Mismatch> mismatches; /* the first few */
 	/* Pointers. */
-	uint64_t frees_unknown = 0;	  /* kfree / cache_free of a pointer never allocated in the trace */
-	uint64_t frees_null = 0;	  /* kfree(NULL) or of ZERO_SIZE_PTR */
-	uint64_t alloc_over_live = 0;	  /* the kernel handed out a pointer the trace never freed */
+	uint64_t frees_unknown =
+		0; /* kfree / cache_free of a pointer never allocated in the trace */
+	uint64_t frees_null = 0; /* kfree(NULL) or of ZERO_SIZE_PTR */
+	uint64_t alloc_over_live = 0; /* the kernel handed out a pointer the trace never freed */
 	/*
 	 * A kmalloc event repeating the one just before it on that CPU (same
 	 * pointer and size, no free between): one allocation traced twice, as
@@ -155,15 +166,16 @@ struct ReplayReport {
 	 */
 	uint64_t kmalloc_duplicates = 0;
 	uint64_t kernel_failed_allocs = 0; /* ptr 0 in the trace */
-	uint64_t alloc_failures = 0;	  /* kslub returned NULL */
-	uint64_t free_errors = 0;	  /* kslub refused a free */
+	uint64_t alloc_failures = 0; /* kslub returned NULL */
+	uint64_t free_errors = 0; /* kslub refused a free */
 	uint64_t caches_created = 0, cache_create_failures = 0;
-	uint64_t reports = 0;		  /* kslub misuse reports */
+	uint64_t reports = 0; /* kslub misuse reports */
 	uint64_t live_at_end = 0;
 	/* Pages per order, from the trace (kslub's page allocator is not driven by them). */
 	uint64_t page_alloc[REPLAY_MAX_ORDER] = {}, page_free[REPLAY_MAX_ORDER] = {};
 	/* LIFO reuse: an allocation on (CPU, cache) right after a free there returns the freed object. */
-	uint64_t reuse_eligible = 0, reuse_kernel = 0, reuse_kslub = 0, reuse_both = 0, reuse_agree = 0;
+	uint64_t reuse_eligible = 0, reuse_kernel = 0, reuse_kslub = 0, reuse_both = 0,
+		 reuse_agree = 0;
 	std::vector<CacheReport> caches;
 	uint64_t stats[KSLUB_NR_STATS] = {}; /* summed over the caches above */
 };

@@ -59,7 +59,10 @@ static double now_s()
 	return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 100.0; }
+static double pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * double(a) / double(b) : 100.0;
+}
 
 static std::string json_str(const std::string &s)
 {
@@ -99,7 +102,8 @@ static int stat_idx(const char *name)
 	return 0;
 }
 
-static void print_json(const char *path, const Trace &t, const ReplayReport &r, double read_s, double replay_s)
+static void print_json(const char *path, const Trace &t, const ReplayReport &r, double read_s,
+		       double replay_s)
 {
 	printf("{\n");
 	printf("  \"file\": %s,\n", json_str(path).c_str());
@@ -112,10 +116,12 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("  \"cpus\": %u,\n", r.cpus);
 	printf("  \"events\": %llu,\n", (unsigned long long)r.events);
 	for (unsigned e = 0; e < NR_EVENTS; e++)
-		printf("  \"events_%s\": %llu,\n", event_name(Event(e)), (unsigned long long)r.per_event[e]);
+		printf("  \"events_%s\": %llu,\n", event_name(Event(e)),
+		       (unsigned long long)r.per_event[e]);
 	printf("  \"kmalloc_events\": %llu,\n", (unsigned long long)r.kmalloc_events);
 	printf("  \"kmalloc_size_class_agree\": %llu,\n", (unsigned long long)r.kmalloc_agree);
-	printf("  \"kmalloc_size_class_agreement_pct\": %.4f,\n", pct(r.kmalloc_agree, r.kmalloc_events));
+	printf("  \"kmalloc_size_class_agreement_pct\": %.4f,\n",
+	       pct(r.kmalloc_agree, r.kmalloc_events));
 	printf("  \"kmalloc_large_events\": %llu,\n", (unsigned long long)r.kmalloc_large_events);
 	printf("  \"kmalloc_large_agree\": %llu,\n", (unsigned long long)r.kmalloc_large_agree);
 	printf("  \"reuse_eligible\": %llu,\n", (unsigned long long)r.reuse_eligible);
@@ -137,18 +143,20 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("  \"live_at_end\": %llu,\n", (unsigned long long)r.live_at_end);
 	printf("  \"read_seconds\": %.6f,\n", read_s);
 	printf("  \"replay_seconds\": %.6f,\n", replay_s);
-	printf("  \"replay_events_per_second\": %.0f,\n", replay_s > 0 ? double(r.events) / replay_s : 0.0);
+	printf("  \"replay_events_per_second\": %.0f,\n",
+	       replay_s > 0 ? double(r.events) / replay_s : 0.0);
 	printf("  \"mismatches\": [");
 	for (size_t i = 0; i < r.mismatches.size(); i++)
-		printf("%s\n    {\"line\": %llu, \"bytes_req\": %llu, \"kernel\": %llu, \"kslub\": %llu}", i ? "," : "",
-		       (unsigned long long)r.mismatches[i].line, (unsigned long long)r.mismatches[i].bytes_req,
+		printf("%s\n    {\"line\": %llu, \"bytes_req\": %llu, \"kernel\": %llu, \"kslub\": %llu}",
+		       i ? "," : "", (unsigned long long)r.mismatches[i].line,
+		       (unsigned long long)r.mismatches[i].bytes_req,
 		       (unsigned long long)r.mismatches[i].kernel_bytes_alloc,
 		       (unsigned long long)r.mismatches[i].kslub_bytes_alloc);
 	printf("%s],\n", r.mismatches.empty() ? "" : "\n  ");
 	printf("  \"errors\": [");
 	for (size_t i = 0; i < t.errors.size(); i++)
-		printf("%s\n    {\"line\": %llu, \"what\": %s}", i ? "," : "", (unsigned long long)t.errors[i].line,
-		       json_str(t.errors[i].what).c_str());
+		printf("%s\n    {\"line\": %llu, \"what\": %s}", i ? "," : "",
+		       (unsigned long long)t.errors[i].line, json_str(t.errors[i].what).c_str());
 	printf("%s],\n", t.errors.empty() ? "" : "\n  ");
 	printf("  \"pages\": [");
 	for (unsigned o = 0; o < REPLAY_MAX_ORDER; o++)
@@ -157,7 +165,8 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("\n  ],\n");
 	printf("  \"stats\": {");
 	for (unsigned i = 0; i < KSLUB_NR_STATS; i++)
-		printf("%s\"%s\": %llu", i ? ", " : "", kslub_stat_name(i), (unsigned long long)r.stats[i]);
+		printf("%s\"%s\": %llu", i ? ", " : "", kslub_stat_name(i),
+		       (unsigned long long)r.stats[i]);
 	printf("},\n");
 	printf("  \"caches\": [");
 	for (size_t i = 0; i < r.caches.size(); i++) {
@@ -165,29 +174,31 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 		printf("%s\n    {\"name\": %s, \"kslub_name\": %s, \"kmalloc\": %s, \"large\": %s, \"object_size\": %u, "
 		       "\"allocs\": %llu, \"frees\": %llu, \"live\": %llu, \"peak_live\": %llu, \"alloc_failures\": %llu, "
 		       "\"slabs_allocated\": %llu, \"slabs\": %llu, \"memory_bytes\": %llu, \"stats\": {",
-		       i ? "," : "", json_str(c.name).c_str(), json_str(c.kslub_name).c_str(), c.kmalloc ? "true" : "false",
-		       c.large ? "true" : "false", c.object_size, (unsigned long long)c.allocs,
-		       (unsigned long long)c.frees, (unsigned long long)c.live, (unsigned long long)c.peak_live,
+		       i ? "," : "", json_str(c.name).c_str(), json_str(c.kslub_name).c_str(),
+		       c.kmalloc ? "true" : "false", c.large ? "true" : "false", c.object_size,
+		       (unsigned long long)c.allocs, (unsigned long long)c.frees,
+		       (unsigned long long)c.live, (unsigned long long)c.peak_live,
 		       (unsigned long long)c.alloc_failures, (unsigned long long)c.slabs_allocated,
 		       (unsigned long long)c.slabs, (unsigned long long)c.memory_bytes);
 		for (unsigned s = 0; s < KSLUB_NR_STATS; s++)
-			printf("%s\"%s\": %llu", s ? ", " : "", kslub_stat_name(s), (unsigned long long)c.stats[s]);
+			printf("%s\"%s\": %llu", s ? ", " : "", kslub_stat_name(s),
+			       (unsigned long long)c.stats[s]);
 		printf("}}");
 	}
 	printf("%s]\n}\n", r.caches.empty() ? "" : "\n  ");
 }
 
-static void print_table(const char *path, const Trace &t, const ReplayReport &r, double read_s, double replay_s,
-			unsigned long top)
+static void print_table(const char *path, const Trace &t, const ReplayReport &r, double read_s,
+			double replay_s, unsigned long top)
 {
-	const int AF = stat_idx("alloc_fastpath"), AS = stat_idx("alloc_slowpath"), FF = stat_idx("free_fastpath"),
-		  FS = stat_idx("free_slowpath");
-	printf("trace         %s: kernel %s, %lld CPUs, %lld lost, %llu records, %llu malformed lines\n", path,
-	       t.kernel.empty() ? "?" : t.kernel.c_str(), t.cpus, t.lost, (unsigned long long)t.records.size(),
-	       (unsigned long long)t.nr_errors);
+	const int AF = stat_idx("alloc_fastpath"), AS = stat_idx("alloc_slowpath"),
+		  FF = stat_idx("free_fastpath"), FS = stat_idx("free_slowpath");
+	printf("trace         %s: kernel %s, %lld CPUs, %lld lost, %llu records, %llu malformed lines\n",
+	       path, t.kernel.empty() ? "?" : t.kernel.c_str(), t.cpus, t.lost,
+	       (unsigned long long)t.records.size(), (unsigned long long)t.nr_errors);
 	printf("replay        %llu events on %u CPUs in %.3f s: %.0f events/s (reading the file: %.3f s)\n",
-	       (unsigned long long)r.events, r.cpus, replay_s, replay_s > 0 ? double(r.events) / replay_s : 0.0,
-	       read_s);
+	       (unsigned long long)r.events, r.cpus, replay_s,
+	       replay_s > 0 ? double(r.events) / replay_s : 0.0, read_s);
 	printf("events       ");
 	for (unsigned e = 0; e < NR_EVENTS; e++)
 		printf(" %s %llu", event_name(Event(e)), (unsigned long long)r.per_event[e]);
@@ -197,8 +208,9 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	       pct(r.kmalloc_agree, r.kmalloc_events), (unsigned long long)r.kmalloc_large_agree,
 	       (unsigned long long)r.kmalloc_large_events);
 	for (const auto &m : r.mismatches)
-		printf("              line %llu: kmalloc(%llu): kernel %llu bytes, kslub %llu\n", (unsigned long long)m.line,
-		       (unsigned long long)m.bytes_req, (unsigned long long)m.kernel_bytes_alloc,
+		printf("              line %llu: kmalloc(%llu): kernel %llu bytes, kslub %llu\n",
+		       (unsigned long long)m.line, (unsigned long long)m.bytes_req,
+		       (unsigned long long)m.kernel_bytes_alloc,
 		       (unsigned long long)m.kslub_bytes_alloc);
 	printf("reuse (LIFO)  %llu allocations right after a free on that CPU and cache: the kernel returned the "
 	       "freed object in %.1f%%, kslub in %.1f%%, both in %.1f%%; same outcome %.1f%%\n",
@@ -211,17 +223,19 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	       "reports %llu; caches created %llu (refused %llu); live at the end %llu\n\n",
 	       (unsigned long long)r.frees_unknown, (unsigned long long)r.frees_null,
 	       (unsigned long long)r.alloc_over_live, (unsigned long long)r.kmalloc_duplicates,
-	       (unsigned long long)r.kernel_failed_allocs,
-	       (unsigned long long)r.alloc_failures, (unsigned long long)r.free_errors,
-	       (unsigned long long)r.reports, (unsigned long long)r.caches_created,
-	       (unsigned long long)r.cache_create_failures, (unsigned long long)r.live_at_end);
+	       (unsigned long long)r.kernel_failed_allocs, (unsigned long long)r.alloc_failures,
+	       (unsigned long long)r.free_errors, (unsigned long long)r.reports,
+	       (unsigned long long)r.caches_created, (unsigned long long)r.cache_create_failures,
+	       (unsigned long long)r.live_at_end);
 
 	std::vector<CacheReport> caches = r.caches;
 	std::stable_sort(caches.begin(), caches.end(),
-			 [](const CacheReport &a, const CacheReport &b) { return a.allocs > b.allocs; });
-	printf("%-24s %8s %9s %9s %9s %11s %6s %10s %10s %10s %10s %10s\n", "cache", "obj_size", "allocs", "frees",
-	       "peak_live", "slabs_alloc", "slabs", "memory_KiB", "alloc_fast", "alloc_slow", "free_fast",
-	       "free_slow");
+			 [](const CacheReport &a, const CacheReport &b) {
+				 return a.allocs > b.allocs;
+			 });
+	printf("%-24s %8s %9s %9s %9s %11s %6s %10s %10s %10s %10s %10s\n", "cache", "obj_size",
+	       "allocs", "frees", "peak_live", "slabs_alloc", "slabs", "memory_KiB", "alloc_fast",
+	       "alloc_slow", "free_fast", "free_slow");
 	CacheReport total;
 	size_t shown = 0;
 	for (const CacheReport &c : caches) {
@@ -233,21 +247,24 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 		if (top && shown >= top)
 			continue;
 		shown++;
-		printf("%-24.24s %8u %9llu %9llu %9llu %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n", c.name.c_str(),
-		       c.object_size, (unsigned long long)c.allocs, (unsigned long long)c.frees,
-		       (unsigned long long)c.peak_live, (unsigned long long)c.slabs_allocated,
-		       (unsigned long long)c.slabs, (unsigned long long)(c.memory_bytes / 1024),
-		       (unsigned long long)c.stats[AF], (unsigned long long)c.stats[AS], (unsigned long long)c.stats[FF],
+		printf("%-24.24s %8u %9llu %9llu %9llu %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n",
+		       c.name.c_str(), c.object_size, (unsigned long long)c.allocs,
+		       (unsigned long long)c.frees, (unsigned long long)c.peak_live,
+		       (unsigned long long)c.slabs_allocated, (unsigned long long)c.slabs,
+		       (unsigned long long)(c.memory_bytes / 1024), (unsigned long long)c.stats[AF],
+		       (unsigned long long)c.stats[AS], (unsigned long long)c.stats[FF],
 		       (unsigned long long)c.stats[FS]);
 	}
 	if (shown < caches.size())
 		printf("(%zu more caches: --top 0 shows all)\n", caches.size() - shown);
-	printf("%-24s %8s %9llu %9llu %9s %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n", "total", "",
-	       (unsigned long long)total.allocs, (unsigned long long)total.frees, "",
+	printf("%-24s %8s %9llu %9llu %9s %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n",
+	       "total", "", (unsigned long long)total.allocs, (unsigned long long)total.frees, "",
 	       (unsigned long long)total.slabs_allocated, (unsigned long long)total.slabs,
 	       (unsigned long long)(total.memory_bytes / 1024), (unsigned long long)r.stats[AF],
-	       (unsigned long long)r.stats[AS], (unsigned long long)r.stats[FF], (unsigned long long)r.stats[FS]);
-	printf("fast paths    allocations %.1f%%, frees %.1f%%\n\n", pct(r.stats[AF], r.stats[AF] + r.stats[AS]),
+	       (unsigned long long)r.stats[AS], (unsigned long long)r.stats[FF],
+	       (unsigned long long)r.stats[FS]);
+	printf("fast paths    allocations %.1f%%, frees %.1f%%\n\n",
+	       pct(r.stats[AF], r.stats[AF] + r.stats[AS]),
 	       pct(r.stats[FF], r.stats[FF] + r.stats[FS]));
 
 	printf("pages (trace) order");
@@ -261,7 +278,8 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 		printf(" %7llu", (unsigned long long)r.page_free[o]);
 	printf("\n\ncounters (summed over the replayed caches)\n");
 	for (unsigned i = 0; i < KSLUB_NR_STATS; i++)
-		printf("  %-24s %12llu%s", kslub_stat_name(i), (unsigned long long)r.stats[i], i % 3 == 2 ? "\n" : "");
+		printf("  %-24s %12llu%s", kslub_stat_name(i), (unsigned long long)r.stats[i],
+		       i % 3 == 2 ? "\n" : "");
 	printf("\n");
 }
 
@@ -281,13 +299,17 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(a, "--cpus") && i + 1 < argc) {
 			if (!parse_num(argv[++i], 1, 256, &v)) {
-				fprintf(stderr, "kslub-replay: --cpus needs a number from 1 to 256, not '%s'\n", argv[i]);
+				fprintf(stderr,
+					"kslub-replay: --cpus needs a number from 1 to 256, not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 			o.cpus = unsigned(v);
 		} else if (!strcmp(a, "--pool") && i + 1 < argc) {
 			if (!parse_num(argv[++i], 8, 1 << 20, &v)) {
-				fprintf(stderr, "kslub-replay: --pool needs MiB from 8 to 1048576, not '%s'\n", argv[i]);
+				fprintf(stderr,
+					"kslub-replay: --pool needs MiB from 8 to 1048576, not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 			o.pool_bytes = size_t(v) << 20;
@@ -298,12 +320,14 @@ int main(int argc, char **argv)
 			} else if (!strcmp(k, "6.12")) {
 				o.create_flags = KSLUB_KERNEL_6_12;
 			} else {
-				fprintf(stderr, "kslub-replay: --kernel takes 6.1 or 6.12, not '%s'\n", k);
+				fprintf(stderr,
+					"kslub-replay: --kernel takes 6.1 or 6.12, not '%s'\n", k);
 				return 2;
 			}
 		} else if (!strcmp(a, "--top") && i + 1 < argc) {
 			if (!parse_num(argv[++i], 0, 1000000, &v)) {
-				fprintf(stderr, "kslub-replay: --top needs a number, not '%s'\n", argv[i]);
+				fprintf(stderr, "kslub-replay: --top needs a number, not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 			top = v;
@@ -330,13 +354,14 @@ int main(int argc, char **argv)
 	}
 	double read_s = now_s() - t0;
 	for (const LineError &e : t.errors)
-		fprintf(stderr, "kslub-replay: %s:%llu: %s\n", path, (unsigned long long)e.line, e.what.c_str());
+		fprintf(stderr, "kslub-replay: %s:%llu: %s\n", path, (unsigned long long)e.line,
+			e.what.c_str());
 	if (t.nr_errors > t.errors.size())
 		fprintf(stderr, "kslub-replay: %s: %llu more malformed lines not shown\n", path,
 			(unsigned long long)(t.nr_errors - t.errors.size()));
 	if (t.nr_errors)
-		fprintf(stderr, "kslub-replay: %s: %llu of %llu lines malformed and skipped\n", path,
-			(unsigned long long)t.nr_errors, (unsigned long long)t.lines);
+		fprintf(stderr, "kslub-replay: %s: %llu of %llu lines malformed and skipped\n",
+			path, (unsigned long long)t.nr_errors, (unsigned long long)t.lines);
 
 	Replayer rp(o);
 	if (!rp.start(t, &err)) {
