@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "kslub_record.h"
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kslub-record [--duration S] [--output FILE] [--pid P] [--exclude-self] [--verbose]\n"
+		"       kslub-record --check [--btf FILE]\n"
 		"\n"
 		"Record the kernel's kmem tracepoints (kmalloc, kfree, kmem_cache_alloc,\n"
 		"kmem_cache_free, mm_page_alloc, mm_page_free) for S seconds (default 10;\n"
@@ -63,6 +65,10 @@ static void usage(FILE *f)
 		"  --exclude-self  leave out the events of kslub-record itself (its frees of other\n"
 		"                  tasks' objects too, which the replay then counts as unseen)\n"
 		"  --verbose       libbpf's messages too\n"
+		"  --check         load the program (CO-RE relocation against the kernel's BTF),\n"
+		"                  list the tracepoint fields that BTF has, and exit\n"
+		"  --btf FILE      relocate against this BTF (a vmlinux or BTF file of another\n"
+		"                  kernel) instead of /sys/kernel/btf/vmlinux; with --check\n"
 		"Needs root (CAP_BPF and CAP_PERFMON), tracefs, and a kernel with BTF.\n");
 }
 
@@ -135,6 +141,60 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * --check: the fields of the six tracepoint records in a kernel's BTF, as
+ * the CO-RE relocation sees them (a field missing here reads as 0, the cache
+ * name as empty).
+ */
+static int list_fields(const char *btf_path)
+{
+	static const struct {
+		const char *tp, *type;
+		const char *fields[6];
+	} tps[] = {
+		{"kmalloc", "trace_event_raw_kmalloc", {"call_site", "ptr", "bytes_req", "bytes_alloc", "gfp_flags"}},
+		{"kfree", "trace_event_raw_kfree", {"call_site", "ptr"}},
+		{"kmem_cache_alloc",
+		 "trace_event_raw_kmem_cache_alloc",
+		 {"call_site", "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "__data_loc_name"}},
+		{"kmem_cache_free", "trace_event_raw_kmem_cache_free", {"call_site", "ptr", "__data_loc_name"}},
+		{"mm_page_alloc", "trace_event_raw_mm_page_alloc", {"pfn", "order", "gfp_flags"}},
+		{"mm_page_free", "trace_event_raw_mm_page_free", {"pfn", "order"}},
+	};
+	struct btf *btf = btf__parse(btf_path, NULL);
+	int missing_tp = 0;
+
+	if (!btf) {
+		fprintf(stderr, "kslub-record: cannot read BTF from %s: %s\n", btf_path, strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		__s32 id = btf__find_by_name_kind(btf, tps[i].type, BTF_KIND_STRUCT);
+		const struct btf_type *t;
+
+		printf("kmem:%-17s", tps[i].tp);
+		if (id < 0) {
+			printf(" (no such tracepoint)\n");
+			missing_tp++;
+			continue;
+		}
+		t = btf__type_by_id(btf, id);
+		for (int f = 0; f < 6 && tps[i].fields[f]; f++) {
+			const struct btf_member *m = btf_members(t);
+			int found = 0;
+
+			for (int j = 0; j < btf_vlen(t); j++, m++)
+				if (!strcmp(btf__name_by_offset(btf, m->name_off), tps[i].fields[f]))
+					found = 1;
+			printf(" %s%s", !strcmp(tps[i].fields[f], "__data_loc_name") ? "name" : tps[i].fields[f],
+			       found ? "" : "(absent)");
+		}
+		printf("\n");
+	}
+	btf__free(btf);
+	return missing_tp ? 1 : 0;
+}
+
 static void explain_load_error(int err)
 {
 	struct rlimit rl;
@@ -161,6 +221,7 @@ int main(int argc, char **argv)
 		{"duration", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
 		{"pid", required_argument, 0, 'p'},	 {"verbose", no_argument, 0, 'v'},
 		{"exclude-self", no_argument, 0, 'x'},	 {"help", no_argument, 0, 'h'},
+		{"check", no_argument, 0, 'c'},		 {"btf", required_argument, 0, 'b'},
 		{0, 0, 0, 0},
 	};
 	double duration = 10;
@@ -172,10 +233,11 @@ int main(int argc, char **argv)
 	struct utsname uts;
 	FILE *out = stdout;
 	unsigned long long lost = 0;
-	int ncpus, err, c, status = 1, exclude_self = 0;
+	int ncpus, err, c, status = 1, exclude_self = 0, check = 0;
+	const char *btf_path = NULL;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:o:p:vxh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:o:p:vxcb:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			errno = 0;
@@ -207,6 +269,12 @@ int main(int argc, char **argv)
 		case 'x':
 			exclude_self = 1;
 			break;
+		case 'c':
+			check = 1;
+			break;
+		case 'b':
+			btf_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -224,6 +292,29 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		fprintf(stderr, "kslub-record: warning: not running as root; loading BPF programs needs root "
 				"(or CAP_BPF and CAP_PERFMON): try sudo\n");
+	if (btf_path && !check) {
+		fprintf(stderr, "kslub-record: --btf only goes with --check (recording needs the running kernel's BTF)\n");
+		return 2;
+	}
+	if (check) {
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+
+		libbpf_set_print(libbpf_print);
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		skel = kslub_record_bpf__open_opts(&oo);
+		if (!skel) {
+			fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n", strerror(errno));
+			return 1;
+		}
+		err = kslub_record_bpf__load(skel);
+		kslub_record_bpf__destroy(skel);
+		if (err) {
+			explain_load_error(err);
+			return 1;
+		}
+		printf("loaded: CO-RE relocations against %s resolved\n", btf_path ? btf_path : "/sys/kernel/btf/vmlinux");
+		return list_fields(btf_path ? btf_path : "/sys/kernel/btf/vmlinux");
+	}
 	err = tracefs_state();
 	if (err == EACCES || err == EPERM) {
 		fprintf(stderr, "kslub-record: cannot read /sys/kernel/tracing (permission denied): run kslub-record "
