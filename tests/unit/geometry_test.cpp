@@ -162,6 +162,12 @@ struct KernelDataFile {
 	unsigned flags() const { return (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0; }
 };
 
+/* How GoogleTest (and so the CTest names it lists) shows a parameter: its file name, not its bytes. */
+void PrintTo(const KernelDataFile &f, std::ostream *os)
+{
+	*os << f.file;
+}
+
 /* Parses "kmalloc-linux-6.12-4cpus.txt"; false for any other name. */
 bool parse_data_file_name(const std::string &name, KernelDataFile *f)
 {
