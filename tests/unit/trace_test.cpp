@@ -456,3 +456,34 @@ TEST(TraceReplay, KmallocTracedTwice)
 	EXPECT_EQ(l->frees, 1u);
 	EXPECT_EQ(r.free_errors, 0u);
 }
+
+/*
+ * kvmalloc(8 MiB) tries kmalloc first: order 11 is above the largest block
+ * (order 10), the kernel fails it (ptr 0) and traces PAGE_SIZE << 11;
+ * kslub fails it too: agreement, counted apart. A request the kernel served
+ * while kslub could not (its pool too small) is a disagreement.
+ */
+TEST(TraceReplay, RequestsAboveTheLargestBlock)
+{
+	Trace t = parse("# cpus=1\n" + H + "1,0,kmalloc,0x0,0x0,8388608,8388608,0x2dc0,\n" +
+			"2,0,kmalloc,0xffff888100000000,0x0,4194304,4194304,0xdc0,\n" +
+			"3,0,kmalloc,0xffff888100400000,0x0,4194304,4194304,0xdc0,\n" +
+			"4,0,kmalloc,0xffff888100800000,0x0,4194304,4194304,0xdc0,\n" +
+			"5,0,kmalloc,0xffff888100c00000,0x0,4194304,4194304,0xdc0,\n");
+	ReplayOptions o;
+	o.pool_bytes = 8u << 20;
+	ReplayReport r;
+	std::string err;
+	ASSERT_TRUE(replay_trace(t, o, &r, &err)) << err;
+	EXPECT_EQ(r.kmalloc_events, 5u);
+	EXPECT_EQ(r.kmalloc_both_failed, 1u);
+	/*
+	 * The 8 MiB pool is two 4 MiB top blocks; the first holds the page
+	 * descriptors (and the first slabs), so one 4 MiB kmalloc fits: kslub
+	 * fails the 8 MiB one and three of the 4 MiB ones.
+	 */
+	EXPECT_EQ(r.alloc_failures, 4u);
+	EXPECT_EQ(r.kmalloc_agree, 2u); /* the 8 MiB (both failed) and the first 4 MiB */
+	EXPECT_EQ(r.kmalloc_large_agree, 2u);
+	EXPECT_EQ(r.reports, 0u);
+}

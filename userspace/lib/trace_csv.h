@@ -148,6 +148,8 @@ struct ReplayReport {
 	/* Size classes: every kmalloc event, small and large. */
 	uint64_t kmalloc_events = 0, kmalloc_agree = 0;
 	uint64_t kmalloc_large_events = 0, kmalloc_large_agree = 0;
+	/* Requests above 4 MiB that failed in the kernel and in kslub: counted as agreeing. */
+	uint64_t kmalloc_both_failed = 0;
 	struct Mismatch {
 		uint64_t line, bytes_req, kernel_bytes_alloc, kslub_bytes_alloc;
 	};

@@ -124,6 +124,7 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	       pct(r.kmalloc_agree, r.kmalloc_events));
 	printf("  \"kmalloc_large_events\": %llu,\n", (unsigned long long)r.kmalloc_large_events);
 	printf("  \"kmalloc_large_agree\": %llu,\n", (unsigned long long)r.kmalloc_large_agree);
+	printf("  \"kmalloc_both_failed\": %llu,\n", (unsigned long long)r.kmalloc_both_failed);
 	printf("  \"reuse_eligible\": %llu,\n", (unsigned long long)r.reuse_eligible);
 	printf("  \"reuse_kernel_lifo\": %llu,\n", (unsigned long long)r.reuse_kernel);
 	printf("  \"reuse_kslub_lifo\": %llu,\n", (unsigned long long)r.reuse_kslub);
@@ -203,10 +204,14 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	for (unsigned e = 0; e < NR_EVENTS; e++)
 		printf(" %s %llu", event_name(Event(e)), (unsigned long long)r.per_event[e]);
 	printf("\n\n");
-	printf("size classes  %llu of %llu kmalloc events agree (%.2f%%); large (> 8 KiB): %llu of %llu\n",
+	printf("size classes  %llu of %llu kmalloc events agree (%.2f%%); large (> 8 KiB): %llu of %llu",
 	       (unsigned long long)r.kmalloc_agree, (unsigned long long)r.kmalloc_events,
 	       pct(r.kmalloc_agree, r.kmalloc_events), (unsigned long long)r.kmalloc_large_agree,
 	       (unsigned long long)r.kmalloc_large_events);
+	if (r.kmalloc_both_failed)
+		printf(" (%llu above 4 MiB failed in both)",
+		       (unsigned long long)r.kmalloc_both_failed);
+	printf("\n");
 	for (const auto &m : r.mismatches)
 		printf("              line %llu: kmalloc(%llu): kernel %llu bytes, kslub %llu\n",
 		       (unsigned long long)m.line, (unsigned long long)m.bytes_req,
