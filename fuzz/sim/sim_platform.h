@@ -19,16 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/user_platform.h"
 #include "sim/sim.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SIM_PLATFORM_ASAN 1
-#endif
-#endif
-#ifdef SIM_PLATFORM_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 namespace kslub {
 
@@ -222,32 +214,12 @@ public:
 	void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
 	static bool slot_is_locked(SlotLock &l) { return spin_is_locked(l); }
 
-	/* Object memory */
-	static void poison_free(void *p, usize n)
-	{
-#ifdef SIM_PLATFORM_ASAN
-		ASAN_POISON_MEMORY_REGION(p, n);
-#else
-		(void)p, (void)n;
-#endif
-	}
-	static void unpoison(void *p, usize n)
-	{
-#ifdef SIM_PLATFORM_ASAN
-		ASAN_UNPOISON_MEMORY_REGION(p, n);
-#else
-		(void)p, (void)n;
-#endif
-	}
+	/* Object memory: poisoned for AddressSanitizer, as in user space. */
+	static void poison_free(void *p, usize n) { UserPlatform::poison_free(p, n); }
+	static void unpoison(void *p, usize n) { UserPlatform::unpoison(p, n); }
 
 	/* Misc */
-	u64 random()
-	{
-		u64 z = (rng_ += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		return z ^ (z >> 31);
-	}
+	u64 random() { return UserPlatform::mix64(rng_ += 0x9e3779b97f4a7c15ull); }
 	void seed(u64 s) { rng_ = s; }
 	void set_reporter(ReportFn fn, void *arg)
 	{

@@ -173,7 +173,11 @@ public:
 	/* Misc */
 	u64 random()
 	{
-		u64 z = __atomic_add_fetch(&rng_, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED);
+		return mix64(__atomic_add_fetch(&rng_, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED));
+	}
+	/* splitmix64's output function: a counter in, well-spread bits out. */
+	static u64 mix64(u64 z)
+	{
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 		return z ^ (z >> 31);
