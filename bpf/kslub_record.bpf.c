@@ -19,9 +19,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by the loader before load. */
+/*
+ * Set by the loader before load. Process ids are those of the recorder's
+ * PID namespace (pidns_dev, pidns_ino: its /proc/self/ns/pid), which need
+ * not be the kernel's global ones (containers).
+ */
 const volatile __u32 target_tgid = 0; /* 0: every process */
 const volatile __u32 self_tgid = 0;   /* when set, that process (the recorder) is left out */
+const volatile __u64 pidns_dev = 0;
+const volatile __u64 pidns_ino = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -77,8 +83,19 @@ struct trace_event_raw_mm_page_free___kslub {
 
 static __always_inline int wanted(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct bpf_pidns_info ns;
+	__u32 tgid;
 
+	if (!target_tgid && !self_tgid)
+		return 1;
+	if (pidns_ino) {
+		/* Fails for tasks outside the recorder's namespace: not the process asked for. */
+		if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+			return !target_tgid;
+		tgid = ns.tgid;
+	} else {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+	}
 	if (self_tgid && tgid == self_tgid)
 		return 0;
 	return !target_tgid || tgid == target_tgid;

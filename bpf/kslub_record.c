@@ -351,6 +351,18 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->target_tgid = (__u32)pid;
 	skel->rodata->self_tgid = exclude_self ? (__u32)getpid() : 0;
+	{
+		/* --pid and getpid() are ids of this PID namespace: the program translates to it. */
+		struct stat ns;
+
+		if (!stat("/proc/self/ns/pid", &ns)) {
+			skel->rodata->pidns_dev = (__u64)ns.st_dev;
+			skel->rodata->pidns_ino = (__u64)ns.st_ino;
+		} else if (pid || exclude_self) {
+			fprintf(stderr, "kslub-record: warning: cannot read /proc/self/ns/pid (%s): process ids are "
+					"compared as the kernel's global ones\n", strerror(errno));
+		}
+	}
 	err = kslub_record_bpf__load(skel);
 	if (err) {
 		explain_load_error(err);
