@@ -36,6 +36,8 @@
 #   KSLUB_VM_LOCK    lock file serialising QEMU runs on this machine
 #                    (default: /tmp/kslub-vm.lock; "none" disables)
 #   KSLUB_VM_APPEND  extra kernel command line arguments
+#   KSLUB_VM_BOOT_ATTEMPTS  boots tried when the guest kernel crashes before
+#                    the guest script starts (default 3; see below)
 #   QEMU             the QEMU binary (default: qemu-system-x86_64)
 set -euo pipefail
 
@@ -303,8 +305,6 @@ fi
 
 kshort="${kver%%-*}"
 kshort="${kshort%%+*}"
-msg "booting $kernel_arg ($kver) smp=$smp mem=${mem}M$([ "$numa" -gt 1 ] && echo " numa=$numa") script=$script"
-t0=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Console lines go to the log and to stdout; the guest init's marker lines
@@ -338,12 +338,33 @@ filter()
 		esac
 	done
 }
-: >"$console"
-set +e
-timeout -k 10 "$timeout_s" "${qemu_cmd[@]}" </dev/null 2>&1 | filter
-st=("${PIPESTATUS[@]}")
-set -e
-qemu_rc="${st[0]}"
+
+# A guest kernel that crashes while booting, before the guest script (and so
+# before anything of kslub) runs, is QEMU TCG's trouble, not the test's: seen
+# here as an int3 oops in a static-key patch site at 6 CPUs. Such a boot is
+# retried (KSLUB_VM_BOOT_ATTEMPTS, default 3), its console log kept; a crash
+# after the script started always counts.
+attempts="${KSLUB_VM_BOOT_ATTEMPTS:-3}"
+for ((attempt = 1; ; attempt++)); do
+	msg "booting $kernel_arg ($kver) smp=$smp mem=${mem}M$([ "$numa" -gt 1 ] && echo " numa=$numa") script=$script$([ "$attempt" -gt 1 ] && echo " (attempt $attempt)")"
+	t0=$(date +%s.%N)
+	: >"$console"
+	rm -f "$out_dir/.dmesg"
+	set +e
+	timeout -k 10 "$timeout_s" "${qemu_cmd[@]}" </dev/null 2>&1 | filter
+	st=("${PIPESTATUS[@]}")
+	set -e
+	qemu_rc="${st[0]}"
+	if [ "$attempt" -lt "$attempts" ] && ! grep -aq '^KSLUB-VM: script-start' "$console" &&
+		grep -aqE 'Oops|BUG:|Kernel panic|general protection fault' "$console"; then
+		mkdir -p "$log_dir"
+		kept_boot="$log_dir/boot-crash-$kshort-smp$smp-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+		cp "$console" "$kept_boot"
+		msg "the guest kernel crashed while booting, before the guest script: retrying (console log kept: $kept_boot)"
+		continue
+	fi
+	break
+done
 total="$(elapsed "$t0")"
 if [ "$lock" != none ]; then exec 8>&-; fi
 
