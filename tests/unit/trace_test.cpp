@@ -396,6 +396,7 @@ TEST(TraceReplay, AllocationOverALivePointerAndCpuFolding)
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->allocs, 2u);
 	EXPECT_EQ(c->frees, 1u);
+	EXPECT_EQ(c->unseen_frees, 1u);
 	EXPECT_EQ(c->peak_live, 1u);
 	/* Without "# cpus=" and --cpus: the highest CPU + 1. */
 	EXPECT_EQ(replay(t).cpus, 8u);

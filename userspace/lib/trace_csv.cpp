@@ -502,6 +502,7 @@ struct Replayer::Impl {
 			/* A free the trace does not have (lost, or outside a --pid filter). */
 			r.alloc_over_live++;
 			Entry &oe = entries[old->second.idx];
+			oe.rep.unseen_frees++;
 			oe.rep.live--;
 			oe.live_bytes -= old->second.bytes;
 			free_obj(oe, old->second.obj, true);

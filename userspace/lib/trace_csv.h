@@ -134,6 +134,7 @@ struct CacheReport {
 	bool large = false; /* the kmalloc_large bucket (pages, not a cache) */
 	uint32_t object_size = 0;
 	uint64_t allocs = 0, frees = 0, live = 0, peak_live = 0, alloc_failures = 0;
+	uint64_t unseen_frees = 0; /* its objects handed out again with no free traced between */
 	uint64_t slabs_allocated = 0; /* ALLOC_SLAB */
 	uint64_t slabs = 0; /* at the end */
 	uint64_t memory_bytes = 0; /* slabs * slab bytes at the end (large: live bytes) */

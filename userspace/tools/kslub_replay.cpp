@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"                out of every kmalloc event in the file (large ones included)\n"
 		"  reuse         allocations right after a free on the same CPU and cache: how often\n"
 		"                the kernel returned the object just freed (LIFO), how often kslub did\n"
-		"  caches        allocations, frees, peak live objects, slabs allocated, memory at the\n"
+		"  caches        allocations, frees, unseen frees (an object handed out again with no\n"
+		"                free traced between), peak live objects, slabs allocated, memory at the\n"
 		"                end, fast/slow path split (caches first seen in cache_alloc events are\n"
 		"                created in kslub with the event's bytes_alloc as size)\n"
 		"  pages         page_alloc / page_free events of the trace per order\n"
@@ -174,13 +175,15 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 		const CacheReport &c = r.caches[i];
 		printf("%s\n    {\"name\": %s, \"kslub_name\": %s, \"kmalloc\": %s, \"large\": %s, \"object_size\": %u, "
 		       "\"allocs\": %llu, \"frees\": %llu, \"live\": %llu, \"peak_live\": %llu, \"alloc_failures\": %llu, "
+		       "\"unseen_frees\": %llu, "
 		       "\"slabs_allocated\": %llu, \"slabs\": %llu, \"memory_bytes\": %llu, \"stats\": {",
 		       i ? "," : "", json_str(c.name).c_str(), json_str(c.kslub_name).c_str(),
 		       c.kmalloc ? "true" : "false", c.large ? "true" : "false", c.object_size,
 		       (unsigned long long)c.allocs, (unsigned long long)c.frees,
 		       (unsigned long long)c.live, (unsigned long long)c.peak_live,
-		       (unsigned long long)c.alloc_failures, (unsigned long long)c.slabs_allocated,
-		       (unsigned long long)c.slabs, (unsigned long long)c.memory_bytes);
+		       (unsigned long long)c.alloc_failures, (unsigned long long)c.unseen_frees,
+		       (unsigned long long)c.slabs_allocated, (unsigned long long)c.slabs,
+		       (unsigned long long)c.memory_bytes);
 		for (unsigned s = 0; s < KSLUB_NR_STATS; s++)
 			printf("%s\"%s\": %llu", s ? ", " : "", kslub_stat_name(s),
 			       (unsigned long long)c.stats[s]);
@@ -238,32 +241,35 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 			 [](const CacheReport &a, const CacheReport &b) {
 				 return a.allocs > b.allocs;
 			 });
-	printf("%-24s %8s %9s %9s %9s %11s %6s %10s %10s %10s %10s %10s\n", "cache", "obj_size",
-	       "allocs", "frees", "peak_live", "slabs_alloc", "slabs", "memory_KiB", "alloc_fast",
-	       "alloc_slow", "free_fast", "free_slow");
+	printf("%-24s %8s %9s %9s %8s %9s %11s %6s %10s %10s %10s %10s %10s\n", "cache", "obj_size",
+	       "allocs", "frees", "unseen", "peak_live", "slabs_alloc", "slabs", "memory_KiB",
+	       "alloc_fast", "alloc_slow", "free_fast", "free_slow");
 	CacheReport total;
 	size_t shown = 0;
 	for (const CacheReport &c : caches) {
 		total.allocs += c.allocs;
 		total.frees += c.frees;
+		total.unseen_frees += c.unseen_frees;
 		total.slabs_allocated += c.slabs_allocated;
 		total.slabs += c.slabs;
 		total.memory_bytes += c.memory_bytes;
 		if (top && shown >= top)
 			continue;
 		shown++;
-		printf("%-24.24s %8u %9llu %9llu %9llu %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n",
+		printf("%-24.24s %8u %9llu %9llu %8llu %9llu %11llu %6llu %10llu %10llu %10llu %10llu "
+		       "%10llu\n",
 		       c.name.c_str(), c.object_size, (unsigned long long)c.allocs,
-		       (unsigned long long)c.frees, (unsigned long long)c.peak_live,
-		       (unsigned long long)c.slabs_allocated, (unsigned long long)c.slabs,
-		       (unsigned long long)(c.memory_bytes / 1024), (unsigned long long)c.stats[AF],
-		       (unsigned long long)c.stats[AS], (unsigned long long)c.stats[FF],
-		       (unsigned long long)c.stats[FS]);
+		       (unsigned long long)c.frees, (unsigned long long)c.unseen_frees,
+		       (unsigned long long)c.peak_live, (unsigned long long)c.slabs_allocated,
+		       (unsigned long long)c.slabs, (unsigned long long)(c.memory_bytes / 1024),
+		       (unsigned long long)c.stats[AF], (unsigned long long)c.stats[AS],
+		       (unsigned long long)c.stats[FF], (unsigned long long)c.stats[FS]);
 	}
 	if (shown < caches.size())
 		printf("(%zu more caches: --top 0 shows all)\n", caches.size() - shown);
-	printf("%-24s %8s %9llu %9llu %9s %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n",
-	       "total", "", (unsigned long long)total.allocs, (unsigned long long)total.frees, "",
+	printf("%-24s %8s %9llu %9llu %8llu %9s %11llu %6llu %10llu %10llu %10llu %10llu %10llu\n",
+	       "total", "", (unsigned long long)total.allocs, (unsigned long long)total.frees,
+	       (unsigned long long)total.unseen_frees, "",
 	       (unsigned long long)total.slabs_allocated, (unsigned long long)total.slabs,
 	       (unsigned long long)(total.memory_bytes / 1024), (unsigned long long)r.stats[AF],
 	       (unsigned long long)r.stats[AS], (unsigned long long)r.stats[FF],
