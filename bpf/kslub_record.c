@@ -337,6 +337,14 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_print);
 
+	/* Opened (and truncated) now, so that a bad path fails before recording. */
+	if (output && strcmp(output, "-")) {
+		out = fopen(output, "w");
+		if (!out) {
+			fprintf(stderr, "kslub-record: cannot write %s: %s\n", output, strerror(errno));
+			return 1;
+		}
+	}
 	body = tmpfile();
 	if (!body) {
 		fprintf(stderr, "kslub-record: cannot create a scratch file: %s\n", strerror(errno));
@@ -416,13 +424,6 @@ int main(int argc, char **argv)
 		free(v);
 	}
 
-	if (output && strcmp(output, "-")) {
-		out = fopen(output, "w");
-		if (!out) {
-			fprintf(stderr, "kslub-record: cannot write %s: %s\n", output, strerror(errno));
-			goto out;
-		}
-	}
 	if (uname(&uts))
 		strcpy(uts.release, "unknown");
 	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n", uts.release, ncpus, lost);
