@@ -41,6 +41,14 @@
 
 namespace kslub {
 
+static_assert(unsigned(TraceKind::CacheAlloc) == KSLUB_SHIM_TRACE_CACHE_ALLOC &&
+		      unsigned(TraceKind::CacheFree) == KSLUB_SHIM_TRACE_CACHE_FREE &&
+		      unsigned(TraceKind::Kmalloc) == KSLUB_SHIM_TRACE_KMALLOC &&
+		      unsigned(TraceKind::Kfree) == KSLUB_SHIM_TRACE_KFREE,
+	      "the shim's trace kinds are the core's");
+static_assert(GFP_ZERO == KSLUB_SHIM_GFP_ZERO && GFP_THISNODE == KSLUB_SHIM_GFP_THISNODE,
+	      "the shim's gfp bits are the core's");
+
 class KernelPlatform {
 public:
 	using Spinlock = kslub_shim_spinlock;
@@ -163,6 +171,14 @@ public:
 
 	/* Misc */
 	static u64 random() { return kslub_shim_random(); }
+
+	/* Tracepoints: one load and a branch while nobody listens. */
+	static bool tracing() { return __atomic_load_n(&kslub_shim_tracing_on, __ATOMIC_RELAXED) != 0; }
+	static void trace(const TraceEvent &e)
+	{
+		kslub_shim_trace(unsigned(e.kind), e.cache, e.ptr, e.call_site, e.bytes_req, e.bytes_alloc, e.gfp,
+				 e.node);
+	}
 	void report(const Report &r)
 	{
 		__atomic_add_fetch(&reports_, 1, __ATOMIC_RELAXED);

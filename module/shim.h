@@ -74,6 +74,21 @@ void kslub_shim_assert_fail(const char *cond, const char *file, int line);
 /* An online CPU other than `cpu`, or -1. */
 int kslub_shim_other_online_cpu(unsigned int cpu);
 
+/*
+ * Tracepoints (trace.c). kslub_shim_tracing_on is non-zero while any kslub:*
+ * tracepoint is registered; kslub_shim_trace() emits one event of the kind
+ * given (the core's TraceKind values) with the core's gfp flags.
+ */
+#define KSLUB_SHIM_TRACE_CACHE_ALLOC 0
+#define KSLUB_SHIM_TRACE_CACHE_FREE 1
+#define KSLUB_SHIM_TRACE_KMALLOC 2
+#define KSLUB_SHIM_TRACE_KFREE 3
+#define KSLUB_SHIM_GFP_ZERO 1u
+#define KSLUB_SHIM_GFP_THISNODE 2u
+extern int kslub_shim_tracing_on;
+void kslub_shim_trace(unsigned int kind, const char *cache, const void *ptr, unsigned long call_site,
+		      unsigned long bytes_req, unsigned long bytes_alloc, unsigned int gfp, int node);
+
 #ifdef __cplusplus
 }
 #endif

@@ -159,8 +159,14 @@ public:
 	template <class F> void for_each_cache(F &&fn);
 
 	/* Objects. */
-	void *cache_alloc(Cache *s, unsigned gfp) { return slab_alloc(s, gfp, NUMA_NO_NODE); }
-	void *cache_alloc_node(Cache *s, unsigned gfp, int node) { return slab_alloc(s, gfp, node); }
+	void *cache_alloc(Cache *s, unsigned gfp)
+	{
+		return alloc_traced(s, gfp, NUMA_NO_NODE, uptr(__builtin_return_address(0)));
+	}
+	void *cache_alloc_node(Cache *s, unsigned gfp, int node)
+	{
+		return alloc_traced(s, gfp, node, uptr(__builtin_return_address(0)));
+	}
 	int cache_free(Cache *s, void *obj);
 	int alloc_bulk(Cache *s, unsigned gfp, usize n, void **p);
 	int free_bulk(Cache *s, usize n, void **p);
@@ -227,7 +233,16 @@ private:
 	void *slot_empty(Cpu *c);
 
 	/* Allocation (slub/alloc.h). */
+	void *alloc_traced(Cache *s, unsigned gfp, int node, uptr call_site)
+	{
+		void *p = slab_alloc(s, gfp, node);
+		if (pal_.tracing())
+			pal_.trace(TraceEvent{TraceKind::CacheAlloc, s->name, p, call_site, s->object_size, s->size, gfp,
+					      node});
+		return p;
+	}
 	void *slab_alloc(Cache *s, unsigned gfp, int node);
+	void *do_kmalloc(usize size, unsigned gfp, int node);
 	void *slab_alloc_slow(Cache *s, unsigned gfp, int node, Cpu *c);
 	void *get_freelist(Cache *s, Page *slab);
 	void *get_partial(Cache *s, unsigned gfp, int node, Page **ret);

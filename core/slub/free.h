@@ -19,6 +19,9 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 	int err = object_check(s, slab, obj, false);
 	if (err)
 		return err;
+	if (pal_.tracing())
+		pal_.trace(TraceEvent{TraceKind::CacheFree, s->name, obj, uptr(__builtin_return_address(0)), 0, 0, 0,
+				      NUMA_NO_NODE});
 	return slab_free(s, slab, obj);
 }
 

@@ -191,7 +191,7 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
 		*err = -KSLUB_EEXIST;
 		return nullptr;
 	}
-	void *mem = slab_alloc(&boot_cache_, GFP_ZERO, NUMA_NO_NODE);
+	void *mem = cache_alloc(&boot_cache_, GFP_ZERO);
 	if (!mem) {
 		*err = -KSLUB_ENOMEM;
 		return nullptr;
@@ -376,6 +376,18 @@ error:
 
 template <class P> void *Slub<P>::kmalloc_node(usize size, unsigned gfp, int node)
 {
+	void *p = do_kmalloc(size, gfp, node);
+	if (pal_.tracing()) {
+		Cache *s = kmalloc_slab(size);
+		usize given = s ? s->size : (p && size ? PAGE_SIZE << kmalloc_large_order(size) : 0);
+		pal_.trace(TraceEvent{TraceKind::Kmalloc, s ? s->name : "", p, uptr(__builtin_return_address(0)), size,
+				      given, gfp, node});
+	}
+	return p;
+}
+
+template <class P> void *Slub<P>::do_kmalloc(usize size, unsigned gfp, int node)
+{
 	if (!size)
 		return zero_size_ptr();
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
@@ -409,6 +421,12 @@ template <class P> int Slub<P>::kfree(const void *cp)
 	if (zero_or_null_ptr(p))
 		return 0;
 	Page *page = buddy_.virt_to_page(p);
+	if (pal_.tracing()) {
+		Page *head = page ? BuddyAllocator<P>::compound_head(page) : nullptr;
+		const char *name = head && (head->flags & PG_slab) ? static_cast<Cache *>(head->slab_cache)->name : "";
+		pal_.trace(TraceEvent{TraceKind::Kfree, name, p, uptr(__builtin_return_address(0)), 0, 0, 0,
+				      NUMA_NO_NODE});
+	}
 	if (!page) {
 		report(nullptr, ReportKind::InvalidFree, p, "pointer is not from this allocator");
 		return -KSLUB_EFAULT;

@@ -218,6 +218,9 @@ public:
 	static void poison_free(void *p, usize n) { UserPlatform::poison_free(p, n); }
 	static void unpoison(void *p, usize n) { UserPlatform::unpoison(p, n); }
 
+	static constexpr bool tracing() { return false; }
+	static void trace(const TraceEvent &) {}
+
 	/* Misc */
 	u64 random() { return UserPlatform::mix64(rng_ += 0x9e3779b97f4a7c15ull); }
 	void seed(u64 s) { rng_ = s; }

@@ -42,6 +42,8 @@ int kslub_pal_is_locked(int *l);
 void kslub_pal_poison(void *p, usize n);
 void kslub_pal_unpoison(void *p, usize n);
 u64 kslub_pal_random(void);
+bool kslub_pal_tracing(void);
+void kslub_pal_trace(const TraceEvent *e);
 void kslub_pal_report(const Report *r);
 void kslub_pal_assert_fail(const char *cond, const char *file, int line);
 void kslub_pal_run_on_cpu(unsigned cpu, void (*fn)(void *), void *arg);
@@ -94,6 +96,8 @@ struct ExternPlatform {
 	static void poison_free(void *p, usize n) { kslub_pal_poison(p, n); }
 	static void unpoison(void *p, usize n) { kslub_pal_unpoison(p, n); }
 	static u64 random() { return kslub_pal_random(); }
+	static bool tracing() { return kslub_pal_tracing(); }
+	static void trace(const TraceEvent &e) { kslub_pal_trace(&e); }
 	static void report(const Report &r) { kslub_pal_report(&r); }
 	static void assert_fail(const char *c, const char *f, int l) { kslub_pal_assert_fail(c, f, l); }
 	template <class F> void run_on_cpu(unsigned cpu, F &&fn)

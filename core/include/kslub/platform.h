@@ -102,6 +102,14 @@
  *   void poison_free(void *p, usize n), void unpoison(void *p, usize n):
  *   mark memory the user must not touch (AddressSanitizer in user space).
  *
+ * Tracing (the kmem:* tracepoints' events, each with its cache's name)
+ *   bool tracing()                    true while anybody listens; the entry points
+ *                                     (cache_alloc, cache_free, kmalloc, kfree) test
+ *                                     it and build an event only then. A platform
+ *                                     without tracepoints returns a constant false,
+ *                                     and the code compiles away.
+ *   void trace(const TraceEvent &)    one event.
+ *
  * Misc
  *   u64 random()                      freelist hardening and shuffling.
  *   void report(const Report &)       a misuse or corruption found (never a bug).
@@ -151,6 +159,20 @@ inline const char *report_kind_name(ReportKind k)
 	}
 	return "?";
 }
+
+enum class TraceKind : u8 { CacheAlloc, CacheFree, Kmalloc, Kfree };
+
+/* One allocator event, with the fields of the kernel's kmem:* tracepoints and the cache name. */
+struct TraceEvent {
+	TraceKind kind;
+	const char *cache;  /* cache name; "" for kmalloc_large pages */
+	const void *ptr;
+	uptr call_site;     /* the caller of the entry point */
+	usize bytes_req;    /* allocations: asked for */
+	usize bytes_alloc;  /* allocations: given (the object stride, or the pages) */
+	unsigned gfp;       /* the core's Gfp flags */
+	int node;           /* asked for, NUMA_NO_NODE for any */
+};
 
 struct Report {
 	ReportKind kind;
