@@ -86,6 +86,34 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
  * (a comma, quote or unprintable byte becomes '_'). The ring buffer is mapped
  * read-only, so the name is copied.
  */
+/*
+ * The scratch file: an unlinked file in $TMPDIR (tmpfile() always uses /tmp,
+ * which may be read-only, e.g. a root shared read-only with a tmpfs elsewhere),
+ * else in /tmp.
+ */
+static FILE *scratch_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (!dir || !*dir)
+		return tmpfile();
+	if (snprintf(path, sizeof(path), "%s/kslub-record.XXXXXX", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static void clean_name(char *dst, const char *src, size_t n)
 {
 	size_t i;
@@ -345,9 +373,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	body = tmpfile();
+	body = scratch_file();
 	if (!body) {
-		fprintf(stderr, "kslub-record: cannot create a scratch file: %s\n", strerror(errno));
+		fprintf(stderr, "kslub-record: cannot create a scratch file in %s: %s\n",
+			getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
 		return 1;
 	}
 
