@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest script: bpf/kslub_compare.bt and bpf/kslub_slabratetop.bt on the
+# kslub module's tracepoints and the kernel's kmem ones.
+#
+# Both bpftrace scripts run in the background while
+#   - one task (a subshell, started before bpftrace so that its PID can be
+#     passed) writes "compare SIZE OPS" to control;
+#   - this shell allocates N objects into a cache of its own through control.
+# compare runs, in the writing task, rounds of 1, 8 and 32 allocations freed in
+# reverse, OPS operations per pass (an allocation and its free are 2: SIZE
+# objects allocated ceil(OPS/2) times per pass), one pass on kslub and one on a
+# kmem_cache_create() cache, twice: OPS allocations and OPS frees (OPS even) of
+# SIZE-byte objects on each allocator. kslub_compare.bt, filtered by that
+# task's PID, COMM and SIZE, must count exactly those on both sides, and
+# kslub_slabratetop.bt must show the kslub caches with their allocations.
+# Needs $KSLUB_KO (tests/vm/run-module.sh) and bpftrace.
+set -uo pipefail
+. "$(dirname "$0")/guest/lib.sh"
+
+BPF_DIR="$(cd "$(dirname "$0")/../../bpf" && pwd)"
+SIZE=360
+OPS=2000
+OWN=rt-96
+OWN_N=50
+
+ulimit -l unlimited 2>/dev/null || true
+if ! command -v bpftrace >/dev/null; then
+	not_ok "bpftrace is installed"
+	finish
+fi
+diag "$(bpftrace --version) on $(uname -r)"
+load_module
+
+# The writing task: waits for the go, then writes the command (a builtin echo:
+# the write is the subshell's own).
+mkfifo "$T_TMP/go"
+(
+	read -r _ <"$T_TMP/go"
+	echo "compare $SIZE $OPS" >"$KSLUB_DEBUGFS/control"
+	echo "$?" >"$T_TMP/compare.rc"
+) &
+writer=$!
+writer_comm=$(cat "/proc/$writer/comm")
+# Holds the fifo's write end open until the go, so the writer does not see EOF.
+exec 7<>"$T_TMP/go"
+
+# bpftrace ignores nothing: SIGINT (its Ctrl-C) works in a background job when
+# job control is on.
+set -m
+t0=$SECONDS
+bpftrace "$BPF_DIR/kslub_compare.bt" "$writer" "$SIZE" "$writer_comm" >"$T_TMP/compare.out" 2>&1 &
+bt_cmp=$!
+bpftrace "$BPF_DIR/kslub_slabratetop.bt" 1 >"$T_TMP/top.out" 2>&1 &
+bt_top=$!
+set +m
+
+# wait_attached FILE PID: bpftrace printed its "Attaching" line (up to 120 s:
+# its start-up takes about 15 s under TCG).
+wait_attached()
+{
+	local i
+	for i in $(seq 1 240); do
+		grep -q '^Attaching' "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+if wait_attached "$T_TMP/compare.out" "$bt_cmp" && wait_attached "$T_TMP/top.out" "$bt_top"; then
+	ok "both bpftrace scripts attached ($((SECONDS - t0)) s)"
+else
+	not_ok "both bpftrace scripts attached"
+	sed 's/^/# compare: /' "$T_TMP/compare.out"
+	sed 's/^/# top: /' "$T_TMP/top.out"
+	kill -INT "$bt_cmp" "$bt_top" 2>/dev/null
+	echo go >&7
+	wait
+	unload_module
+	finish
+fi
+sleep 1
+
+ctl_ok "create $OWN 96" "create $OWN 96"
+ctl_ok "alloc $OWN $OWN_N" "alloc $OWN $OWN_N"
+echo go >&7
+wait "$writer"
+exec 7>&-
+expect_eq "compare $SIZE $OPS succeeded" 0 "$(cat "$T_TMP/compare.rc" 2>/dev/null)"
+sed "s/^/# /" "$KSLUB_DEBUGFS/compare"
+# A report of slabratetop after the work.
+sleep 2.5
+kill -INT "$bt_cmp" "$bt_top"
+wait "$bt_cmp"
+expect_eq "kslub_compare.bt exits 0 on SIGINT" 0 "$?"
+wait "$bt_top"
+expect_eq "kslub_slabratetop.bt exits 0 on SIGINT" 0 "$?"
+sed 's/^/# compare: /' "$T_TMP/compare.out"
+
+# "@map[k1, k2]: N" -> N (0 when absent).
+map_val()
+{
+	local v
+	v=$(grep -F "$1]: " "$2" | sed 's/.*]: //' | awk '{ s += $1 } END { print s + 0 }')
+	echo "$v"
+}
+expect_eq "kslub allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kslub, $SIZE" "$T_TMP/compare.out")"
+expect_eq "kernel allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kernel, $SIZE" "$T_TMP/compare.out")"
+expect_eq "kslub frees, cache kslub-compare" "$OPS" "$(map_val "@free[kslub, kslub-compare" "$T_TMP/compare.out")"
+expect_eq "kernel frees, cache kslub_compare" "$OPS" "$(map_val "@free[kernel, kslub_compare" "$T_TMP/compare.out")"
+expect_eq "no other allocations pass the filter" 2 "$(grep -c '^@alloc\[' "$T_TMP/compare.out")"
+expect_eq "no other frees" 2 "$(grep -c '^@free\[' "$T_TMP/compare.out")"
+check "lifetime histograms of both allocators" grep -q '^@lifetime_ns\[kslub\]' "$T_TMP/compare.out"
+check "lifetime histogram of the kernel" grep -q '^@lifetime_ns\[kernel\]' "$T_TMP/compare.out"
+
+# slabratetop: the reports summed over the run.
+grep -E '^@kslub_allocs|^[0-9][0-9]:' "$T_TMP/top.out" | sed 's/^/# top: /'
+expect_eq "slabratetop: $OWN allocations" "$OWN_N" "$(map_val "@kslub_allocs[$OWN" "$T_TMP/top.out")"
+expect_eq "slabratetop: $OWN bytes" "$((OWN_N * 96))" "$(map_val "@kslub_bytes[$OWN" "$T_TMP/top.out")"
+expect_eq "slabratetop: kslub-compare allocations" "$OPS" "$(map_val "@kslub_allocs[kslub-compare" "$T_TMP/top.out")"
+check "slabratetop: kernel caches reported" grep -q '^@kernel_allocs\[' "$T_TMP/top.out"
+
+ctl_ok "free $OWN $OWN_N" "free $OWN $OWN_N"
+ctl_ok "destroy $OWN" "destroy $OWN"
+unload_module
+finish
