@@ -43,6 +43,7 @@ mkfifo "$T_TMP/go"
 ) &
 writer=$!
 writer_comm=$(cat "/proc/$writer/comm")
+diag "writer: PID $writer, COMM $writer_comm"
 # Holds the fifo's write end open until the go, so the writer does not see EOF.
 exec 7<>"$T_TMP/go"
 
@@ -120,6 +121,9 @@ expect_eq "slabratetop: $OWN allocations" "$OWN_N" "$(map_val "@kslub_allocs[$OW
 expect_eq "slabratetop: $OWN bytes" "$((OWN_N * 96))" "$(map_val "@kslub_bytes[$OWN" "$T_TMP/top.out")"
 expect_eq "slabratetop: kslub-compare allocations" "$OPS" "$(map_val "@kslub_allocs[kslub-compare" "$T_TMP/top.out")"
 check "slabratetop: kernel caches reported" grep -q '^@kernel_allocs\[' "$T_TMP/top.out"
+
+# The outputs, for vm.sh --out DIR.
+[ -z "${KSLUB_OUT:-}" ] || cp "$T_TMP/compare.out" "$T_TMP/top.out" "$KSLUB_OUT/" 2>/dev/null || true
 
 ctl_ok "free $OWN $OWN_N" "free $OWN $OWN_N"
 ctl_ok "destroy $OWN" "destroy $OWN"
