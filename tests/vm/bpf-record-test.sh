@@ -133,6 +133,12 @@ expect_eq "size classes agree on every kmalloc event" "$kmalloc" "$agree"
 if [ -n "$perl" ]; then
 	check "large kmalloc recorded ($(val kmalloc_large_events))" [ "$(val kmalloc_large_events)" -gt 0 ]
 fi
+# Unnamed cache_alloc events (kmem_cache_alloc has no name before 6.18):
+# one kslub cache "anon-<size>" per object size.
+anon_sizes=$(awk -F, 'NR > 4 && $3 == "cache_alloc" && $9 == "" { print $7 }' "$trace" | sort -u | grep -c .)
+anon_caches=$(grep -c '"name": "anon-' "$T_TMP/replay.json")
+expect_eq "replay: one anon cache per object size of unnamed cache_alloc events" "$anon_sizes" "$anon_caches"
+expect_eq "replay: no cache refused" 0 "$(val cache_create_failures)"
 expect_eq "kslub reported nothing" 0 "$(val kslub_reports)"
 expect_eq "kslub refused no free" 0 "$(val kslub_free_errors)"
 diag "recorded $records events ($(val lost) lost) on $(val trace_cpus) CPUs in 3 s;" \

@@ -387,6 +387,8 @@ struct Replayer::Impl {
 	std::vector<uint32_t>
 		by_trace_cache; /* trace cache_id -> entry, NO_CACHE when not yet made */
 	std::vector<bool> trace_cache_failed;
+	std::unordered_map<uint64_t, uint32_t>
+		anon_by_size; /* bytes_alloc -> entry of unnamed caches */
 	uint32_t large = NO_CACHE;
 	std::unordered_map<uint64_t, Live> live;
 	std::unordered_map<uint64_t, Slot> slots;
@@ -439,6 +441,19 @@ struct Replayer::Impl {
 	uint32_t cache_entry(const Trace &t, const Record &rec)
 	{
 		uint32_t id = rec.cache_id;
+		if (t.cache_of(rec).empty()) {
+			/*
+			 * Kernels without the name field (kmem_cache_alloc before
+			 * 6.18): one cache per object size, "anon-<size>".
+			 */
+			auto it = anon_by_size.find(rec.bytes_alloc);
+			if (it != anon_by_size.end())
+				return it->second;
+			uint32_t idx =
+				make_cache_entry("anon-" + std::to_string(rec.bytes_alloc), rec);
+			anon_by_size.emplace(rec.bytes_alloc, idx);
+			return idx;
+		}
 		if (id >= by_trace_cache.size()) {
 			by_trace_cache.resize(t.cache_names.size() > id ? t.cache_names.size() :
 									  id + 1,
@@ -447,14 +462,20 @@ struct Replayer::Impl {
 		}
 		if (by_trace_cache[id] != NO_CACHE || trace_cache_failed[id])
 			return by_trace_cache[id];
-		std::string name = t.cache_of(rec);
-		if (name.empty())
-			name = "anon-" +
-			       std::to_string(rec.bytes_alloc); /* kernels without the name field */
-		/* Two kernel names may map to one entry ("anon-<size>" of several records). */
+		uint32_t idx = make_cache_entry(t.cache_of(rec), rec);
+		if (idx == NO_CACHE)
+			trace_cache_failed[id] = true;
+		by_trace_cache[id] = idx;
+		return idx;
+	}
+
+	/* The entry of cache NAME, made for the event REC; NO_CACHE if kslub refused it. */
+	uint32_t make_cache_entry(const std::string &name, const Record &rec)
+	{
+		/* Two kernel names may map to one entry. */
 		for (uint32_t i = 0; i < entries.size(); i++)
 			if (!entries[i].rep.kmalloc && entries[i].rep.name == name)
-				return by_trace_cache[id] = i;
+				return i;
 		kslub_cache_t *s = nullptr;
 		bool created = false;
 		std::string kname;
@@ -464,7 +485,7 @@ struct Replayer::Impl {
 			if (existing) {
 				/* kslub's own kmalloc caches serve the kernel's of the same name. */
 				if (!strncmp(kname.c_str(), "kmalloc-", 8) && kname == name)
-					return by_trace_cache[id] = kmalloc_entry(existing);
+					return kmalloc_entry(existing);
 				continue;
 			}
 			int err = 0;
@@ -478,14 +499,11 @@ struct Replayer::Impl {
 		}
 		if (!s) {
 			r.cache_create_failures++;
-			trace_cache_failed[id] = true;
 			return NO_CACHE;
 		}
 		if (created)
 			r.caches_created++;
-		uint32_t idx = add_entry(name, kname, s, false, false, created);
-		by_trace_cache[id] = idx;
-		return idx;
+		return add_entry(name, kname, s, false, false, created);
 	}
 
 	void free_obj(Entry &e, void *obj, bool as_kfree)
