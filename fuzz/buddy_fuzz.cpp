@@ -42,7 +42,15 @@ void *pool_memory()
 {
 	static void *base;
 	if (!base) {
-		void *m = mmap(nullptr, POOL + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* At a fixed address where it can be had, so that fixed-seed runs repeat across processes. */
+		void *want = reinterpret_cast<void *>(0x7e8000000000ull);
+		void *m = mmap(want, POOL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (m != MAP_FAILED && m != want) {
+			munmap(m, POOL);
+			m = MAP_FAILED;
+		}
+		if (m == MAP_FAILED)
+			m = mmap(nullptr, POOL + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			finding("mmap failed");
 		base = reinterpret_cast<void *>(align_up(uptr(m), TOP_BLOCK_SIZE));

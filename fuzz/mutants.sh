@@ -65,7 +65,7 @@ run_target() {
 	work=$(mktemp -d)
 	local start end rc=0
 	start=$(date +%s.%N)
-	"$bin" -seed=1 -runs="$runs" -max_len=4096 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
+	"$bin" -seed=1 -runs="$runs" -reload=0 -max_len=4096 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
 		-artifact_prefix="$work/" "$work" "$src/fuzz/corpus/$target" >"$log" 2>&1 || rc=$?
 	end=$(date +%s.%N)
 	local secs

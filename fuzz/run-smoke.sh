@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 opts=()
 [ -f "${bin}.options" ] && echo "using ${bin}.options"
-"$bin" -seed=1 -runs="$runs" -max_len=4096 -print_final_stats=1 -artifact_prefix="$work/" "$work" "$seeds" 2>&1 |
+"$bin" -seed=1 -runs="$runs" -reload=0 -max_len=4096 -print_final_stats=1 -artifact_prefix="$work/" "$work" "$seeds" 2>&1 |
 	grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' || true
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then

@@ -56,6 +56,7 @@ constexpr usize NODE_BYTES = TOP_BLOCK_SIZE; /* small, so that exhaustion is rea
 constexpr uint32_t OBJECT_SIZES[8] = {8, 16, 64, 192, 512, 1024, 2048, 4096};
 constexpr uint32_t KMALLOC_SIZES[8] = {8, 24, 96, 100, 192, 700, 8192, 9000};
 constexpr uint8_t IRQ_OWNER = 0xff;
+constexpr uptr POOL_ADDRESS = 0x7e0000000000ull; /* TOP_BLOCK_SIZE aligned, in the application range of ASan's map */
 
 struct Obj {
 	void *p;
@@ -527,8 +528,21 @@ int run(const uint8_t *data, size_t size)
 {
 	if (!the_sim) {
 		the_sim = new sim::Sim();
-		pool_map = mmap(nullptr, 2 * NODE_BYTES + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/*
+		 * At a fixed address where it can be had: the page allocator finds a block's
+		 * region through a hash of its address, so a pool that moved with ASLR would
+		 * give each process other probe sequences, other coverage, and another course
+		 * of a fixed-seed fuzzing run.
+		 */
+		pool_map = mmap(reinterpret_cast<void *>(POOL_ADDRESS), 2 * NODE_BYTES, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		if (pool_map != MAP_FAILED && pool_map != reinterpret_cast<void *>(POOL_ADDRESS)) {
+			munmap(pool_map, 2 * NODE_BYTES); /* a kernel that took the address as a hint */
+			pool_map = MAP_FAILED;
+		}
+		if (pool_map == MAP_FAILED)
+			pool_map = mmap(nullptr, 2 * NODE_BYTES + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (pool_map == MAP_FAILED) {
 			perror("kslub-races: pool");
 			abort();
