@@ -33,7 +33,7 @@ help:
 	@echo "  deps          install missing Debian packages (scripts/install-deps.sh)"
 	@echo "  test          deps, build, then run every test with CTest"
 	@echo "  check         build, then run the quick unit-labelled tests"
-	@echo "  run           build, run kslub-demo and kslub-info --cpus 2, then the kslub.ko demo"
+	@echo "  run           deps, build, run kslub-demo and kslub-info --cpus 2, then the kslub.ko demo"
 	@echo "                (insmod here if this kernel loads modules, else in QEMU)"
 	@echo "  freestanding  check the core builds freestanding ($(FREESTANDING_CXX))"
 	@echo "  fuzz          a fuzzing campaign on all cores, corpus merge, coverage of core/"
@@ -68,7 +68,8 @@ test: deps
 check: build
 	$(CTEST) --test-dir "$(BUILD_DIR)" --output-on-failure --no-label-summary -j2 -L unit $(CTEST_ARGS)
 
-run: build
+run: deps
+	@$(MAKE) --no-print-directory build
 	@if [ -x "$(BUILD_DIR)/kslub-demo" ]; then \
 		echo "$(BUILD_DIR)/kslub-demo"; "$(BUILD_DIR)/kslub-demo" || exit $$?; \
 	else \
