@@ -95,6 +95,33 @@ void expect_row(const SysfsRow &r, unsigned nr_cpus, unsigned flags, const char 
 	EXPECT_EQ(g.align, r.align);
 }
 
+/*
+ * The kmalloc caches of instance k against the rows of a recorded table;
+ * align_61 for an instance on 6.1 rules compared with a 6.12-or-later table
+ * (kmalloc-96/192 aligned to 8 there).
+ */
+void expect_instance_caches(kslub_t *k, const std::vector<SysfsRow> &rows, const std::string &what,
+			    bool align_61 = false)
+{
+	for (const SysfsRow &r : rows) {
+		SCOPED_TRACE(what + " " + r.name);
+		kslub_cache_t *s = kslub_cache_find(k, r.name.c_str());
+		EXPECT_NE(s, nullptr);
+		if (!s)
+			continue;
+		struct kslub_geometry g;
+		EXPECT_EQ(kslub_cache_geometry(s, &g), 0);
+		EXPECT_EQ(g.object_size, r.object_size);
+		EXPECT_EQ(g.slab_size, r.slab_size);
+		EXPECT_EQ(g.order, r.order);
+		EXPECT_EQ(g.objs_per_slab, r.objs_per_slab);
+		EXPECT_EQ(g.cpu_partial, r.cpu_partial);
+		EXPECT_EQ(g.min_partial, r.min_partial);
+		bool align_8 = align_61 && (r.name == "kmalloc-96" || r.name == "kmalloc-192");
+		EXPECT_EQ(g.align, align_8 ? 8u : r.align);
+	}
+}
+
 /* ------------------------------------------------------------------------- */
 /* The recorded Linux 6.18 machine                                            */
 /* ------------------------------------------------------------------------- */
@@ -258,23 +285,8 @@ TEST_P(KmallocGeometryVsKernel, InstanceKmallocCaches)
 	int err = 1;
 	kslub_t *k = kslub_create(16u << 20, f.nr_cpus, 1, KSLUB_DETERMINISTIC | f.flags(), &err);
 	ASSERT_NE(k, nullptr) << "kslub_create on " << f.nr_cpus << " CPUs: err " << err;
-	for (const SysfsRow &r : rows) {
-		SCOPED_TRACE("Linux " + f.kernel + " " + r.name + " on " + std::to_string(f.nr_cpus) + " CPUs (" +
-			     f.file + ")");
-		kslub_cache_t *s = kslub_cache_find(k, r.name.c_str());
-		EXPECT_NE(s, nullptr);
-		if (!s)
-			continue;
-		struct kslub_geometry g;
-		EXPECT_EQ(kslub_cache_geometry(s, &g), 0);
-		EXPECT_EQ(g.object_size, r.object_size);
-		EXPECT_EQ(g.slab_size, r.slab_size);
-		EXPECT_EQ(g.order, r.order);
-		EXPECT_EQ(g.objs_per_slab, r.objs_per_slab);
-		EXPECT_EQ(g.cpu_partial, r.cpu_partial);
-		EXPECT_EQ(g.min_partial, r.min_partial);
-		EXPECT_EQ(g.align, r.align);
-	}
+	expect_instance_caches(k, rows,
+			       "Linux " + f.kernel + " on " + std::to_string(f.nr_cpus) + " CPUs (" + f.file + ")");
 	EXPECT_EQ(kslub_destroy(k), 0);
 }
 
@@ -894,47 +906,8 @@ TEST_F(CustomCacheGeometry, InstanceKmallocCachesMatchLinux61Rules)
 {
 	std::vector<SysfsRow> rows = load_rows(kDataFile);
 	ASSERT_EQ(rows.size(), 13u);
-	for (const SysfsRow &r : rows) {
-		SCOPED_TRACE(r.name);
-		kslub_cache_t *s = kslub_cache_find(k, r.name.c_str());
-		ASSERT_NE(s, nullptr);
-		struct kslub_geometry g;
-		ASSERT_EQ(kslub_cache_geometry(s, &g), 0);
-		EXPECT_EQ(g.object_size, r.object_size);
-		EXPECT_EQ(g.slab_size, r.slab_size);
-		EXPECT_EQ(g.order, r.order);
-		EXPECT_EQ(g.objs_per_slab, r.objs_per_slab);
-		EXPECT_EQ(g.cpu_partial, r.cpu_partial);
-		EXPECT_EQ(g.min_partial, r.min_partial);
-		/* This instance follows 6.1 (no KSLUB_KERNEL_6_12). */
-		EXPECT_EQ(g.align, (r.name == "kmalloc-96" || r.name == "kmalloc-192") ? 8u : r.align);
-	}
-}
-
-TEST(CustomCacheGeometry612, InstanceKmallocCachesMatchLinux618Sysfs)
-{
-	int err = 1;
-	kslub_t *k = kslub_create(16u << 20, 2, 1, KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12, &err);
-	ASSERT_NE(k, nullptr) << err;
-	std::vector<SysfsRow> rows = load_rows(kDataFile);
-	EXPECT_EQ(rows.size(), 13u);
-	for (const SysfsRow &r : rows) {
-		SCOPED_TRACE(r.name);
-		kslub_cache_t *s = kslub_cache_find(k, r.name.c_str());
-		EXPECT_NE(s, nullptr);
-		if (!s)
-			continue;
-		struct kslub_geometry g;
-		EXPECT_EQ(kslub_cache_geometry(s, &g), 0);
-		EXPECT_EQ(g.object_size, r.object_size);
-		EXPECT_EQ(g.slab_size, r.slab_size);
-		EXPECT_EQ(g.order, r.order);
-		EXPECT_EQ(g.objs_per_slab, r.objs_per_slab);
-		EXPECT_EQ(g.cpu_partial, r.cpu_partial);
-		EXPECT_EQ(g.min_partial, r.min_partial);
-		EXPECT_EQ(g.align, r.align);
-	}
-	EXPECT_EQ(kslub_destroy(k), 0);
+	/* This instance follows 6.1 (no KSLUB_KERNEL_6_12). */
+	expect_instance_caches(k, rows, "6.1 rules vs Linux 6.18:", true);
 }
 
 } // namespace
