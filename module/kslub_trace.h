@@ -82,7 +82,8 @@ TRACE_EVENT_FN(kslub_kmalloc,
 		  __entry->gfp_flags, __entry->node, __get_str(name)),
 	kslub_trace_reg, kslub_trace_unreg);
 
-TRACE_EVENT_FN(kslub_cache_free,
+/* Frees: the fields of kmem:kmem_cache_free (kmem:kfree has no name). */
+DECLARE_EVENT_CLASS(kslub_free,
 	TP_PROTO(unsigned long call_site, const void *ptr, const char *name),
 	TP_ARGS(call_site, ptr, name),
 	TP_STRUCT__entry(
@@ -95,23 +96,17 @@ TRACE_EVENT_FN(kslub_cache_free,
 		__entry->ptr = ptr;
 		kslub_assign_str(name, name);
 	),
-	TP_printk("call_site=%pS ptr=%p name=%s", (void *)__entry->call_site, __entry->ptr, __get_str(name)),
+	TP_printk("call_site=%pS ptr=%p name=%s", (void *)__entry->call_site, __entry->ptr, __get_str(name))
+);
+
+DEFINE_EVENT_FN(kslub_free, kslub_cache_free,
+	TP_PROTO(unsigned long call_site, const void *ptr, const char *name),
+	TP_ARGS(call_site, ptr, name),
 	kslub_trace_reg, kslub_trace_unreg);
 
-TRACE_EVENT_FN(kslub_kfree,
+DEFINE_EVENT_FN(kslub_free, kslub_kfree,
 	TP_PROTO(unsigned long call_site, const void *ptr, const char *name),
 	TP_ARGS(call_site, ptr, name),
-	TP_STRUCT__entry(
-		__field(unsigned long, call_site)
-		__field(const void *, ptr)
-		__string(name, name)
-	),
-	TP_fast_assign(
-		__entry->call_site = call_site;
-		__entry->ptr = ptr;
-		kslub_assign_str(name, name);
-	),
-	TP_printk("call_site=%pS ptr=%p name=%s", (void *)__entry->call_site, __entry->ptr, __get_str(name)),
 	kslub_trace_reg, kslub_trace_unreg);
 
 #endif /* KSLUB_TRACE_H */

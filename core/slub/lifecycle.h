@@ -505,16 +505,12 @@ template <class P> void Slub<P>::info(Cache *s, CacheInfo *out)
 	out->flags = s->flags;
 	out->errors = pal_.load(&s->errors);
 	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
-		Node *n = get_node(s, nid);
-		out->slabs += pal_.load(&n->nr_slabs);
-		out->total_objects += pal_.load(&n->total_objects);
-		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
-		for (ListHead *e = n->partial.next; e != &n->partial; e = e->next) {
-			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
-			out->partial++;
-			out->objects_partial += cnt_of(slab).inuse();
-		}
-		pal_.spin_unlock_irqrestore(n->list_lock, flags);
+		NodeSlabInfo ni;
+		node_info(s, nid, &ni);
+		out->slabs += ni.nr_slabs;
+		out->total_objects += ni.total_objects;
+		out->partial += ni.nr_partial;
+		out->objects_partial += ni.partial_inuse;
 	}
 	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++) {
 		Cpu *c = cpu_ptr(s, cpu);

@@ -28,15 +28,10 @@ size_t timeline_count = 0;
 
 Sim::Sim()
 {
-	for (unsigned i = 0; i < MAX_CONTEXTS; i++) {
-		ctx_[i].id = i;
+	for (unsigned i = 0; i < MAX_CONTEXTS; i++)
 		ctx_[i].fiber.start(&Sim::fiber_main, &ctx_[i], STACK_BYTES);
-	}
 }
 
-struct FiberArg {
-	Sim *sim;
-};
 static Sim *the_sim = nullptr;
 
 void Sim::fiber_main(void *arg)

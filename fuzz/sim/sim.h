@@ -72,7 +72,6 @@ struct Context {
 	int yield;      /* why it last gave control back (Sim::Yield) */
 	unsigned action;
 	Lock *waiting;
-	unsigned id;
 };
 
 struct VCpu {
@@ -98,7 +97,6 @@ public:
 		*b = data_[--left_];
 		return true;
 	}
-	size_t left() const { return left_; }
 
 private:
 	const uint8_t *data_ = nullptr;
