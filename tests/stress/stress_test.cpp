@@ -62,7 +62,6 @@
 #define STRESS_TSAN 0
 #endif
 
-
 namespace {
 
 /* ThreadSanitizer is several times slower: fewer operations there. */
@@ -86,24 +85,14 @@ uint64_t now_ms()
 				.count());
 }
 
-int stat_index(const char *name)
-{
-	for (unsigned i = 0; i < KSLUB_NR_STATS; i++) {
-		const char *n = kslub_stat_name(i);
-		if (n && !strcmp(n, name))
-			return int(i);
-	}
-	return -1;
-}
-
 struct StatIdx {
-	int af = stat_index("alloc_fastpath"), as = stat_index("alloc_slowpath");
-	int ff = stat_index("free_fastpath"), fs = stat_index("free_slowpath");
-	int frozen = stat_index("free_frozen"), cpf = stat_index("cpu_partial_free");
-	int drain = stat_index("cpu_partial_drain"),
-	    cpu_fail = stat_index("cmpxchg_double_cpu_fail");
-	int slab_fail = stat_index("cmpxchg_double_fail"),
-	    mismatch = stat_index("alloc_node_mismatch");
+	int af = kslub_stat_index("alloc_fastpath"), as = kslub_stat_index("alloc_slowpath");
+	int ff = kslub_stat_index("free_fastpath"), fs = kslub_stat_index("free_slowpath");
+	int frozen = kslub_stat_index("free_frozen"), cpf = kslub_stat_index("cpu_partial_free");
+	int drain = kslub_stat_index("cpu_partial_drain"),
+	    cpu_fail = kslub_stat_index("cmpxchg_double_cpu_fail");
+	int slab_fail = kslub_stat_index("cmpxchg_double_fail"),
+	    mismatch = kslub_stat_index("alloc_node_mismatch");
 };
 
 /* The pattern of word i of an object at address a with generation gen. */

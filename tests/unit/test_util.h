@@ -77,10 +77,7 @@ private:
 /* Counter index by its sysfs name; -1 when the name is unknown. */
 inline int stat_index(const std::string &name)
 {
-	for (unsigned i = 0; i < KSLUB_NR_STATS; i++)
-		if (name == kslub_stat_name(i))
-			return int(i);
-	return -1;
+	return kslub_stat_index(name.c_str());
 }
 
 /*

@@ -112,6 +112,8 @@ int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g);
 int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags, struct kslub_geometry *g);
 
 const char *kslub_stat_name(unsigned item);
+/* The item of the counter named `name` (kslub_stat_name's inverse), or -1. */
+int kslub_stat_index(const char *name);
 /* Counter `item` of one CPU, or summed over all CPUs with cpu == -1. */
 uint64_t kslub_cache_stat(const kslub_cache_t *s, unsigned item, int cpu);
 

@@ -279,6 +279,14 @@ extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned fl
 
 extern "C" const char *kslub_stat_name(unsigned item) { return item < NR_SLUB_STAT_ITEMS ? stat_name(item) : nullptr; }
 
+extern "C" int kslub_stat_index(const char *name)
+{
+	for (unsigned i = 0; name && i < NR_SLUB_STAT_ITEMS; i++)
+		if (str_eq(stat_name(i), name))
+			return int(i);
+	return -1;
+}
+
 extern "C" uint64_t kslub_cache_stat(const kslub_cache_t *s, unsigned item, int cpu)
 {
 	if (item >= NR_SLUB_STAT_ITEMS)

@@ -352,16 +352,6 @@ struct Entry {
 	uint64_t live_bytes = 0;
 };
 
-int stat_index(const char *name)
-{
-	for (unsigned i = 0; i < KSLUB_NR_STATS; i++) {
-		const char *n = kslub_stat_name(i);
-		if (n && !strcmp(n, name))
-			return int(i);
-	}
-	return -1;
-}
-
 /* A kslub cache name for a kernel one: printable, no '/', at most 31 bytes. */
 std::string kslub_name_for(const std::string &kernel_name, unsigned attempt)
 {
@@ -686,7 +676,7 @@ struct Replayer::Impl {
 		out->reports = reports;
 		out->live_at_end = live.size();
 		out->caches.clear();
-		int alloc_slab = stat_index("alloc_slab");
+		int alloc_slab = kslub_stat_index("alloc_slab");
 		for (Entry &e : entries) {
 			CacheReport c = e.rep;
 			if (e.s) {
