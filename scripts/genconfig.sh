@@ -3,14 +3,17 @@
 #
 # Generate kslub_autoconf.h from Kconfig.
 #
-# usage: scripts/genconfig.sh OUTPUT_HEADER
+# usage: scripts/genconfig.sh OUTPUT_HEADER [KSLUB_X=VALUE ...]
 #
 # Values are taken, later ones winning, from:
 #   1. the defaults in Kconfig (top of the source tree);
 #   2. a config file: $KSLUB_CONFIG_FILE if set, else .config at the top of
 #      the source tree if it exists. Lines are CONFIG_KSLUB_X=y|n|<int>;
 #      "# CONFIG_KSLUB_X is not set" means n, other comments are ignored;
-#   3. environment variables of the same name, e.g. CONFIG_KSLUB_STATS=n.
+#   3. environment variables of the same name, e.g. CONFIG_KSLUB_STATS=n;
+#   4. the build variant's own settings, given as arguments (the CMake build
+#      gives its test variants the highest assertion tier this way:
+#      KSLUB_DEBUG=3).
 #
 # Every option is always defined (bool as 1/0, int as its number) so that
 # C++ code can use it in `if constexpr`. The output file is only rewritten
@@ -25,8 +28,16 @@ die() {
 	exit 1
 }
 
-[ $# -eq 1 ] || die "usage: $0 OUTPUT_HEADER"
+[ $# -ge 1 ] || die "usage: $0 OUTPUT_HEADER [KSLUB_X=VALUE ...]"
 out=$1
+shift
+overrides=""
+for a in "$@"; do
+	case $a in
+	KSLUB_[A-Z0-9_]*=*) overrides="$overrides $a" ;;
+	*) die "argument '$a' is not KSLUB_X=VALUE" ;;
+	esac
+done
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 kconfig=$srcdir/Kconfig
@@ -111,6 +122,11 @@ if [ -n "$cfgfile" ]; then
 	}' "$cfgfile"
 fi
 
+for a in $overrides; do
+	echo "$options" | awk -v k="${a%%=*}" '$1 == k { f = 1 } END { exit !f }' ||
+		die "argument '$a': Kconfig has no option ${a%%=*}"
+done
+
 body=
 nl='
 '
@@ -125,6 +141,12 @@ while read -r name type def min max; do
 		eval "val=\$CONFIG_$name"
 		src="environment variable CONFIG_$name"
 	fi
+	for a in $overrides; do
+		if [ "${a%%=*}" = "$name" ]; then
+			val=${a#*=}
+			src="the build variant's setting $a"
+		fi
+	done
 
 	case $type in
 	bool)

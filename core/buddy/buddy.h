@@ -132,6 +132,7 @@ private:
 		return r.map + (pfn - (r.base >> PAGE_SHIFT));
 	}
 	void list_add_free(Zone &z, Page *page, unsigned order, bool tail);
+	bool free_list_ok(const Zone &z, unsigned order) const;
 	void list_del_free(Zone &z, Page *page, unsigned order);
 	Page *rmqueue_smallest(Zone &z, unsigned order);
 	bool merge_likely(const Region &r, uptr pfn, uptr buddy_pfn, unsigned order) const;
@@ -261,6 +262,28 @@ template <class P> Page *BuddyAllocator<P>::virt_to_page(const void *addr) const
 	}
 }
 
+/*
+ * The tier-3 walker of one free list, with the zone lock held: as long as
+ * nr_free says, and every block on it is flagged free, of this order, of this
+ * zone's node, and aligned to its size.
+ */
+template <class P> bool BuddyAllocator<P>::free_list_ok(const Zone &z, unsigned order) const
+{
+	const FreeArea &a = z.free_area[order];
+	const u64 want = pal_.peek(&a.nr_free);
+	const unsigned node = unsigned(&z - zones_);
+	u64 count = 0;
+	for (const ListHead *e = a.list.next; e != &a.list; e = e->next) {
+		if (++count > want)
+			return false;
+		const Page *pg = KSLUB_CONTAINER_OF(const_cast<ListHead *>(e), Page, lru);
+		if (!(pal_.peek(&pg->flags) & PG_buddy) || pal_.peek(&pg->order) != order || pg->node != node ||
+		    (page_to_pfn(pg) & ((uptr(1) << order) - 1)))
+			return false;
+	}
+	return count == want;
+}
+
 template <class P> void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, unsigned order, bool tail)
 {
 	set_flags(page, PG_buddy);
@@ -270,6 +293,7 @@ template <class P> void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, un
 	else
 		z.free_area[order].list.add(&page->lru);
 	pal_.store(&z.free_area[order].nr_free, z.free_area[order].nr_free + 1);
+	KSLUB_ASSERT_EXPENSIVE(pal_, free_list_ok(z, order));
 }
 
 template <class P> void BuddyAllocator<P>::list_del_free(Zone &z, Page *page, unsigned order)
@@ -277,6 +301,7 @@ template <class P> void BuddyAllocator<P>::list_del_free(Zone &z, Page *page, un
 	page->lru.del();
 	clear_flags(page, PG_buddy);
 	pal_.store(&z.free_area[order].nr_free, z.free_area[order].nr_free - 1);
+	KSLUB_ASSERT_EXPENSIVE(pal_, free_list_ok(z, order));
 }
 
 template <class P> Page *BuddyAllocator<P>::rmqueue_smallest(Zone &z, unsigned order)

@@ -262,6 +262,7 @@ private:
 
 	/* Lists (slub/lists.h). */
 	void add_partial(Node *n, Page *slab, bool tail);
+	bool partial_list_ok(Cache *s, Node *n);
 	void remove_partial(Node *n, Page *slab);
 	void put_cpu_partial(Cache *s, Page *slab, bool drain);
 	void unfreeze_partials(Cache *s, Page *partial);

@@ -298,16 +298,24 @@ template <class P> long Slub<P>::shrink(Cache *s)
 			l.init();
 		Page *discard = nullptr;
 		unsigned long flags = pal_.spin_lock_irqsave(n->list_lock);
+		/* First the empty slabs leave the list, so that nr_partial is right at every step ... */
+		for (ListHead *e = n->partial.next; e != &n->partial;) {
+			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
+			e = e->next;
+			SlabCounters cnt{pal_.load(&slab->counters)};
+			if (cnt.inuse() == 0) {
+				remove_partial(n, slab);
+				slab->next = discard;
+				discard = slab;
+			}
+		}
+		/* ... then the nearly full ones are sorted to the front. */
 		for (ListHead *e = n->partial.next; e != &n->partial;) {
 			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
 			e = e->next;
 			SlabCounters cnt{pal_.load(&slab->counters)};
 			u32 free = cnt.objects() - cnt.inuse();
-			if (free == cnt.objects()) {
-				remove_partial(n, slab);
-				slab->next = discard;
-				discard = slab;
-			} else if (free <= SHRINK_PROMOTE_MAX) {
+			if (free && free <= SHRINK_PROMOTE_MAX) {
 				slab->lru.del();
 				promote[free - 1].add(&slab->lru);
 			}

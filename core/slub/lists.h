@@ -10,6 +10,29 @@
 
 namespace kslub {
 
+/*
+ * The tier-3 walker of a node partial list, with n->list_lock held: the list
+ * is as long as nr_partial says, and every slab on it belongs to this cache
+ * and node, is not frozen and has a free object (inuse < objects). Only frees
+ * change a listed slab without the lock (inuse goes down), which keeps all of
+ * that true, so the walk holds while other CPUs run.
+ */
+template <class P> bool Slub<P>::partial_list_ok(Cache *s, Node *n)
+{
+	const u64 want = pal_.peek(&n->nr_partial);
+	const unsigned node = unsigned(n - s->node);
+	u64 count = 0;
+	for (ListHead *e = pal_.peek(&n->partial.next); e != &n->partial; e = pal_.peek(&e->next)) {
+		if (++count > want)
+			return false;
+		Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
+		SlabCounters c{pal_.peek(&slab->counters)};
+		if (slab->slab_cache != s || slab->node != node || c.frozen() || c.inuse() >= c.objects())
+			return false;
+	}
+	return count == want;
+}
+
 /* add_partial(): called with n->list_lock held. */
 template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 {
@@ -19,6 +42,7 @@ template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 		list_add_tail(pal_, &n->partial, &slab->lru);
 	else
 		list_add(pal_, &n->partial, &slab->lru);
+	KSLUB_ASSERT_EXPENSIVE(pal_, KSLUB_MUTANT == 8 || partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
@@ -26,6 +50,7 @@ template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
 	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
 	list_del(pal_, &slab->lru);
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) - 1);
+	KSLUB_ASSERT_EXPENSIVE(pal_, KSLUB_MUTANT == 8 || partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 /*

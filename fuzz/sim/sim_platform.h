@@ -127,6 +127,8 @@ public:
 	}
 
 	/* Shared state accessors */
+	/* The assertion walkers' read: no scheduling point, not in the timeline. */
+	template <class T> T peek(const T *p) const { return *p; }
 	template <class T> T load(const T *p)
 	{
 		sim_.point();

@@ -76,6 +76,7 @@ struct ExternPlatform {
 		return out;
 	}
 	template <class T> static void store(T *p, T v) { kslub_pal_store(p, sizeof(T), &v); }
+	template <class T> static T peek(const T *p) { return load(p); }
 	static bool cas2(Pair *p, Pair old, Pair nw) { return kslub_pal_cas2(p, &old, &nw); }
 	static bool cas_u64(u64 *p, u64 old, u64 nw) { return kslub_pal_cas_u64(p, old, nw); }
 	static u64 atomic_add(u64 *p, s64 d) { return kslub_pal_atomic_add(p, d); }

@@ -96,6 +96,7 @@ public:
 
 	/* Shared state accessors */
 	template <class T> static T load(const T *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+	template <class T> static T peek(const T *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 	template <class T> static void store(T *p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 	static bool cas2(Pair *p, Pair old, Pair nw)
 	{

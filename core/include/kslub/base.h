@@ -107,9 +107,13 @@ inline void operator delete(void *, void *, kslub::PlacementTag) noexcept {}
 
 /*
  * Assertion tiers (Kconfig KSLUB_DEBUG): 1 cheap invariants, 2 internal
- * steps of the slow paths, 3 expensive walkers. A failed assertion goes to
- * the platform's assert_fail(), which reports and stops (user space) or warns
- * (kernel): it is a bug in kslub, never a user error.
+ * steps of the slow paths (lock held, slab frozen), 3 walkers after every
+ * step that changes a list: the node partial list and the buddy free list
+ * touched are walked and counted. A failed assertion goes to the platform's
+ * assert_fail(): it is a bug in kslub, never a user error. User space, the
+ * simulation and the fuzz targets abort the process (fatal, like BUG_ON());
+ * the module WARNs once and carries on, since a BUG_ON() in a module takes
+ * the whole machine down (the VM tests fail on any WARNING in the log).
  */
 #define KSLUB_ASSERT_AT(level, pal, cond)                                                  \
 	do {                                                                               \
@@ -120,5 +124,6 @@ inline void operator delete(void *, void *, kslub::PlacementTag) noexcept {}
 	} while (0)
 #define KSLUB_ASSERT(pal, cond) KSLUB_ASSERT_AT(1, pal, cond)
 #define KSLUB_ASSERT_INTERNAL(pal, cond) KSLUB_ASSERT_AT(2, pal, cond)
+#define KSLUB_ASSERT_EXPENSIVE(pal, cond) KSLUB_ASSERT_AT(3, pal, cond)
 
 #endif

@@ -79,6 +79,10 @@
  *   simulation each is a point where other virtual CPUs may run and the task
  *   may be preempted, interrupted or migrated where the kernel allows it.
  *     T load<T>(const T *p), void store<T>(T *p, T v)
+ *     T peek<T>(const T *p)                   an atomic read for the assertion walkers
+ *                                             (tier 3) only: never a scheduling point in
+ *                                             the simulation, so that checking does not
+ *                                             change the interleavings explored
  *     bool cas2(Pair *p, Pair old, Pair nw)   locked 16-byte CAS (cmpxchg_double)
  *     u64 atomic_add(u64 *p, s64 delta)       returns the new value
  *     bool cas_u64(u64 *p, u64 old, u64 nw)
