@@ -13,9 +13,11 @@
 #include <gtest/gtest.h>
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 using namespace kslub_trace;
 
@@ -47,6 +49,70 @@ const CacheReport *find(const ReplayReport &r, const std::string &name)
 		if (c.name == name)
 			return &c;
 	return nullptr;
+}
+
+/*
+ * A stream made up as it is read (fopencookie): each part is a text repeated
+ * a number of times, so a line of many megabytes exists in no buffer.
+ */
+struct Generated {
+	struct Part {
+		std::string text;
+		uint64_t times;
+	};
+	std::vector<Part> parts;
+	size_t part = 0;
+	uint64_t done = 0; /* repetitions of parts[part] written */
+	size_t off = 0; /* into the one being written */
+
+	static ssize_t read(void *cookie, char *buf, size_t size)
+	{
+		Generated *g = static_cast<Generated *>(cookie);
+		size_t n = 0;
+		while (n < size && g->part < g->parts.size()) {
+			const Part &p = g->parts[g->part];
+			if (g->done == p.times || p.text.empty()) {
+				g->part++;
+				g->done = 0;
+				continue;
+			}
+			size_t k = p.text.size() - g->off;
+			if (k > size - n)
+				k = size - n;
+			memcpy(buf + n, p.text.data() + g->off, k);
+			n += k;
+			g->off += k;
+			if (g->off == p.text.size()) {
+				g->off = 0;
+				g->done++;
+			}
+		}
+		return ssize_t(n);
+	}
+
+	FILE *open()
+	{
+		cookie_io_functions_t io = {};
+		io.read = read;
+		return fopencookie(this, "r", io);
+	}
+};
+
+/* The lines the kept errors name, in order. */
+std::vector<uint64_t> error_lines(const Trace &t)
+{
+	std::vector<uint64_t> v;
+	for (const LineError &e : t.errors)
+		v.push_back(e.line);
+	return v;
+}
+
+std::vector<uint64_t> record_lines(const Trace &t)
+{
+	std::vector<uint64_t> v;
+	for (const Record &r : t.records)
+		v.push_back(r.line);
+	return v;
 }
 
 int stat(const char *name)
@@ -134,8 +200,10 @@ TEST(TraceReader, MalformedLinesAreReportedWithTheirNumbersAndSkipped)
 	EXPECT_EQ(t.errors[1].what, "3 fields, expected 9: '1,2,3'");
 	EXPECT_EQ(t.errors[2].what, "field 4 (ptr): expected 0x-hex, got '0xzz'");
 	EXPECT_EQ(t.errors[3].what, "empty line");
-	EXPECT_EQ(t.errors[4].what,
-		  "field 2 (cpu): expected a CPU number from 0 to 4095, got '4096'");
+	EXPECT_EQ(
+		t.errors[4].what,
+		"field 2 (cpu): expected a CPU number from 0 to 255 (kslub has at most 256 CPUs), "
+		"got '4096'");
 	EXPECT_EQ(
 		t.errors[5].what,
 		"field 7 (bytes_alloc): expected PAGE_SIZE << order for a page event, got '4095'");
@@ -487,4 +555,304 @@ TEST(TraceReplay, RequestsAboveTheLargestBlock)
 	EXPECT_EQ(r.kmalloc_agree, 2u); /* the 8 MiB (both failed) and the first 4 MiB */
 	EXPECT_EQ(r.kmalloc_large_agree, 2u);
 	EXPECT_EQ(r.reports, 0u);
+}
+
+/*
+ * Hostile traces: the reader's limits (trace_csv.h). Each limit holds, the
+ * line beyond it is reported by its number and skipped, and the lines
+ * around it still replay, with their size classes agreeing.
+ */
+
+/*
+ * '# cpus=' above the 256 CPUs kslub has (a 512-CPU machine, or a made-up
+ * header) is an error that names its line, and the trace is not replayed at
+ * all, whatever --cpus says: its CPUs cannot be honoured. 256 is fine.
+ */
+TEST(TraceLimits, CpusLineAboveKslubsStopsTheReplay)
+{
+	const std::string rec = "1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n";
+	const std::string why =
+		"'# cpus=' needs a number from 1 to 256 (the most CPUs kslub has), not '257'";
+	Trace t = parse("# kernel=6.18.44\n# cpus=257\n" + H + rec);
+	EXPECT_EQ(t.nr_errors, 1u);
+	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{ 2 }));
+	EXPECT_EQ(t.errors.empty() ? std::string() : t.errors[0].what, why);
+	EXPECT_EQ(t.fatal.line, 2u);
+	EXPECT_EQ(t.cpus, -1);
+	EXPECT_EQ(t.records.size(), 1u); /* read, but not replayed */
+	ReplayOptions o;
+	o.pool_bytes = 16u << 20;
+	for (unsigned cpus : { 0u, 4u }) {
+		o.cpus = cpus;
+		ReplayReport r;
+		std::string err;
+		EXPECT_FALSE(replay_trace(t, o, &r, &err)) << cpus;
+		EXPECT_EQ(err, "line 2: " + why);
+		EXPECT_EQ(r.events, 0u);
+	}
+
+	Trace big = parse("# cpus=4096\n" + H + rec);
+	EXPECT_EQ(big.fatal.line, 1u);
+	Trace most = parse("# cpus=256\n" + H + rec);
+	EXPECT_EQ(most.nr_errors, 0u);
+	EXPECT_EQ(most.fatal.line, 0u);
+	ReplayReport r = replay(most);
+	EXPECT_EQ(r.cpus, 256u);
+	EXPECT_EQ(r.kmalloc_agree, 1u);
+}
+
+/*
+ * A record on CPU 256 or above is reported and skipped like any malformed
+ * line; the records on CPU 255 around it replay on a 256-CPU instance.
+ */
+TEST(TraceLimits, CpuColumnAboveKslubsIsReportedAndSkipped)
+{
+	Trace t = parse("# cpus=256\n" + H + /* 1, 2 */
+			"1,255,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n" /* 3 */
+			"2,256,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,\n" /* 4 */
+			"3,4095,kmalloc,0xffff888100000080,0x0,50,64,0xdc0,\n" /* 5 */
+			"4,255,kfree,0xffff888100000000,0x0,0,0,0x0,\n" /* 6 */
+			"5,255,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,\n" /* 7 */
+			"6,4294967296,kfree,0xffff888100000000,0x0,0,0,0x0,\n"); /* 8 */
+	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{ 4, 5, 8 }));
+	EXPECT_EQ(t.nr_errors, 3u);
+	EXPECT_EQ(
+		t.errors.empty() ? std::string() : t.errors[0].what,
+		"field 2 (cpu): expected a CPU number from 0 to 255 (kslub has at most 256 CPUs), "
+		"got '256'");
+	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{ 3, 6, 7 }));
+	EXPECT_EQ(t.max_cpu, 255u);
+	EXPECT_EQ(t.fatal.line, 0u);
+	ReplayReport r = replay(t);
+	EXPECT_EQ(r.cpus, 256u);
+	EXPECT_EQ(r.events, 3u);
+	EXPECT_EQ(r.kmalloc_events, 2u);
+	EXPECT_EQ(r.kmalloc_agree, 2u);
+	EXPECT_EQ(r.frees_unknown, 0u);
+	EXPECT_EQ(r.live_at_end, 1u);
+	EXPECT_EQ(r.reports, 0u);
+}
+
+/*
+ * 1030 named caches, one object each: the first 1024 are read and created,
+ * the cache_alloc lines of the other six are reported by their numbers and
+ * skipped, and so is a cache_free naming one of them; the kmalloc events
+ * between and records of caches already seen after the limit still count.
+ */
+TEST(TraceLimits, NamedCachesBeyondTheLimitAreReportedAndSkipped)
+{
+	const unsigned n = TRACE_MAX_CACHES + 6;
+	std::string s = "# cpus=2\n" + H;
+	uint64_t line = 2;
+	std::vector<uint64_t> want_errors, want_records;
+	char b[160];
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(b, sizeof(b), "%u,%u,cache_alloc,0x%llx,0x0,64,64,0xcc0,cache_%05u\n", i,
+			 i % 2, 0xffff888100000000ull + i * 0x1000ull, i);
+		s += b;
+		(i < TRACE_MAX_CACHES ? want_records : want_errors).push_back(++line);
+		if (i % 256 == 0) {
+			snprintf(b, sizeof(b), "%u,0,kmalloc,0xffff888200%06x,0x0,100,128,0xdc0,\n",
+				 i, i * 0x100);
+			s += b;
+			want_records.push_back(++line);
+		}
+	}
+	snprintf(b, sizeof(b), "9000,1,cache_free,0x%llx,0x0,0,0,0x0,cache_%05u\n",
+		 0xffff888100000000ull + (n - 1) * 0x1000ull, n - 1);
+	s += b; /* of a cache beyond the limit */
+	want_errors.push_back(++line);
+	s += "9001,1,cache_free,0xffff888100000000,0x0,0,0,0x0,cache_00000\n";
+	want_records.push_back(++line);
+	s += "9002,0,cache_alloc,0xffff888100000000,0x0,64,64,0xcc0,cache_00000\n";
+	want_records.push_back(++line);
+
+	Trace t = parse(s);
+	EXPECT_EQ(t.lines, line);
+	EXPECT_EQ(t.caches, TRACE_MAX_CACHES);
+	EXPECT_EQ(t.cache_names.size(), TRACE_MAX_CACHES + 1u); /* and "" */
+	EXPECT_EQ(t.nr_errors, want_errors.size());
+	EXPECT_EQ(error_lines(t), want_errors);
+	EXPECT_EQ(record_lines(t), want_records);
+	EXPECT_EQ(t.errors.empty() ? std::string() : t.errors[0].what,
+		  "field 9 (cache): expected one of the 1024 caches already seen (a trace may have "
+		  "at most 1024), got 'cache_01024'");
+
+	ReplayReport r = replay(t);
+	EXPECT_EQ(r.caches_created, TRACE_MAX_CACHES);
+	EXPECT_EQ(r.cache_create_failures, 0u);
+	EXPECT_EQ(r.events, want_records.size());
+	EXPECT_EQ(r.kmalloc_events, 5u);
+	EXPECT_EQ(r.kmalloc_agree, 5u);
+	EXPECT_EQ(r.alloc_failures, 0u);
+	EXPECT_EQ(r.frees_unknown, 0u);
+	EXPECT_EQ(r.reports, 0u);
+	const CacheReport *c = find(r, "cache_00000");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->allocs, 2u);
+	EXPECT_EQ(c->frees, 1u);
+	EXPECT_EQ(find(r, "cache_01023") != nullptr, true);
+	EXPECT_EQ(find(r, "cache_01024"), nullptr);
+}
+
+/*
+ * The reviewer's case, scaled: a kernel without cache names (one cache
+ * anon-<size> per object size) with 1030 sizes on 256 CPUs. kslub keeps
+ * 256 bytes of per-CPU state per cache and CPU outside its pool, so the
+ * limit on caches is what bounds it: 1024 caches made, the six lines of
+ * further sizes reported and skipped, sizes already seen still replayed.
+ */
+TEST(TraceLimits, AnonymousSizesBeyondTheLimitOn256Cpus)
+{
+	const unsigned n = TRACE_MAX_CACHES + 6;
+	std::string s = "# cpus=256\n" + H;
+	uint64_t line = 2;
+	std::vector<uint64_t> want_errors;
+	char b[160];
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(b, sizeof(b), "%u,%u,cache_alloc,0x%llx,0x0,%u,%u,0xcc0,\n", i, i % 256,
+			 0xffff888100000000ull + i * 0x10000ull, i + 1, i + 1);
+		s += b;
+		line++;
+		if (i >= TRACE_MAX_CACHES)
+			want_errors.push_back(line);
+		if (i % 100 == 0) { /* kmalloc(8), kmalloc(16), ... kmalloc(88) */
+			unsigned req = 8 * (i / 100 + 1);
+			unsigned cls = 8; /* 8, 16, 32, 64, 96 */
+			while (cls < req)
+				cls = cls == 64 ? 96 : 2 * cls;
+			snprintf(b, sizeof(b), "%u,%u,kmalloc,0xffff888200%06x,0x0,%u,%u,0xdc0,\n",
+				 i, (i + 7) % 256, i * 0x100, req, cls);
+			s += b;
+			line++;
+		}
+	}
+	s += "9000,3,cache_alloc,0xffff888300000000,0x0,40,40,0xcc0,\n"; /* anon-40 again */
+	line++;
+	Trace t = parse(s);
+	EXPECT_EQ(t.lines, line);
+	EXPECT_EQ(t.caches, TRACE_MAX_CACHES);
+	EXPECT_EQ(error_lines(t), want_errors);
+	EXPECT_EQ(t.errors.empty() ? std::string() : t.errors[0].what,
+		  "field 7 (bytes_alloc): expected the size of a cache already seen (a cache_alloc "
+		  "without a name is on cache anon-<bytes_alloc>; a trace may have at most 1024 "
+		  "caches), got '1025'");
+	EXPECT_EQ(t.records.size() + t.nr_errors, line - 2);
+
+	ReplayOptions o;
+	o.pool_bytes = 64u << 20;
+	ReplayReport r;
+	std::string err;
+	ASSERT_TRUE(replay_trace(t, o, &r, &err)) << err;
+	EXPECT_EQ(r.cpus, 256u);
+	EXPECT_EQ(r.caches_created, TRACE_MAX_CACHES);
+	/* kslub's per-CPU state of the caches the trace made: 1024 * 256 * 256 bytes = 64 MiB. */
+	EXPECT_LE(r.caches_created * r.cpus, uint64_t(TRACE_MAX_CACHES) * TRACE_MAX_CPUS);
+	EXPECT_EQ(r.events, t.records.size());
+	EXPECT_EQ(r.kmalloc_events, 11u);
+	EXPECT_EQ(r.kmalloc_agree, r.kmalloc_events);
+	EXPECT_EQ(r.alloc_failures, 0u);
+	EXPECT_EQ(r.reports, 0u);
+	const CacheReport *a = find(r, "anon-40");
+	ASSERT_NE(a, nullptr);
+	EXPECT_EQ(a->allocs, 2u);
+	EXPECT_EQ(find(r, "anon-1025"), nullptr);
+}
+
+/*
+ * A line of 32 MiB read from a stream made up as it is read: reported with
+ * its number and length and skipped, the records before and after it
+ * replayed, and the reader never held more than its buffers (a block and
+ * max_line + 1 bytes), not the line. In a buffer (parse_trace) the same
+ * limit applies: 4096 bytes pass the length check, 4097 do not, a '\r'
+ * before the '\n' is not counted.
+ */
+TEST(TraceLimits, OverlongLineIsSkippedWithoutBeingHeld)
+{
+	const uint64_t big = uint64_t(32) << 20;
+	Generated g;
+	g.parts = { { "# kernel=6.18.44\n# cpus=2\n" + H, 1 }, /* 1-3 */
+		    { "1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n", 1 }, /* 4 */
+		    { "2,0,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,", 1 }, /* 5 ... */
+		    { std::string(4096, 'x'), big / 4096 },
+		    { "\r\n", 1 }, /* ... 5 */
+		    { "3,1,kfree,0xffff888100000000,0x0,0,0,0x0,\n", 1 }, /* 6 */
+		    { "4,1,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,", 1 } }; /* 7, no '\n' */
+	const uint64_t len5 = strlen("2,0,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,") + big;
+	FILE *f = g.open();
+	ASSERT_NE(f, nullptr);
+	Trace t;
+	std::string err;
+	ASSERT_TRUE(read_trace_stream(f, "generated", &t, &err)) << err;
+	fclose(f);
+	EXPECT_EQ(t.lines, 7u);
+	ASSERT_EQ(t.nr_errors, 1u);
+	EXPECT_EQ(t.errors[0].line, 5u);
+	EXPECT_EQ(t.errors[0].what,
+		  "line too long: " + std::to_string(len5) + " bytes, at most 4096");
+	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{ 4, 6, 7 }));
+	EXPECT_GT(t.read_buffer_bytes, 0u);
+	EXPECT_LE(t.read_buffer_bytes, TraceLimits().read_block + 2 * (TRACE_MAX_LINE + 1));
+	ReplayReport r = replay(t);
+	EXPECT_EQ(r.events, 3u);
+	EXPECT_EQ(r.kmalloc_events, 2u);
+	EXPECT_EQ(r.kmalloc_agree, 2u);
+	EXPECT_EQ(r.frees_unknown, 0u);
+
+	std::string s = H + /* 1 */
+			std::string(4096, 'y') + "\n" + /* 2: as long as a line may be */
+			std::string(4097, 'y') + "\n" + /* 3: one byte more */
+			std::string(4096, 'y') + "\r\n" + /* 4 */
+			"1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n"; /* 5 */
+	Trace b = parse(s);
+	EXPECT_EQ(b.lines, 5u);
+	EXPECT_EQ(error_lines(b), (std::vector<uint64_t>{ 2, 3, 4 }));
+	ASSERT_EQ(b.errors.size(), 3u);
+	EXPECT_EQ(b.errors[0].what.substr(0, 20), "1 fields, expected 9");
+	EXPECT_EQ(b.errors[1].what, "line too long: 4097 bytes, at most 4096");
+	EXPECT_EQ(b.errors[2].what.substr(0, 20), "1 fields, expected 9");
+	EXPECT_EQ(record_lines(b), (std::vector<uint64_t>{ 5 }));
+}
+
+/*
+ * read_trace_stream() reads what parse_trace() reads from the same bytes,
+ * whatever the block size: lines across blocks, long lines (limit 70 here)
+ * ending in a block or across several, "\r\n" split between blocks, NULs,
+ * empty lines, no final '\n'.
+ */
+TEST(TraceLimits, StreamReadsAsTheBufferAtAnyBlockSize)
+{
+	std::string s = "# cpus=2\r\n" + H + "1,0,kmalloc,0x100,0x0,8,8,0x0,\r\n" + "\n" +
+			std::string(70, 'a') + "\n" + std::string(70, 'a') + "\r\n" +
+			std::string(71, 'b') + "\n" + std::string(71, 'b') + "\r\n" +
+			std::string(200, 'c') + "\r\n" + std::string("x\0y", 3) + "\n" +
+			"2,1,kfree,0x100,0x0,0,0,0x0,\n" + std::string(300, 'd');
+	TraceLimits lim;
+	lim.max_line = 70;
+	Trace want;
+	parse_trace(s.data(), s.size(), &want, 64, lim);
+	EXPECT_EQ(want.lines, 12u);
+	EXPECT_EQ(record_lines(want), (std::vector<uint64_t>{ 3, 11 }));
+	EXPECT_EQ(error_lines(want), (std::vector<uint64_t>{ 4, 5, 6, 7, 8, 9, 10, 12 }));
+	for (size_t block = 1; block <= 100; block++) {
+		lim.read_block = block;
+		FILE *f = fmemopen(const_cast<char *>(s.data()), s.size(), "r");
+		ASSERT_NE(f, nullptr);
+		Trace t;
+		std::string err;
+		ASSERT_TRUE(read_trace_stream(f, "mem", &t, &err, 64, lim)) << err;
+		fclose(f);
+		ASSERT_EQ(t.lines, want.lines) << block;
+		ASSERT_EQ(t.errors.size(), want.errors.size()) << block;
+		for (size_t i = 0; i < t.errors.size(); i++) {
+			EXPECT_EQ(t.errors[i].line, want.errors[i].line) << block;
+			EXPECT_EQ(t.errors[i].what, want.errors[i].what) << block;
+		}
+		ASSERT_EQ(t.records.size(), want.records.size()) << block;
+		for (size_t i = 0; i < t.records.size(); i++)
+			EXPECT_EQ(format_record(t, t.records[i]),
+				  format_record(want, want.records[i]));
+		EXPECT_EQ(t.cpus, 2);
+		EXPECT_LE(t.read_buffer_bytes, block + 2 * (lim.max_line + 1)) << block;
+	}
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 namespace kslub_trace {
 
@@ -25,7 +26,6 @@ const char *event_name(Event e)
 
 namespace {
 
-constexpr uint32_t MAX_TRACE_CPU = 4095;
 constexpr size_t MAX_CACHE_NAME = 255;
 constexpr size_t MAX_LINE_SHOWN = 40;
 
@@ -106,13 +106,15 @@ const char *const field_names[9] = { "ts_ns",	  "cpu",	 "event",     "ptr",  "ca
 } // namespace
 
 struct Reader::Impl {
-	std::unordered_map<std::string, uint32_t> names;
+	std::unordered_map<std::string, uint32_t> names; /* cache_names, indexed */
+	std::unordered_set<uint64_t> anon_sizes; /* bytes_alloc of unnamed cache_alloc events */
 	bool header_error_given = false;
 };
 
-Reader::Reader(Trace *t, size_t max_kept_errors) :
+Reader::Reader(Trace *t, size_t max_kept_errors, const TraceLimits &lim) :
 	t_(t),
 	max_kept_(max_kept_errors),
+	lim_(lim),
 	impl_(new Impl)
 {
 	for (uint32_t i = 0; i < t_->cache_names.size(); i++)
@@ -128,11 +130,20 @@ void Reader::error(const std::string &what)
 		t_->errors.push_back(LineError{ t_->lines, what });
 }
 
-void Reader::line(const char *s, size_t n)
+void Reader::long_line(uint64_t n)
 {
 	t_->lines++;
+	error("line too long: " + std::to_string(n) + " bytes, at most " +
+	      std::to_string(lim_.max_line));
+}
+
+void Reader::line(const char *s, size_t n)
+{
 	if (n && s[n - 1] == '\r')
 		n--;
+	if (n > lim_.max_line)
+		return long_line(n);
+	t_->lines++;
 	if (!n) {
 		error("empty line");
 		return;
@@ -155,11 +166,18 @@ void Reader::line(const char *s, size_t n)
 		if (key == "kernel") {
 			t_->kernel = shown(val, vn);
 		} else if (key == "cpus") {
-			if (!parse_dec(val, vn, &v) || !v || v > MAX_TRACE_CPU + 1)
-				error("'# cpus=' needs a number from 1 to 4096, not '" +
-				      shown(val, vn) + "'");
-			else
+			if (!parse_dec(val, vn, &v) || !v || v > TRACE_MAX_CPUS) {
+				/* The replay's CPUs come from it: no replay without a usable one. */
+				std::string what = "'# cpus=' needs a number from 1 to " +
+						   std::to_string(TRACE_MAX_CPUS) +
+						   " (the most CPUs kslub has), not '" +
+						   shown(val, vn) + "'";
+				error(what);
+				if (!t_->fatal.line)
+					t_->fatal = LineError{ t_->lines, what };
+			} else {
 				t_->cpus = (long long)v;
+			}
 		} else if (key == "lost") {
 			if (!parse_dec(val, vn, &v) || v > uint64_t(INT64_MAX))
 				error("'# lost=' needs a number, not '" + shown(val, vn) + "'");
@@ -215,8 +233,8 @@ void Reader::line(const char *s, size_t n)
 	};
 	if (!parse_dec(f[0], fl[0], &r.ts_ns))
 		return bad(0, "a decimal number");
-	if (!parse_dec(f[1], fl[1], &cpu) || cpu > MAX_TRACE_CPU)
-		return bad(1, "a CPU number from 0 to 4095");
+	if (!parse_dec(f[1], fl[1], &cpu) || cpu >= TRACE_MAX_CPUS)
+		return bad(1, "a CPU number from 0 to 255 (kslub has at most 256 CPUs)");
 	r.cpu = uint32_t(cpu);
 	unsigned ev = 0;
 	while (ev < NR_EVENTS &&
@@ -244,11 +262,32 @@ void Reader::line(const char *s, size_t n)
 	    (!is_power_of_2(r.bytes_alloc) || r.bytes_alloc < 4096 ||
 	     r.bytes_alloc > (uint64_t(4096) << 20)))
 		return bad(6, "PAGE_SIZE << order for a page event");
+	/* A new cache, named or not, only while there is room for it. */
 	std::string name(f[8], fl[8]);
 	auto it = impl_->names.find(name);
-	if (it == impl_->names.end()) {
+	bool new_name = it == impl_->names.end();
+	bool new_anon = !fl[8] && r.event == Event::CacheAlloc &&
+			!impl_->anon_sizes.count(r.bytes_alloc);
+	if ((new_name || new_anon) && t_->caches >= lim_.max_caches) {
+		std::string most = std::to_string(lim_.max_caches), expect;
+		if (new_name)
+			expect = "one of the " + most +
+				 " caches already seen (a trace may have at most " + most + ")";
+		else
+			expect =
+				"the size of a cache already seen (a cache_alloc without a name is "
+				"on cache anon-<bytes_alloc>; a trace may have at most " +
+				most + " caches)";
+		return bad(new_name ? 8 : 6, expect.c_str());
+	}
+	if (new_name) {
 		it = impl_->names.emplace(name, uint32_t(t_->cache_names.size())).first;
 		t_->cache_names.push_back(name);
+		t_->caches += fl[8] != 0;
+	}
+	if (new_anon) {
+		impl_->anon_sizes.insert(r.bytes_alloc);
+		t_->caches++;
 	}
 	r.cache_id = it->second;
 	if (r.cpu > t_->max_cpu)
@@ -265,9 +304,10 @@ void Reader::finish()
 	}
 }
 
-void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors)
+void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors,
+		 const TraceLimits &lim)
 {
-	Reader rd(t, max_kept_errors);
+	Reader rd(t, max_kept_errors, lim);
 	size_t start = 0;
 	while (start < len) {
 		const char *nl = static_cast<const char *>(memchr(data + start, '\n', len - start));
@@ -278,7 +318,80 @@ void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors)
 	rd.finish();
 }
 
-bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors)
+bool read_trace_stream(FILE *f, const char *name, Trace *t, std::string *err,
+		       size_t max_kept_errors, const TraceLimits &lim)
+{
+	Reader rd(t, max_kept_errors, lim);
+	/*
+	 * Blocks of read_block bytes; a line within one is handed over where it
+	 * lies, one across blocks is gathered in `line` up to max_line + 1
+	 * bytes (room for a '\r'). Past that only its length is counted, up to
+	 * its '\n', and it is reported by that.
+	 */
+	const size_t block = lim.read_block ? lim.read_block : 1;
+	const size_t keep = lim.max_line < SIZE_MAX ? lim.max_line + 1 : lim.max_line;
+	std::vector<char> buf(block);
+	std::string line;
+	line.reserve(keep < block ? keep : block);
+	size_t line_held = line.capacity();
+	bool too_long = false;
+	uint64_t long_bytes = 0;
+	char last = 0; /* the line's last byte so far */
+	size_t got;
+	while ((got = fread(buf.data(), 1, block, f)) > 0) {
+		const char *p = buf.data(), *end = p + got;
+		while (p < end) {
+			const char *nl =
+				static_cast<const char *>(memchr(p, '\n', size_t(end - p)));
+			const char *stop = nl ? nl : end;
+			size_t k = size_t(stop - p);
+			if (k)
+				last = stop[-1];
+			if (too_long) {
+				long_bytes += k;
+			} else if (nl && line.empty() && k <= keep) {
+				rd.line(p, k); /* the common case: no copy */
+				last = 0;
+				p = nl + 1;
+				continue;
+			} else if (k <= keep - line.size()) {
+				line.append(p, k);
+				if (line.capacity() > line_held)
+					line_held = line.capacity();
+			} else {
+				too_long = true;
+				long_bytes = line.size() + k;
+			}
+			if (!nl)
+				break;
+			if (too_long)
+				rd.long_line(long_bytes - (last == '\r'));
+			else
+				rd.line(line.data(), line.size());
+			line.clear();
+			too_long = false;
+			last = 0;
+			p = nl + 1;
+		}
+	}
+	size_t held = buf.capacity() + line_held;
+	if (held > t->read_buffer_bytes)
+		t->read_buffer_bytes = held;
+	if (ferror(f)) {
+		if (err)
+			*err = std::string("reading ") + name + " failed: " + strerror(errno);
+		return false;
+	}
+	if (too_long)
+		rd.long_line(long_bytes - (last == '\r'));
+	else if (!line.empty())
+		rd.line(line.data(), line.size());
+	rd.finish();
+	return true;
+}
+
+bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors,
+		     const TraceLimits &lim)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
@@ -286,28 +399,10 @@ bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_ke
 			*err = std::string("cannot open ") + path + ": " + strerror(errno);
 		return false;
 	}
-	Reader rd(t, max_kept_errors);
-	char *buf = nullptr;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&buf, &cap, f)) > 0) {
-		size_t len = size_t(n);
-		if (buf[len - 1] == '\n')
-			len--;
-		rd.line(buf, len);
-	}
-	bool failed = ferror(f);
-	int e = errno;
-	free(buf);
+	bool ok = read_trace_stream(f, path, t, err, max_kept_errors, lim);
 	if (f != stdin)
 		fclose(f);
-	if (failed) {
-		if (err)
-			*err = std::string("reading ") + path + " failed: " + strerror(e);
-		return false;
-	}
-	rd.finish();
-	return true;
+	return ok;
 }
 
 std::string format_record(const Trace &t, const Record &r)
@@ -379,6 +474,9 @@ struct Replayer::Impl {
 	std::vector<bool> trace_cache_failed;
 	std::unordered_map<uint64_t, uint32_t>
 		anon_by_size; /* bytes_alloc -> entry of unnamed caches */
+	std::unordered_map<std::string, uint32_t> by_name; /* entries but kmalloc ones, by name */
+	std::unordered_map<std::string, kslub_cache_t *> kslub_caches; /* the instance's, by name */
+	uint32_t created = 0; /* caches this replay created in kslub */
 	uint32_t large = NO_CACHE;
 	std::unordered_map<uint64_t, Live> live;
 	std::unordered_map<uint64_t, Slot> slots;
@@ -388,7 +486,7 @@ struct Replayer::Impl {
 		Event event;
 		uint64_t ptr, bytes_req;
 	};
-	std::vector<Last> last; /* the previous record per trace CPU */
+	Last last[TRACE_MAX_CPUS]; /* the previous record per trace CPU */
 
 	uint32_t add_entry(const std::string &name, const std::string &kname, kslub_cache_t *s,
 			   bool kmalloc, bool large_bucket, bool created)
@@ -462,38 +560,43 @@ struct Replayer::Impl {
 	/* The entry of cache NAME, made for the event REC; NO_CACHE if kslub refused it. */
 	uint32_t make_cache_entry(const std::string &name, const Record &rec)
 	{
-		/* Two kernel names may map to one entry. */
-		for (uint32_t i = 0; i < entries.size(); i++)
-			if (!entries[i].rep.kmalloc && entries[i].rep.name == name)
-				return i;
+		/* Two kernel names may map to one entry ("anon-40" named so in the trace). */
+		auto known = by_name.find(name);
+		if (known != by_name.end())
+			return known->second;
 		kslub_cache_t *s = nullptr;
-		bool created = false;
 		std::string kname;
 		for (unsigned attempt = 0; attempt < 100 && !s; attempt++) {
 			kname = kslub_name_for(name, attempt);
-			kslub_cache_t *existing = kslub_cache_find(k, kname.c_str());
-			if (existing) {
+			auto existing = kslub_caches.find(kname);
+			if (existing != kslub_caches.end()) {
 				/* kslub's own kmalloc caches serve the kernel's of the same name. */
 				if (!strncmp(kname.c_str(), "kmalloc-", 8) && kname == name)
-					return kmalloc_entry(existing);
+					return kmalloc_entry(existing->second);
 				continue;
 			}
 			int err = 0;
-			if (!rec.bytes_alloc || rec.bytes_alloc > MAX_CACHE_OBJECT)
-				break; /* kslub_cache_create() would refuse (and report) it */
+			if (!rec.bytes_alloc || rec.bytes_alloc > MAX_CACHE_OBJECT ||
+			    created >= o.max_caches)
+				break; /* kslub_cache_create() would refuse (and report) it; or too many */
 			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0,
 					       nullptr, &err);
+			if (!s && err == -EEXIST) /* not made by the replay: note it, go on */
+				if (kslub_cache_t *other = kslub_cache_find(k, kname.c_str()))
+					kslub_caches.emplace(kname, other);
 			if (!s && err != -EEXIST)
 				break;
-			created = s != nullptr;
 		}
 		if (!s) {
 			r.cache_create_failures++;
 			return NO_CACHE;
 		}
-		if (created)
-			r.caches_created++;
-		return add_entry(name, kname, s, false, false, created);
+		created++;
+		r.caches_created++;
+		kslub_caches.emplace(kname, s);
+		uint32_t idx = add_entry(name, kname, s, false, false, true);
+		by_name.emplace(name, idx);
+		return idx;
 	}
 
 	void free_obj(Entry &e, void *obj, bool as_kfree)
@@ -568,10 +671,10 @@ struct Replayer::Impl {
 		r.per_event[unsigned(rec.event)]++;
 		unsigned cpu = rec.cpu % cpus;
 		kslub_set_cpu(k, cpu);
-		if (rec.cpu >= last.size())
-			last.resize(rec.cpu + 1, Last{ Event::PageFree, 0, 0 });
-		Last prev = last[rec.cpu];
-		last[rec.cpu] = Last{ rec.event, rec.ptr, rec.bytes_req };
+		/* Records of the reader have cpu < TRACE_MAX_CPUS; others share a slot. */
+		Last &slot = last[rec.cpu % TRACE_MAX_CPUS];
+		Last prev = slot;
+		slot = Last{ rec.event, rec.ptr, rec.bytes_req };
 		switch (rec.event) {
 		case Event::Kmalloc: {
 			r.kmalloc_events++;
@@ -733,14 +836,21 @@ bool Replayer::start(const Trace &t, std::string *err)
 			*err = "replay already started";
 		return false;
 	}
-	unsigned cpus = m.o.cpus;
+	if (t.fatal.line) {
+		if (err)
+			*err = "line " + std::to_string(t.fatal.line) + ": " + t.fatal.what;
+		return false;
+	}
+	uint64_t cpus = m.o.cpus;
 	if (!cpus)
-		cpus = t.cpus > 0 ? unsigned(t.cpus) : t.max_cpu + 1;
-	if (cpus > 256)
-		cpus = 256;
-	m.cpus = cpus;
+		cpus = t.cpus > 0 ? uint64_t(t.cpus) : uint64_t(t.max_cpu) + 1;
+	if (cpus > TRACE_MAX_CPUS)
+		cpus = TRACE_MAX_CPUS;
+	m.cpus = unsigned(cpus);
+	for (auto &l : m.last)
+		l = Impl::Last{ Event::PageFree, 0, 0 };
 	int e = 0;
-	m.k = kslub_create(m.o.pool_bytes, cpus, 1, m.o.create_flags | KSLUB_DETERMINISTIC, &e);
+	m.k = kslub_create(m.o.pool_bytes, m.cpus, 1, m.o.create_flags | KSLUB_DETERMINISTIC, &e);
 	if (!m.k) {
 		if (err)
 			*err = std::string("kslub_create failed: ") + strerror(-e);
@@ -750,6 +860,13 @@ bool Replayer::start(const Trace &t, std::string *err)
 	kslub_set_reporter(
 		m.k,
 		[](void *arg, const struct kslub_report *) { static_cast<Impl *>(arg)->reports++; },
+		&m);
+	/* kslub's own caches (kmem_cache, the kmalloc ones), so names are looked up here. */
+	kslub_for_each_cache(
+		m.k,
+		[](kslub_cache_t *s, void *arg) {
+			static_cast<Impl *>(arg)->kslub_caches.emplace(kslub_cache_name(s), s);
+		},
 		&m);
 	return true;
 }

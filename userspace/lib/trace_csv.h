@@ -18,6 +18,30 @@
  *
  * The reader never stops at a bad line: each one is reported with its line
  * number (1-based, counting every line of the file) and skipped.
+ *
+ * Limits (a trace is input from outside; they bound what the reader keeps
+ * and what a replay makes kslub allocate):
+ *
+ *   CPUs    TRACE_MAX_CPUS (256), the most kslub_create() takes. A '# cpus='
+ *           line outside 1..256 (or not a number) is reported and makes the
+ *           trace unusable (Trace::fatal): Replayer::start() refuses it. A
+ *           record whose cpu column is 256 or more is reported and skipped.
+ *   caches  TraceLimits::max_caches (TRACE_MAX_CACHES, 1024) distinct caches:
+ *           cache names, and for cache_alloc events without a name their
+ *           bytes_alloc (each becomes a cache anon-<size>). A record that
+ *           would add one more is reported and skipped; records of the
+ *           caches already seen are not affected.
+ *   lines   TraceLimits::max_line (TRACE_MAX_LINE, 4096) bytes, the '\n' and
+ *           a '\r' before it not counted. A longer line is reported with its
+ *           length and skipped; read_trace_stream() never holds more than
+ *           max_line + 1 bytes of it (it reads read_block bytes at a time).
+ *
+ * Memory: each cache costs kslub a kmem_cache (424 bytes, in its pool) and
+ * 256 bytes per CPU of per-CPU state outside the pool (kmem_cache_cpu with
+ * its 26 counters): at the limits, 1024 caches on 256 CPUs, 64 MiB; and at
+ * least one slab in the pool per CPU it allocates on. The replay's own
+ * bookkeeping is a few hundred bytes per cache and one map entry (about 50
+ * bytes) per CPU and cache with a free.
  */
 #ifndef KSLUB_TRACE_CSV_H
 #define KSLUB_TRACE_CSV_H
@@ -26,12 +50,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace kslub_trace {
+
+constexpr unsigned TRACE_MAX_CPUS = 256; /* kslub_create()'s most CPUs */
+constexpr uint32_t TRACE_MAX_CACHES = 1024;
+constexpr size_t TRACE_MAX_LINE = 4096;
+
+struct TraceLimits {
+	size_t max_line = TRACE_MAX_LINE; /* bytes of a line, without "\n" or "\r\n" */
+	uint32_t max_caches = TRACE_MAX_CACHES; /* distinct caches of a trace */
+	size_t read_block = size_t(64) << 10; /* read_trace_stream()'s reads, in bytes */
+};
 
 enum class Event : uint8_t {
 	Kmalloc,
@@ -79,6 +114,20 @@ struct Trace {
 	uint64_t nr_errors = 0; /* malformed lines, all counted ... */
 	std::vector<LineError> errors; /* ... the first max_kept_errors kept */
 	uint32_t max_cpu = 0; /* highest CPU of an accepted record */
+	/*
+	 * Distinct caches of the accepted records (at most max_caches): the
+	 * names in cache_names but "", and the bytes_alloc of cache_alloc
+	 * events without a name.
+	 */
+	uint32_t caches = 0;
+	/*
+	 * A line that makes the whole trace unusable (a '# cpus=' kslub cannot
+	 * honour), also counted among the errors; line 0: none. The replay
+	 * refuses such a trace.
+	 */
+	LineError fatal{ 0, std::string() };
+	/* The most bytes read_trace_stream() held for reading lines at once (its buffers). */
+	size_t read_buffer_bytes = 0;
 
 	const std::string &cache_of(const Record &r) const
 	{
@@ -89,14 +138,18 @@ struct Trace {
 /*
  * Incremental reader: feed it lines (without the '\n'; a trailing '\r' is
  * ignored), then call finish(). Lines may contain any bytes, NULs included.
+ * A line longer than lim.max_line is reported and skipped; a caller that
+ * did not keep such a line passes its length to long_line() instead.
  */
 class Reader {
 public:
-	explicit Reader(Trace *t, size_t max_kept_errors = 64);
+	explicit Reader(Trace *t, size_t max_kept_errors = 64,
+			const TraceLimits &lim = TraceLimits());
 	~Reader();
 	Reader(const Reader &) = delete;
 	Reader &operator=(const Reader &) = delete;
 	void line(const char *s, size_t n);
+	void long_line(uint64_t n); /* a line of n bytes (without "\n" or "\r\n") not kept */
 	void finish();
 
 private:
@@ -104,13 +157,23 @@ private:
 	struct Impl;
 	Trace *t_;
 	size_t max_kept_;
+	TraceLimits lim_;
 	std::unique_ptr<Impl> impl_;
 };
 
 /* A whole buffer; the last line need not end in '\n'. */
-void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors = 64);
-/* A file; false (and *err) only when it cannot be read at all. */
-bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors = 64);
+void parse_trace(const char *data, size_t len, Trace *t, size_t max_kept_errors = 64,
+		 const TraceLimits &lim = TraceLimits());
+/*
+ * A stream (name is for messages), read lim.read_block bytes at a time;
+ * a line is held whole only up to lim.max_line + 1 bytes. False (and
+ * *err) only when it cannot be read at all.
+ */
+bool read_trace_stream(FILE *f, const char *name, Trace *t, std::string *err,
+		       size_t max_kept_errors = 64, const TraceLimits &lim = TraceLimits());
+/* A file ("-": standard input), as read_trace_stream(). */
+bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_kept_errors = 64,
+		     const TraceLimits &lim = TraceLimits());
 
 /* One record as a CSV line (with its '\n'), the way kslub-record writes it. */
 std::string format_record(const Trace &t, const Record &r);
@@ -123,6 +186,12 @@ struct ReplayOptions {
 	unsigned cpus = 0; /* 0: the trace's "# cpus=", else its highest CPU + 1 (max 256) */
 	size_t pool_bytes = size_t(1) << 30; /* kslub's page pool */
 	unsigned create_flags = KSLUB_KERNEL_6_12;
+	/*
+	 * Caches the replay creates in kslub, at most (the reader has already
+	 * bounded a trace it read); a cache_alloc of one more is refused
+	 * (cache_create_failures, alloc_failures).
+	 */
+	uint32_t max_caches = TRACE_MAX_CACHES;
 };
 
 constexpr unsigned REPLAY_MAX_ORDER = 11; /* page events of order >= this share the last bucket */

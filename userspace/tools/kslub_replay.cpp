@@ -50,8 +50,16 @@ static void usage(FILE *f)
 		"  --pool MIB    kslub's page pool in MiB (default 1024)\n"
 		"  --kernel V    kmalloc alignment rules of 6.1 or 6.12 (default 6.12: also 6.18)\n"
 		"  --top N       caches shown in the table (default 25, 0: all)\n"
+		"\n"
+		"Limits: 256 CPUs, the most kslub has (a '# cpus=' line outside 1..256 stops\n"
+		"the replay before it starts; a record of CPU 256 or above is reported and\n"
+		"skipped); 1024 distinct caches, names and anon-<size> together (a record that\n"
+		"would add one more is reported and skipped); lines of 4096 bytes (a longer one\n"
+		"is reported with its length and skipped, and never held in memory whole).\n"
+		"\n"
 		"Exit status: 0 replayed, every line accepted; 3 replayed, malformed lines skipped;\n"
-		"1 the file could not be read or the instance not created; 2 bad arguments.\n");
+		"1 the file could not be read, its '# cpus=' line is unusable or the instance\n"
+		"not created; 2 bad arguments.\n");
 }
 
 static double now_s()
@@ -366,11 +374,17 @@ int main(int argc, char **argv)
 	}
 	double read_s = now_s() - t0;
 	for (const LineError &e : t.errors)
-		fprintf(stderr, "kslub-replay: %s:%llu: %s\n", path, (unsigned long long)e.line,
-			e.what.c_str());
+		if (!t.fatal.line || e.line != t.fatal.line) /* that one is shown last */
+			fprintf(stderr, "kslub-replay: %s:%llu: %s\n", path,
+				(unsigned long long)e.line, e.what.c_str());
 	if (t.nr_errors > t.errors.size())
 		fprintf(stderr, "kslub-replay: %s: %llu more malformed lines not shown\n", path,
 			(unsigned long long)(t.nr_errors - t.errors.size()));
+	if (t.fatal.line) {
+		fprintf(stderr, "kslub-replay: %s:%llu: %s: the trace is not replayed\n", path,
+			(unsigned long long)t.fatal.line, t.fatal.what.c_str());
+		return 1;
+	}
 	if (t.nr_errors)
 		fprintf(stderr, "kslub-replay: %s: %llu of %llu lines malformed and skipped\n",
 			path, (unsigned long long)t.nr_errors, (unsigned long long)t.lines);
