@@ -6,10 +6,14 @@
  *
  *   # kernel=<uname -r>
  *   # cpus=<possible CPUs>
- *   # lost=<records the ring buffer had no room for>
+ *   # lost=<events not recorded: lost_ringbuf + lost_recursion>
+ *   # lost_ringbuf=<records the ring buffer had no room for>
+ *   # lost_recursion=<events the kernel did not give the programs because a
+ *                     BPF program was already running on that CPU (the
+ *                     programs' recursion_misses)>
  *   ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache
  *
- * The lost count is known only at the end, so the records go to a scratch
+ * The lost counts are known only at the end, so the records go to a scratch
  * file first and the output is written when recording stops.
  */
 #include <errno.h>
@@ -91,6 +95,27 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
  * which may be read-only, e.g. a root shared read-only with a tmpfs elsewhere),
  * else in /tmp.
  */
+/*
+ * Events the kernel skipped because a BPF program was already running on
+ * that CPU (bpf_prog_info.recursion_misses, summed over the programs): they
+ * never reached the ring buffer, so its own count misses them.
+ */
+static unsigned long long recursion_misses(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	unsigned long long n = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 static FILE *scratch_file(void)
 {
 	const char *dir = getenv("TMPDIR");
@@ -260,7 +285,7 @@ int main(int argc, char **argv)
 	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 	struct utsname uts;
 	FILE *out = stdout;
-	unsigned long long lost = 0;
+	unsigned long long lost = 0, lost_ringbuf = 0, lost_recursion = 0;
 	int ncpus, err, c, status = 1, exclude_self = 0, check = 0;
 	const char *btf_path = NULL;
 	char *end;
@@ -449,13 +474,16 @@ int main(int argc, char **argv)
 
 		if (v && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.lost), &zero, v))
 			for (int i = 0; i < ncpus; i++)
-				lost += v[i];
+				lost_ringbuf += v[i];
 		free(v);
 	}
+	lost_recursion = recursion_misses(skel->obj);
+	lost = lost_ringbuf + lost_recursion;
 
 	if (uname(&uts))
 		strcpy(uts.release, "unknown");
-	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n", uts.release, ncpus, lost);
+	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n# lost_ringbuf=%llu\n# lost_recursion=%llu\n",
+		uts.release, ncpus, lost, lost_ringbuf, lost_recursion);
 	fprintf(out, "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache\n");
 	fflush(body);
 	rewind(body);
@@ -472,9 +500,9 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "kslub-record: %llu events written to %s, %llu lost%s\n", nr_records,
-		out == stdout ? "standard output" : output, lost,
-		lost ? " (the ring buffer was full: record a shorter time or filter with --pid)" : "");
+	fprintf(stderr, "kslub-record: %llu events written to %s, %llu lost (%llu: ring buffer full%s; %llu: a BPF "
+		"program was already running on that CPU)\n", nr_records, out == stdout ? "standard output" : output,
+		lost, lost_ringbuf, lost_ringbuf ? ", record a shorter time or filter with --pid" : "", lost_recursion);
 	status = 0;
 out:
 	if (out && out != stdout)
