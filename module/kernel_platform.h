@@ -157,11 +157,16 @@ public:
 	static void write_fp(void **slot, void *v) { *const_cast<void *volatile *>(slot) = v; }
 
 	/* Locks */
-	static void spin_lock_init(Spinlock &l) { kslub_shim_spin_lock_init(&l); }
+	static void spin_lock_init(Spinlock &l, LockClass c)
+	{
+		kslub_shim_spin_lock_init(&l, c == LockClass::CacheList   ? KSLUB_SHIM_LOCK_CACHES
+					      : c == LockClass::NodeList  ? KSLUB_SHIM_LOCK_NODE_LIST
+									  : KSLUB_SHIM_LOCK_BUDDY_ZONE);
+	}
 	static unsigned long spin_lock_irqsave(Spinlock &l) { return kslub_shim_spin_lock_irqsave(&l); }
 	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f) { kslub_shim_spin_unlock_irqrestore(&l, f); }
 	static bool spin_is_locked(Spinlock &l) { return kslub_shim_spin_is_locked(&l); }
-	static void slot_lock_init(SlotLock &l) { kslub_shim_spin_lock_init(&l); }
+	static void slot_lock_init(SlotLock &l) { kslub_shim_spin_lock_init(&l, KSLUB_SHIM_LOCK_SLOT); }
 	static unsigned long slot_lock(SlotLock &l) { return kslub_shim_spin_lock_irqsave(&l); }
 	static void slot_unlock(SlotLock &l, unsigned long f) { kslub_shim_spin_unlock_irqrestore(&l, f); }
 	static bool slot_is_locked(SlotLock &l) { return kslub_shim_spin_is_locked(&l); }

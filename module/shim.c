@@ -116,9 +116,20 @@ void *kslub_shim_cpu_self_cookie(void)
 	return (void __force *)shim_self;
 }
 
-void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l)
+static struct lock_class_key shim_lock_keys[KSLUB_SHIM_NR_LOCK_CLASSES];
+static const char *const shim_lock_names[KSLUB_SHIM_NR_LOCK_CLASSES] = {
+	[KSLUB_SHIM_LOCK_CACHES] = "kslub_caches_lock",
+	[KSLUB_SHIM_LOCK_NODE_LIST] = "kslub_node_list_lock",
+	[KSLUB_SHIM_LOCK_SLOT] = "kslub_cpu_slot_lock",
+	[KSLUB_SHIM_LOCK_BUDDY_ZONE] = "kslub_zone_lock",
+};
+
+void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l, int lock_class)
 {
 	spin_lock_init((spinlock_t *)l);
+	if (lock_class >= 0 && lock_class < KSLUB_SHIM_NR_LOCK_CLASSES)
+		lockdep_set_class_and_name((spinlock_t *)l, &shim_lock_keys[lock_class],
+					   shim_lock_names[lock_class]);
 }
 
 unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l)

@@ -15,11 +15,24 @@ extern "C" {
 
 /*
  * Storage the C++ side reserves for one spinlock_t; shim.c checks at build
- * time that spinlock_t fits (it is 4 bytes without lock debugging).
+ * time that spinlock_t fits. It is 4 bytes on a stock kernel; lock debugging
+ * (lockdep's map) and PREEMPT_RT make it larger, and Kbuild then defines a
+ * larger KSLUB_SHIM_SPINLOCK_BYTES from the kernel's configuration.
  */
+#ifndef KSLUB_SHIM_SPINLOCK_BYTES
 #define KSLUB_SHIM_SPINLOCK_BYTES 8
+#endif
 struct kslub_shim_spinlock {
-	unsigned long long raw;
+	unsigned long long raw[KSLUB_SHIM_SPINLOCK_BYTES / 8];
+};
+
+/* Lock classes, one lockdep class each, in the core's lock order. */
+enum kslub_shim_lock_class {
+	KSLUB_SHIM_LOCK_CACHES,     /* the cache list */
+	KSLUB_SHIM_LOCK_NODE_LIST,  /* a node's partial lists */
+	KSLUB_SHIM_LOCK_SLOT,       /* a kmem_cache_cpu slot */
+	KSLUB_SHIM_LOCK_BUDDY_ZONE, /* a buddy zone */
+	KSLUB_SHIM_NR_LOCK_CLASSES
 };
 
 /* Per-CPU facts the C++ platform reads through %gs without a call. */
@@ -47,7 +60,7 @@ int kslub_shim_init(void);
 void kslub_shim_exit(void);
 
 /* Locks: spin_lock_irqsave on a spinlock_t kept in the caller's storage. */
-void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l);
+void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l, int lock_class);
 unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l);
 void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned long flags);
 int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l);

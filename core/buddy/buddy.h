@@ -188,7 +188,7 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 
 	for (unsigned n = 0; n < MAX_NODES; n++) {
 		Zone &z = zones_[n];
-		pal_.spin_lock_init(z.lock);
+		pal_.spin_lock_init(z.lock, LockClass::BuddyZone);
 		for (unsigned o = 0; o < MAX_ORDER; o++) {
 			z.free_area[o].list.init();
 			z.free_area[o].nr_free = 0;

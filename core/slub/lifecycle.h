@@ -40,7 +40,7 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	s->refcount = 1;
 	for (unsigned i = 0; i < MAX_NODES; i++) {
 		Node *n = &s->node[i];
-		pal_.spin_lock_init(n->list_lock);
+		pal_.spin_lock_init(n->list_lock, LockClass::NodeList);
 		n->nr_partial = 0;
 		n->partial.init();
 		n->full.init();
@@ -119,7 +119,7 @@ template <class P> int Slub<P>::init(KernelRules rules)
 {
 	rules_ = rules;
 	tid_step_ = roundup_pow_of_two(pal_.nr_cpu_ids());
-	pal_.spin_lock_init(caches_lock_);
+	pal_.spin_lock_init(caches_lock_, LockClass::CacheList);
 	caches_.init();
 	int err = cache_open(&boot_cache_, "kmem_cache", sizeof(Cache), alignof(Cache), 0, nullptr);
 	if (err)

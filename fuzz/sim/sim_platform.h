@@ -196,7 +196,7 @@ public:
 	}
 
 	/* Locks */
-	static void spin_lock_init(Spinlock &l) { l.l.owner = nullptr; }
+	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList) { l.l.owner = nullptr; }
 	unsigned long spin_lock_irqsave(Spinlock &l)
 	{
 		bool was = sim_.irqs_save_disable();

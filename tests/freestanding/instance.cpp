@@ -86,7 +86,7 @@ struct ExternPlatform {
 	static void *read_fp(void *const *slot) { return kslub_pal_read_fp(slot); }
 	static void *read_fp_racy(void *const *slot) { return kslub_pal_read_fp_racy(slot); }
 	static void write_fp(void **slot, void *v) { kslub_pal_write_fp(slot, v); }
-	static void spin_lock_init(Spinlock &l) { l.v = 0; }
+	static void spin_lock_init(Spinlock &l, LockClass) { l.v = 0; }
 	static unsigned long spin_lock_irqsave(Spinlock &l) { return kslub_pal_lock(&l.v); }
 	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f) { kslub_pal_unlock(&l.v, f); }
 	static bool spin_is_locked(Spinlock &l) { return kslub_pal_is_locked(&l.v); }

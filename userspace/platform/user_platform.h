@@ -138,7 +138,7 @@ public:
 	}
 
 	/* Locks */
-	static void spin_lock_init(Spinlock &l) { l.v = 0; }
+	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList) { l.v = 0; }
 	static unsigned long spin_lock_irqsave(Spinlock &l)
 	{
 		while (__atomic_exchange_n(&l.v, 1, __ATOMIC_ACQUIRE))

@@ -96,8 +96,10 @@
  *     void write_fp(void **slot, void *v)
  *
  * Locks
- *   P::Spinlock: spin_lock_init(&), unsigned long spin_lock_irqsave(&),
+ *   P::Spinlock: spin_lock_init(&, LockClass), unsigned long spin_lock_irqsave(&),
  *   spin_unlock_irqrestore(&, unsigned long), bool spin_is_locked(&) (for asserts).
+ *   The class says which of the core's locks it is, so that a lock validator
+ *   (the kernel's lockdep) tells their nesting from a recursion.
  *   P::SlotLock: slot_lock_init(&), slot_lock, slot_unlock, slot_is_locked.
  *   Lock order: cache list lock -> node list_lock -> slot lock -> buddy zone lock
  *   (the kernel's slab_mutex -> list_lock -> cpu_slab->lock).
@@ -163,6 +165,13 @@ inline const char *report_kind_name(ReportKind k)
 	}
 	return "?";
 }
+
+/* The core's spinlocks, by what they protect (the slot lock is its own kind). */
+enum class LockClass : u8 {
+	CacheList, /* the list of caches (slab_mutex) */
+	NodeList,  /* a kmem_cache_node's partial lists (list_lock) */
+	BuddyZone, /* a buddy zone's free areas (zone->lock) */
+};
 
 enum class TraceKind : u8 { CacheAlloc, CacheFree, Kmalloc, Kfree };
 
