@@ -378,7 +378,23 @@ template <class P> int Slub<P>::alloc_bulk(Cache *s, unsigned gfp, usize size, v
 error:
 	for (usize k = 0; k < i; k++)
 		pal_.unpoison(p[k], s->object_size);
-	free_bulk(s, i, p);
+	/*
+	 * Give back what we got as kmem_cache_free_bulk() would, without its
+	 * checks: the objects are ours, and the checks' scratch pages are
+	 * what just ran out.
+	 */
+	bulk_free_chains(
+		i, p, s->debug(), [this](const void *o) { return virt_to_slab(o); },
+		[this, s](void *o, void *head) {
+			pal_.poison_free(o, s->object_size);
+			set_fp(s, o, head);
+		},
+		[this, s](Page *slab, void *head, void *tail, u32 cnt) {
+			if (s->debug())
+				return free_debug(s, slab, head);
+			pal_.poison_free(tail, s->object_size);
+			return do_slab_free(s, slab, head, tail, cnt);
+		});
 	return 0;
 }
 
@@ -443,6 +459,10 @@ template <class P> int Slub<P>::kfree(const void *cp)
 	if (head->flags & PG_slab) {
 		Cache *s = static_cast<Cache *>(head->slab_cache);
 		int err = object_check(s, head, p, true);
+		if (!err && s == &boot_cache_ && cache_is_listed(pal_, caches_lock_, caches_, p)) {
+			report(s, ReportKind::InvalidFree, p, CACHE_DESCRIPTOR_FREE);
+			err = -KSLUB_EINVAL;
+		}
 		return err ? err : slab_free(s, head, p);
 	}
 	if ((head->flags & PG_large) && page == head && p == buddy_.page_address(head)) {

@@ -133,9 +133,11 @@ TEST_F(Misuse, ImmediateDoubleFreeFromAnotherCpuIsCaughtInTheSlowPath)
 	ASSERT_EQ(kslub_set_cpu(k_, 1), 0);
 	ASSERT_EQ(kslub_cache_free(s_, a), 0);
 	kslub_census before = census_of(s_);
+	kslub_test::StatWatch w(s_);
 	EXPECT_EQ(kslub_cache_free(s_, a), kEINVAL);
 	expect_one_report("double free", "object is already the first free object of its slab", "mis-64", a);
 	EXPECT_TRUE(census_equal(census_of(s_), before)) << census_str(census_of(s_));
+	EXPECT_TRUE(w.moved({})) << "a refused free counts nothing";
 	ASSERT_EQ(kslub_set_cpu(k_, 0), 0);
 	/* CPU 0 refills from the slab's freelist and gets it back, once. */
 	void *objs[kObjs];
@@ -164,12 +166,14 @@ TEST_F(Misuse, DebugCacheCatchesADoubleFreeOfANonHeadObject)
 	ASSERT_EQ(kslub_cache_free(d, b), 0); /* slab freelist: b, a, ... */
 	kslub_census before = census_of(d);
 	EXPECT_TRUE(census_is(d, Census{1, 0, 1, 0, 64, 1, 63}));
+	kslub_test::StatWatch w(d);
 
 	EXPECT_EQ(kslub_cache_free(d, a), kEINVAL);
 	expect_one_report("double free", "object already free", "mis-dbg", a);
 	EXPECT_EQ(kslub_cache_free(d, b), kEINVAL);
 	expect_one_report("double free", "object already free", "mis-dbg", b);
 	EXPECT_TRUE(census_equal(census_of(d), before)) << census_str(census_of(d));
+	EXPECT_TRUE(w.moved({})) << "a refused free counts nothing";
 
 	EXPECT_EQ(kslub_cache_free(d, c), 0);
 	EXPECT_EQ(kslub_cache_validate(d), 0);
@@ -214,6 +218,40 @@ TEST(MisuseDebugInstance, KmallocDoubleFreeOfANonHeadObjectIsCaught)
 	EXPECT_EQ(kslub_buddy_check(k), 0);
 	EXPECT_EQ(kslub_destroy(k), 0);
 	EXPECT_EQ(log.size(), 2u) << log.dump();
+}
+
+/*
+ * KSLUB_DEBUG_CACHES means every cache, so also a cache created afterwards:
+ * no CPU partial lists, and a, b, a (a not at the head: b is) is caught.
+ */
+TEST(MisuseDebugInstance, CacheCreatedLaterIsADebugCacheToo)
+{
+	int err = 1;
+	kslub_t *k = kslub_create(kPool, 2, 1, KSLUB_DETERMINISTIC | KSLUB_DEBUG_CACHES, &err);
+	ASSERT_NE(k, nullptr) << err;
+	kslub_test::ReportLog log;
+	log.attach(k);
+	kslub_cache_t *s = kslub_cache_create(k, "mis-later", 64, 0, 0, nullptr, &err);
+	ASSERT_NE(s, nullptr) << err;
+	kslub_geometry g{};
+	ASSERT_EQ(kslub_cache_geometry(s, &g), 0);
+	EXPECT_EQ(g.cpu_partial, 0u);
+	void *a = kslub_cache_alloc(s, 0), *b = kslub_cache_alloc(s, 0);
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(kslub_cache_free(s, a), 0);
+	ASSERT_EQ(kslub_cache_free(s, b), 0);
+	kslub_census before = census_of(s);
+	ASSERT_EQ(kslub_cache_free(s, a), kEINVAL);
+	ASSERT_EQ(log.size(), 1u) << log.dump();
+	EXPECT_EQ(log[0].kind, "double free");
+	EXPECT_EQ(log[0].what, "object already free");
+	EXPECT_EQ(log[0].ptr, a);
+	EXPECT_TRUE(census_equal(census_of(s), before)) << census_str(census_of(s));
+	EXPECT_EQ(kslub_cache_validate(s), 0);
+	EXPECT_TRUE(live_is(s, 0));
+	EXPECT_EQ(kslub_cache_destroy(s), 0);
+	EXPECT_EQ(kslub_destroy(k), 0);
+	EXPECT_EQ(log.size(), 1u) << log.dump();
 }
 
 /*
@@ -393,6 +431,30 @@ TEST(MisuseInstance, DestroyingAnInstanceWithALiveObjectIsRefused)
 	EXPECT_EQ(log.size(), 1u);
 }
 
+/* A kmalloc_large block is a live object too, though no cache holds it. */
+TEST(MisuseInstance, DestroyingAnInstanceWithALiveLargeBlockIsRefused)
+{
+	int err = 1;
+	kslub_t *k = kslub_create(kPool, 2, 1, KSLUB_DETERMINISTIC, &err);
+	ASSERT_NE(k, nullptr) << err;
+	kslub_test::ReportLog log;
+	log.attach(k);
+	void *p = kslub_kmalloc(k, 100000, 0); /* 25 pages: an order-5 block */
+	ASSERT_NE(p, nullptr);
+	uint64_t pool_before = pool_free_pages(k);
+	ASSERT_EQ(kslub_destroy(k), kEBUSY);
+	ASSERT_EQ(log.size(), 1u) << log.dump();
+	EXPECT_EQ(log[0].kind, "objects remaining");
+	EXPECT_EQ(log[0].what, "kmalloc_large blocks remaining");
+	EXPECT_EQ(log[0].ptr, p);
+	EXPECT_EQ(log[0].value, 1u);
+	EXPECT_EQ(pool_free_pages(k), pool_before);
+	EXPECT_EQ(kslub_ksize(k, p), size_t(128) << 10);
+	EXPECT_EQ(kslub_kfree(k, p), 0);
+	EXPECT_EQ(kslub_destroy(k), 0);
+	EXPECT_EQ(log.size(), 1u);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Corrupted free pointers */
 
@@ -461,8 +523,8 @@ TEST_F(Misuse, CorruptedFreePointerCostsValidateExactlyTwoErrors)
  * The free pointer of the object at the head of the CPU freelist is
  * overwritten while the slab is still the CPU slab. The flush in validate
  * (deactivate_slab) counts the CPU freelist first, sees the pointer leave
- * the slab, reports it once and keeps only the object before it; the slab
- * it files is then consistent, so the walk itself finds 0 errors.
+ * the slab, reports it once and keeps only the object before it: 1 error.
+ * The slab it files is then consistent, so the walk itself finds 0 more.
  */
 TEST_F(Misuse, CorruptedCpuFreelistIsCutAtTheFlush)
 {
@@ -477,7 +539,7 @@ TEST_F(Misuse, CorruptedCpuFreelistIsCutAtTheFlush)
 	const uintptr_t slab = page_of(head);
 	poke_u64(static_cast<char *>(head) + kFpOffset, kGarbage);
 
-	EXPECT_EQ(kslub_cache_validate(s_), 0);
+	EXPECT_EQ(kslub_cache_validate(s_), 1);
 	expect_one_report("freelist corrupt", "CPU freelist points outside its slab", "mis-64", head);
 	/* One free object kept (the head); the 53 behind it are lost to the allocator, counted in use. */
 	EXPECT_TRUE(census_is(s_, Census{1, 0, 1, 0, 64, 63, 1}));
@@ -489,6 +551,167 @@ TEST_F(Misuse, CorruptedCpuFreelistIsCutAtTheFlush)
 		if (p != head)
 			EXPECT_EQ(kslub_cache_free(s_, p), 0) << i;
 	}
+	EXPECT_EQ(log_.size(), 0u) << log_.dump();
+}
+
+/*
+ * A double free that is not at the head goes unnoticed in a non-debug cache
+ * (documented): a, b, c allocated from a fresh CPU slab, then a, b, a freed.
+ * The third free links a in front of b, whose free pointer leads back to a:
+ * the CPU freelist is the cycle a -> b -> a, and the 61 never-used objects
+ * are cut off it. The flush in validate walks the cycle until it has counted
+ * 65 > 64 objects, stopping on a (the 65th step, an odd one): one error,
+ * "CPU freelist longer than its slab"; a's free pointer is cleared, so the
+ * freelist is a alone and the slab is filed with inuse 64 - 1 = 63. The walk
+ * then finds the slab consistent (1 free, 63 in use): validate returns 1.
+ */
+TEST_F(Misuse, CpuFreelistCycleCostsValidateExactlyOneError)
+{
+	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0), *c = kslub_cache_alloc(s_, 0);
+	ASSERT_TRUE(a && b && c);
+	const uintptr_t slab = page_of(a);
+	ASSERT_EQ(page_of(c), slab);
+	ASSERT_EQ(kslub_cache_free(s_, a), 0);
+	ASSERT_EQ(kslub_cache_free(s_, b), 0);
+	ASSERT_EQ(kslub_cache_free(s_, a), 0); /* not the head (b is): undetected */
+	ASSERT_EQ(log_.size(), 0u);
+
+	EXPECT_EQ(kslub_cache_validate(s_), 1);
+	expect_one_report("freelist corrupt", "CPU freelist longer than its slab", "mis-64", a);
+	struct kslub_cache_usage u{};
+	ASSERT_EQ(kslub_cache_usage(s_, &u), 0);
+	EXPECT_EQ(u.errors, 1u);
+	EXPECT_TRUE(census_is(s_, Census{1, 0, 1, 0, 64, 63, 1}));
+	EXPECT_EQ(kslub_cache_validate(s_), 0);
+	EXPECT_EQ(log_.size(), 0u);
+
+	/* To the allocator everything but a is in use (b and the 61 cut off too): free those slots. */
+	for (unsigned i = 0; i < kObjs; i++) {
+		void *p = reinterpret_cast<void *>(slab + 64 * i);
+		if (p != a)
+			EXPECT_EQ(kslub_cache_free(s_, p), 0) << i;
+	}
+	EXPECT_EQ(log_.size(), 0u) << log_.dump();
+}
+
+/*
+ * Errors found while flushing and errors found by the walk add up. Slab A:
+ * CPU 0 allocates o[0..9], frees o[2] and o[5]; CPU 0 goes offline, which
+ * flushes A to the node partial list (freelist o[5] -> o[2] -> 54 never
+ * used, inuse 8). Slab B: CPU 1 allocates a, b, c and frees a, b, a (the
+ * cycle of the test above). Then o[5]'s free pointer is overwritten.
+ *   flush of CPU 1: "CPU freelist longer than its slab" (1); B filed at the
+ *     head of the partial list with freelist a, inuse 63;
+ *   walk of B: consistent; walk of A: "Freechain corrupt" at o[5] (2), one
+ *     free object counted against inuse 8: "Wrong object count" (3).
+ * validate returns 3, then 0.
+ */
+TEST_F(Misuse, ValidateCountsFlushAndWalkErrorsTogether)
+{
+	std::vector<void *> o;
+	for (int i = 0; i < 10; i++) {
+		o.push_back(kslub_cache_alloc(s_, 0));
+		ASSERT_NE(o.back(), nullptr);
+	}
+	ASSERT_EQ(kslub_cache_free(s_, o[2]), 0);
+	ASSERT_EQ(kslub_cache_free(s_, o[5]), 0);
+	ASSERT_EQ(kslub_set_cpu(k_, 1), 0);
+	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0), *c = kslub_cache_alloc(s_, 0);
+	ASSERT_TRUE(a && b && c);
+	const uintptr_t slab_a = page_of(o[0]), slab_b = page_of(a);
+	ASSERT_NE(slab_a, slab_b);
+	ASSERT_EQ(kslub_cpu_offline(k_, 0), 0);
+	ASSERT_EQ(kslub_cpu_online(k_, 0), 0);
+	EXPECT_TRUE(census_is(s_, Census{2, 1, 1, 0, 128, 11, 117}));
+	ASSERT_EQ(kslub_cache_free(s_, a), 0);
+	ASSERT_EQ(kslub_cache_free(s_, b), 0);
+	ASSERT_EQ(kslub_cache_free(s_, a), 0);
+	poke_u64(static_cast<char *>(o[5]) + kFpOffset, kGarbage);
+	ASSERT_EQ(log_.size(), 0u);
+
+	EXPECT_EQ(kslub_cache_validate(s_), 3);
+	ASSERT_EQ(log_.size(), 3u) << log_.dump();
+	EXPECT_EQ(log_[0].what, "CPU freelist longer than its slab");
+	EXPECT_EQ(log_[0].ptr, a);
+	EXPECT_EQ(log_[1].what, "Freechain corrupt");
+	EXPECT_EQ(log_[1].ptr, o[5]);
+	EXPECT_EQ(log_[2].what, "Wrong object count");
+	EXPECT_EQ(uintptr_t(log_[2].ptr), slab_a);
+	EXPECT_EQ(log_[2].value, 8u);
+	log_.clear();
+	EXPECT_TRUE(census_is(s_, Census{2, 0, 2, 0, 128, 126, 2}));
+	EXPECT_EQ(kslub_cache_validate(s_), 0);
+	EXPECT_EQ(log_.size(), 0u);
+
+	for (unsigned i = 0; i < kObjs; i++) {
+		void *p = reinterpret_cast<void *>(slab_a + 64 * i), *q = reinterpret_cast<void *>(slab_b + 64 * i);
+		if (p != o[5])
+			EXPECT_EQ(kslub_cache_free(s_, p), 0) << i;
+		if (q != a)
+			EXPECT_EQ(kslub_cache_free(s_, q), 0) << i;
+	}
+	EXPECT_EQ(log_.size(), 0u) << log_.dump();
+}
+
+/* ------------------------------------------------------------------------- */
+/* Cache descriptors */
+
+size_t count_caches(kslub_t *k)
+{
+	size_t n = 0;
+	kslub_for_each_cache(k, [](kslub_cache_t *, void *arg) { ++*static_cast<size_t *>(arg); }, &n);
+	return n;
+}
+
+/*
+ * A kslub_cache_t is an object of the kmem_cache cache. Freed, its memory
+ * would go to the next cache created while it is still on the list of
+ * caches, and the list would become a cycle. kfree, cache_free on
+ * kmem_cache and a bulk free all refuse it; a plain object of kmem_cache
+ * that is no cache still frees.
+ */
+TEST_F(Misuse, FreeingACacheDescriptorIsRefusedAtEveryEntryPoint)
+{
+	const char *what = "pointer is a live cache descriptor; destroy the cache instead";
+	kslub_cache_t *kmem = kslub_cache_find(k_, "kmem_cache");
+	kslub_cache_t *km64 = kslub_kmalloc_cache(k_, 64);
+	ASSERT_TRUE(kmem && km64);
+	const size_t caches = count_caches(k_);
+	EXPECT_EQ(caches, 15u); /* kmem_cache, 13 kmalloc caches, mis-64 */
+	void *plain = kslub_cache_alloc(kmem, 0);
+	ASSERT_NE(plain, nullptr);
+	kslub_census before = census_of(kmem);
+
+	ASSERT_EQ(kslub_kfree(k_, s_), kEINVAL);
+	expect_one_report("invalid free", what, "kmem_cache", s_);
+	ASSERT_EQ(kslub_kfree(k_, km64), kEINVAL);
+	expect_one_report("invalid free", what, "kmem_cache", km64);
+	ASSERT_EQ(kslub_cache_free(kmem, s_), kEINVAL);
+	expect_one_report("invalid free", what, "kmem_cache", s_);
+	void *v[3] = {plain, km64, s_};
+	ASSERT_EQ(kslub_cache_free_bulk(kmem, 3, v), kEINVAL);
+	expect_one_report("invalid free", what, "kmem_cache", km64);
+	EXPECT_TRUE(v[0] == plain && v[1] == km64 && v[2] == s_);
+	/* Through any other cache it is a free to the wrong cache. */
+	ASSERT_EQ(kslub_cache_free(s_, km64), kEINVAL);
+	expect_one_report("wrong cache", "kmem_cache", "mis-64", km64);
+	EXPECT_TRUE(census_equal(census_of(kmem), before)) << census_str(census_of(kmem));
+	EXPECT_EQ(kslub_report_count(k_), 5u);
+
+	/* Nothing was freed: a new cache gets new memory, the list grows by one, the caches work. */
+	int err = 1;
+	kslub_cache_t *n = kslub_cache_create(k_, "mis-new", 32, 0, 0, nullptr, &err);
+	ASSERT_NE(n, nullptr) << err;
+	EXPECT_TRUE(n != s_ && n != km64 && n != plain);
+	EXPECT_EQ(count_caches(k_), caches + 1);
+	void *x = kslub_cache_alloc(s_, 0), *y = kslub_kmalloc(k_, 64, 0), *z = kslub_cache_alloc(n, 0);
+	ASSERT_TRUE(x && y && z);
+	EXPECT_EQ(kslub_cache_free(s_, x), 0);
+	EXPECT_EQ(kslub_kfree(k_, y), 0);
+	EXPECT_EQ(kslub_cache_free(n, z), 0);
+	EXPECT_EQ(kslub_cache_destroy(n), 0);
+	EXPECT_EQ(count_caches(k_), caches);
+	EXPECT_EQ(kslub_cache_free(kmem, plain), 0);
 	EXPECT_EQ(log_.size(), 0u) << log_.dump();
 }
 

@@ -47,7 +47,10 @@ typedef struct kslub_cache kslub_cache_t;
  * (1..4). NULL on failure, with *err (if given) set.
  */
 kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err);
-/* -EBUSY (instance kept) while objects are live; 0 and the instance is gone. */
+/*
+ * -EBUSY (instance kept, still usable) while objects are live, kmalloc_large
+ * blocks included; 0 and the instance is gone.
+ */
 int kslub_destroy(kslub_t *k);
 
 /* Deterministic mode: the CPU the next calls run on. -EINVAL if offline or out of range. */
@@ -78,20 +81,41 @@ const char *kslub_cache_name(const kslub_cache_t *s);
 
 void *kslub_cache_alloc(kslub_cache_t *s, unsigned gfp);
 void *kslub_cache_alloc_node(kslub_cache_t *s, unsigned gfp, int node);
+/*
+ * 0, or -EFAULT (not in a slab of this instance) / -EINVAL (another cache's
+ * object, not the start of an object, a double free it can see, a cache
+ * descriptor: a kslub_cache_t is destroyed with kslub_cache_destroy, never
+ * freed), reported, and nothing changed.
+ */
 int kslub_cache_free(kslub_cache_t *s, void *obj);
 /* All n or none: returns n, or 0 with nothing allocated. */
 int kslub_cache_alloc_bulk(kslub_cache_t *s, unsigned gfp, size_t n, void **p);
-/* Every pointer is checked first; on error nothing is freed. Entries are cleared. */
+/*
+ * All or nothing. Every non-NULL entry is checked before anything is freed:
+ * in a slab (-EFAULT), of this cache, the start of an object, no cache
+ * descriptor, then (-EINVAL, "double free") not named twice, not the head
+ * of its slab's or a CPU's freelist (hardened freelist), not already free
+ * (debug caches), no more objects of a slab than it has in use. On error
+ * the first problem is reported, nothing is freed and p[] is left as it
+ * was; on success 0 and every entry is cleared. Beyond 64 entries the
+ * check sorts a copy in scratch pages of the pool (given back before
+ * returning; O(n log n)); with no page free it reads the array in O(n^2).
+ */
 int kslub_cache_free_bulk(kslub_cache_t *s, size_t n, void **p);
 
 void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp);
 void *kslub_kmalloc_node(kslub_t *k, size_t size, unsigned gfp, int node);
+/* As kslub_cache_free, for any slab object or kmalloc_large block. */
 int kslub_kfree(kslub_t *k, const void *p);
 size_t kslub_ksize(kslub_t *k, const void *p);
 
 /* Slabs given back to the page allocator (>= 0). */
 long kslub_cache_shrink(kslub_cache_t *s);
-/* Flushes the CPUs, then returns the number of errors found (and repaired). */
+/*
+ * Flushes the CPUs, then returns the number of errors found (and repaired):
+ * those the flush finds on the CPU freelists and those of the slab walk.
+ * Exact on a cache nobody uses meanwhile.
+ */
 long kslub_cache_validate(kslub_cache_t *s);
 /* No flush, no change: errors found; the census if census != NULL. */
 struct kslub_census {
@@ -129,7 +153,11 @@ struct kslub_pool {
 	unsigned nr_nodes;
 };
 void kslub_pool_info(const kslub_t *k, struct kslub_pool *p);
-/* The next n page allocations fail (failure injection). */
+/*
+ * The next n page allocations fail (failure injection). A bulk free of more
+ * than 64 entries takes scratch pages too (falling back to smaller blocks,
+ * then to no scratch at all), so it uses up injected failures.
+ */
 void kslub_fail_next(kslub_t *k, unsigned n);
 /* Visit every cache. */
 void kslub_for_each_cache(kslub_t *k, void (*fn)(kslub_cache_t *s, void *arg), void *arg);

@@ -22,6 +22,7 @@ struct kslub_instance {
 	size_t map_bytes = 0;
 	kslub_report_fn report_fn = nullptr;
 	void *report_arg = nullptr;
+	bool debug_caches = false; /* KSLUB_DEBUG_CACHES: caches created later are debug caches too */
 
 	kslub_instance(unsigned cpus, unsigned nodes, bool det) : pal(cpus, nodes, det), alloc(pal) {}
 };
@@ -73,6 +74,7 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	}
 	k->map = map;
 	k->map_bytes = map_bytes;
+	k->debug_caches = flags & KSLUB_DEBUG_CACHES;
 	k->pal.set_reporter(forward_report, k);
 	k->alloc.slub().set_owner(k);
 	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
@@ -108,6 +110,20 @@ extern "C" int kslub_destroy(kslub_t *k)
 {
 	if (!k)
 		return -EINVAL;
+	/* kmalloc_large blocks are live objects too, and no cache would notice them. */
+	auto &b = k->alloc.buddy();
+	const void *first = nullptr;
+	u64 large = 0;
+	for (unsigned r = 0; r < b.nr_regions(); r++)
+		for (usize i = 0; i < b.region(r).nr_pages; i++)
+			if (b.region(r).map[i].flags & PG_large) {
+				if (!large++)
+					first = b.page_address(&b.region(r).map[i]);
+			}
+	if (large) {
+		k->pal.report(Report{ReportKind::LiveObjects, nullptr, first, "kmalloc_large blocks remaining", large});
+		return -EBUSY;
+	}
 	int rc = k->alloc.shutdown();
 	if (rc)
 		return rc;
@@ -188,7 +204,8 @@ extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_
 		*err = -EINVAL;
 		return nullptr;
 	}
-	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_cache_flags(flags), ctor, err));
+	unsigned core_flags = core_cache_flags(flags) | (k->debug_caches ? SLAB_CONSISTENCY_CHECKS : 0u);
+	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_flags, ctor, err));
 }
 
 extern "C" int kslub_cache_destroy(kslub_cache_t *s)
