@@ -11,7 +11,7 @@
  * Oracle (it knows no particular bug):
  *  - every command returns 0 or an errno of the table in control/control.h:
  *    a parse failure -EINVAL, and the executor gives the same code for the
- *    same bytes; stress and compare CONTROL_DELEGATED; errno per verb only
+ *    same bytes; stress and compare CONTROL_DELEGATED, stop CONTROL_STOP; errno per verb only
  *    from that verb's documented set;
  *  - a shadow of what the executor should hold (per cache name and for
  *    kmalloc), updated from the commands alone, equals what it holds (after
@@ -283,6 +283,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   prot	   ? -KSLUB_EBUSY :
 					     CONTROL_DELEGATED))
 				finding("stress: unexpected result", rc, exists);
+			break;
+		case ControlVerb::Stop:
+			if (rc != CONTROL_STOP)
+				finding("stop: unexpected result", rc);
 			break;
 		case ControlVerb::Compare:
 			if (rc != CONTROL_DELEGATED)

@@ -6,13 +6,24 @@
  * kslub_mod.h; this file only moves them between the core and user space.
  *
  * Locking, outermost first:
- *   control_mutex        a control or selftest write, and the creation and
- *                        removal of caches/<name>/ directories;
+ *   control_mutex        a control command (parse, execute, the creation
+ *                        and removal of caches/<name>/ directories, the
+ *                        claim of the run slot), a selftest write: all
+ *                        bounded work. Writers wait for it interruptibly
+ *                        (a signal: -ERESTARTSYS, nothing done);
  *   kslub_module.lock    the executor and every rendering (the role of the
  *                        kernel's slab_mutex: no cache is destroyed while a
- *                        text about it is being made).
+ *                        text about it is being made); held briefly.
+ *   run_lock (stress.c)  the run slot: which stress or compare runs, and
+ *                        whether it was asked to stop.
  * A directory is removed with only control_mutex held: debugfs waits for
  * the readers inside its files, and they take kslub_module.lock.
+ *
+ * stress and compare run for as long as OPS asks (minutes under emulation)
+ * and so hold neither mutex while they run: claimed under control_mutex,
+ * run after it is dropped, in the writing task. Meanwhile other commands
+ * work as usual, a second stress or compare (or a selftest) is refused at
+ * once with -EBUSY, and stop ends the run (stress.h).
  *
  * Read-only texts are made at open and served from that copy, so that a
  * reader sees one consistent text however small its reads.
@@ -62,7 +73,10 @@ static int text_open(struct file *f, render_fn fn, const void *arg)
 
 		if (!t)
 			return -ENOMEM;
-		mutex_lock(&kslub_module.lock);
+		if (mutex_lock_interruptible(&kslub_module.lock)) {
+			kvfree(t);
+			return -ERESTARTSYS;
+		}
 		n = kslub_module.k ? fn(arg, t->buf, cap) : -ENODEV;
 		mutex_unlock(&kslub_module.lock);
 		if (n < 0) {
@@ -160,7 +174,8 @@ static ssize_t cache_file_write(struct file *f, const char __user *ubuf, size_t 
 	const struct cache_file *cf = file_inode(f)->i_private;
 	long rc;
 
-	mutex_lock(&kslub_module.lock);
+	if (mutex_lock_interruptible(&kslub_module.lock))
+		return -ERESTARTSYS;
 	rc = kslub_mod_cache_file_write(kslub_module.k, cf->dir->name, kslub_mod_cache_file_name(cf->idx));
 	mutex_unlock(&kslub_module.lock);
 	if (rc < 0)
@@ -245,8 +260,9 @@ static int control_open(struct inode *inode, struct file *f)
 
 static ssize_t control_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
 {
-	char line[160], result[192];
+	char line[160], result[192], what[48];
 	struct kslub_mod_cmd cmd;
+	bool delegated = false, run = false;
 	ssize_t n;
 	int rc;
 
@@ -254,22 +270,44 @@ static ssize_t control_write(struct file *f, const char __user *ubuf, size_t len
 	n = copy_line(line, sizeof(line), ubuf, len);
 	if (n < 0)
 		return n;
-	mutex_lock(&control_mutex);
+	if (mutex_lock_interruptible(&control_mutex))
+		return -ERESTARTSYS;
 	mutex_lock(&kslub_module.lock);
 	rc = kslub_mod_control_run(kslub_module.k, line, n, &cmd);
 	strscpy(result, kslub_mod_control_result(kslub_module.k), sizeof(result));
 	mutex_unlock(&kslub_module.lock);
-	if (rc == 0 && cmd.verb == KSLUB_MOD_CREATE)
+	if (rc == 0 && cmd.verb == KSLUB_MOD_CREATE) {
 		cache_dir_add(cmd.name);
-	else if (rc == 0 && cmd.verb == KSLUB_MOD_DESTROY)
+	} else if (rc == 0 && cmd.verb == KSLUB_MOD_DESTROY) {
 		cache_dir_remove(cmd.name);
-	else if (rc == KSLUB_MOD_DELEGATED && cmd.verb == KSLUB_MOD_STRESS)
-		rc = kslub_stress_run(cmd.name, cmd.count);
-	else if (rc == KSLUB_MOD_DELEGATED && cmd.verb == KSLUB_MOD_COMPARE)
-		rc = kslub_compare_run(cmd.size, cmd.count);
+	} else if (rc == KSLUB_MOD_DELEGATED && (cmd.verb == KSLUB_MOD_STRESS || cmd.verb == KSLUB_MOD_COMPARE)) {
+		if (cmd.verb == KSLUB_MOD_STRESS)
+			scnprintf(what, sizeof(what), "stress %s", cmd.name);
+		else
+			scnprintf(what, sizeof(what), "compare %llu", cmd.size);
+		delegated = true;
+		rc = kslub_run_claim(what);
+		run = rc == 0;
+	}
 	mutex_unlock(&control_mutex);
+
+	if (run) {
+		/* In this task, with no mutex held: stop and other commands get through. */
+		if (cmd.verb == KSLUB_MOD_STRESS)
+			rc = kslub_stress_run(cmd.name, cmd.count);
+		else
+			rc = kslub_compare_run(cmd.size, cmd.count);
+		kslub_run_release();
+	} else if (rc == KSLUB_MOD_STOP) {
+		rc = kslub_run_stop();
+	} else if (rc > 0) {
+		/* A code this file does not know: instance.cpp and kslub_mod.h disagree. */
+		scnprintf(result, sizeof(result), "unexpected executor code %d", rc);
+		rc = -EINVAL;
+	}
 	if (rc < 0) {
-		if (cmd.verb == KSLUB_MOD_STRESS || cmd.verb == KSLUB_MOD_COMPARE) {
+		/* A run or its refusal wrote its line after the executor's. */
+		if (delegated) {
 			mutex_lock(&kslub_module.lock);
 			strscpy(result, kslub_mod_control_result(kslub_module.k), sizeof(result));
 			mutex_unlock(&kslub_module.lock);
@@ -370,10 +408,25 @@ static int selftest_open(struct inode *inode, struct file *f)
 	return text_open(f, render_selftest, NULL);
 }
 
+/*
+ * The self-test walks the instance's caches without kslub_module.lock, so
+ * it runs under control_mutex and never beside a stress or compare run
+ * (compare creates and destroys a cache): -EBUSY while one is in progress.
+ */
 static ssize_t selftest_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
 {
-	kslub_selftest_run();
-	return len;
+	int err;
+
+	if (mutex_lock_interruptible(&control_mutex))
+		return -ERESTARTSYS;
+	/* Runs are claimed under control_mutex only: none starts until it is dropped. */
+	err = kslub_run_active() ? -EBUSY : 0;
+	if (!err)
+		selftest_run_locked();
+	mutex_unlock(&control_mutex);
+	if (err)
+		pr_warn_ratelimited("kslub: selftest: a stress or compare run is in progress\n");
+	return err ? err : len;
 }
 
 static const struct file_operations selftest_fops = {

@@ -65,8 +65,12 @@ struct kslub_mod_cmd {
 	char name[32];
 	unsigned long long size, count;
 };
-#define KSLUB_MOD_DELEGATED 1
-/* 0, -errno, or KSLUB_MOD_DELEGATED (stress, compare: run them as *cmd says). */
+#define KSLUB_MOD_DELEGATED 1 /* CONTROL_DELEGATED */
+#define KSLUB_MOD_STOP 2      /* CONTROL_STOP, passed through unchanged */
+/*
+ * 0, -errno, KSLUB_MOD_DELEGATED (stress, compare: run them as *cmd says) or
+ * KSLUB_MOD_STOP (stop: end the run in progress; *cmd's verb is KSLUB_MOD_OTHER).
+ */
 int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsigned long len, struct kslub_mod_cmd *cmd);
 const char *kslub_mod_control_result(struct kslub_mod *k);
 void kslub_mod_control_set_result(struct kslub_mod *k, const char *text);

@@ -208,8 +208,15 @@ out_leak:
 
 static void __exit kslub_exit(void)
 {
+	/*
+	 * A writer inside control holds the file open and so the module: a
+	 * plain rmmod is refused while a stress or compare runs. Only a forced
+	 * unload gets here with a run in progress; it must not wait for the
+	 * whole run in debugfs_remove_recursive(), so the run is stopped first.
+	 */
+	kslub_run_shutdown();
 	kslub_debugfs_exit();
-	kslub_stress_stop();
+	kslub_stress_exit();
 	if (cpuhp_state >= 0)
 		cpuhp_remove_state_nocalls(cpuhp_state);
 	kslub_control_exit();

@@ -12,7 +12,7 @@ struct kslub_module {
 	struct kslub_mod *k;     /* the instance made at load */
 	struct dentry *dir;      /* /sys/kernel/debug/kslub */
 	struct dentry *caches;   /* .../caches */
-	struct mutex lock;       /* control, stress, compare, selftest and the caches/ directories */
+	struct mutex lock;       /* the executor and every rendering (debugfs.c: the locking rules) */
 };
 extern struct kslub_module kslub_module;
 
@@ -23,7 +23,9 @@ void kslub_debugfs_init(void);
 void kslub_debugfs_exit(void);
 void kslub_control_exit(void);
 
-void kslub_stress_stop(void);
+/* Unload: refuse new stress and compare runs, stop one in progress and wait for its end. */
+void kslub_run_shutdown(void);
+void kslub_stress_exit(void);
 
 void kslub_selftest_run(void);
 void kslub_selftest_exit(void);

@@ -13,6 +13,14 @@
  * allocations, freed in reverse) on a kslub cache and on a kernel
  * kmem_cache_create() cache of SIZE bytes, in the writing task, each run
  * twice alternately; the best time of each gives ns/op.
+ *
+ * The run slot. One stress or compare runs at a time, in the task that wrote
+ * the command, without control_mutex: claimed under it (a second run is
+ * refused with -EBUSY at once), released at the end. A run ends early when
+ * asked to stop (the stop command from another task: -ECANCELED; unload) or
+ * when its writer gets a fatal signal (-EINTR); either way it reports the
+ * work done so far. The slot's state is under run_lock, a spinlock, so that
+ * stop needs no lock a run or a waiting writer could hold.
  */
 #include <linux/completion.h>
 #include <linux/cpu.h>
@@ -26,6 +34,8 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <asm/cpufeature.h>
 
 #include "module.h"
@@ -34,6 +44,140 @@
 #define STRESS_HELD 32      /* objects a thread keeps at most */
 #define STRESS_EXCHANGE 64  /* slots of the shared exchange array */
 #define PATTERN_KEY 0x6b736c7562737472ull
+
+#define RUN_RESULT_MAX 192
+
+static DEFINE_SPINLOCK(run_lock);
+static DECLARE_WAIT_QUEUE_HEAD(run_wq); /* woken when a run ends */
+static struct {
+	bool active;   /* a run holds the slot */
+	bool stop;     /* it was asked to stop */
+	bool closed;   /* unloading: no new run */
+	unsigned long gen; /* runs ended so far */
+	char what[48]; /* "stress NAME", "compare SIZE" */
+	char result[RUN_RESULT_MAX]; /* the result line of the last run */
+} run;
+
+static bool run_stopping(void)
+{
+	return READ_ONCE(run.stop);
+}
+
+/* The outcome of a run: its result line in control, kept for stop too. */
+static void run_set_result(const char *line)
+{
+	spin_lock(&run_lock);
+	strscpy(run.result, line, sizeof(run.result));
+	spin_unlock(&run_lock);
+	mutex_lock(&kslub_module.lock);
+	kslub_mod_control_set_result(kslub_module.k, line);
+	mutex_unlock(&kslub_module.lock);
+}
+
+int kslub_run_claim(const char *what)
+{
+	char busy[48], line[RUN_RESULT_MAX];
+	int err = 0;
+
+	spin_lock(&run_lock);
+	if (run.closed) {
+		err = -ENODEV;
+	} else if (run.active) {
+		strscpy(busy, run.what, sizeof(busy));
+		err = -EBUSY;
+	} else {
+		run.active = true;
+		WRITE_ONCE(run.stop, false);
+		strscpy(run.what, what, sizeof(run.what));
+	}
+	spin_unlock(&run_lock);
+	if (!err)
+		return 0;
+	if (err == -EBUSY)
+		scnprintf(line, sizeof(line), "error %d (EBUSY): %s: %s is running (write stop to end it)", err,
+			  what, busy);
+	else
+		scnprintf(line, sizeof(line), "error %d (ENODEV): %s: the module is unloading", err, what);
+	mutex_lock(&kslub_module.lock);
+	kslub_mod_control_set_result(kslub_module.k, line);
+	mutex_unlock(&kslub_module.lock);
+	return err;
+}
+
+bool kslub_run_active(void)
+{
+	bool active;
+
+	spin_lock(&run_lock);
+	active = run.active;
+	spin_unlock(&run_lock);
+	return active;
+}
+
+void kslub_run_release(void)
+{
+	spin_lock(&run_lock);
+	run.active = false;
+	WRITE_ONCE(run.stop, false);
+	run.gen++;
+	spin_unlock(&run_lock);
+	wake_up_all(&run_wq);
+}
+
+static bool run_ended(unsigned long gen)
+{
+	bool ended;
+
+	spin_lock(&run_lock);
+	ended = run.gen != gen;
+	spin_unlock(&run_lock);
+	return ended;
+}
+
+int kslub_run_stop(void)
+{
+	char line[RUN_RESULT_MAX];
+	unsigned long gen;
+	bool active;
+
+	spin_lock(&run_lock);
+	active = run.active;
+	gen = run.gen;
+	if (active)
+		WRITE_ONCE(run.stop, true);
+	spin_unlock(&run_lock);
+	if (!active) {
+		mutex_lock(&kslub_module.lock);
+		kslub_mod_control_set_result(kslub_module.k, "stop: no stress or compare run in progress");
+		mutex_unlock(&kslub_module.lock);
+		return 0;
+	}
+	/*
+	 * The threads of a stress and the loops of a compare look at the flag
+	 * between operations; the run then validates and reports, and ends.
+	 * Wait for that interruptibly; a signal leaves the stop requested.
+	 */
+	if (wait_event_interruptible(run_wq, run_ended(gen)))
+		return 0;
+	/* The stopped run's own line, not "stop: requested" written after it. */
+	spin_lock(&run_lock);
+	strscpy(line, run.result, sizeof(line));
+	spin_unlock(&run_lock);
+	mutex_lock(&kslub_module.lock);
+	kslub_mod_control_set_result(kslub_module.k, line);
+	mutex_unlock(&kslub_module.lock);
+	return 0;
+}
+
+void kslub_run_shutdown(void)
+{
+	spin_lock(&run_lock);
+	run.closed = true;
+	if (run.active)
+		WRITE_ONCE(run.stop, true);
+	spin_unlock(&run_lock);
+	wait_event(run_wq, !READ_ONCE(run.active));
+}
 
 struct stress_cpu {
 	u64 ops, allocs, frees, cross_frees, fill_errors, free_errors, alloc_failures;
@@ -105,7 +249,7 @@ static int stress_thread(void *arg)
 	unsigned int nheld = 0;
 	u64 i;
 
-	for (i = 0; i < st.ops && !kthread_should_stop(); i++) {
+	for (i = 0; i < st.ops && !kthread_should_stop() && !run_stopping(); i++) {
 		u32 r = get_random_u32();
 		unsigned int what = r & 3;
 
@@ -149,21 +293,29 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 {
 	struct stress_cpu *per = st.per;
 	unsigned int cpu, i;
-	u64 start;
+	u64 start, total = 0, bad = 0;
 	int err = 0;
-	char line[128];
+	char line[RUN_RESULT_MAX];
 
 	if (!per) {
 		per = kcalloc(nr_cpu_ids, sizeof(*per), GFP_KERNEL);
-		if (!per)
+		if (!per) {
+			scnprintf(line, sizeof(line), "error %d (ENOMEM): stress %s: out of memory", -ENOMEM, name);
+			run_set_result(line);
 			return -ENOMEM;
+		}
 		smp_store_release(&st.per, per);
 	}
+	/* The cache was checked by the executor; a destroy may have come in between. */
 	mutex_lock(&kslub_module.lock);
 	st.s = kslub_mod_control_pin(kslub_module.k, name, &err);
 	mutex_unlock(&kslub_module.lock);
-	if (!st.s)
+	if (!st.s) {
+		scnprintf(line, sizeof(line), "error %d (%s): stress %s: cannot pin the cache", err,
+			  err == -ENOENT ? "ENOENT" : err == -EBUSY ? "EBUSY" : "ENOMEM", name);
+		run_set_result(line);
 		return err;
+	}
 	strscpy(st.name, name, sizeof(st.name));
 	st.ops = ops;
 	st.size = kslub_mod_cache_object_size(st.s);
@@ -201,8 +353,10 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 	if (atomic_dec_and_test(&st.remaining))
 		complete(&st.done);
 	/*
-	 * Wake up every second (a long run must not look like a hung task) and
-	 * let a fatal signal end the run: kthread_stop() below then stops the threads.
+	 * The writer sleeps killable (the hung-task detector passes over such
+	 * sleeps) and wakes every second anyway. A fatal signal ends the run:
+	 * kthread_stop() below stops the threads. stop ends it through the
+	 * threads, which look at the flag between operations and return.
 	 */
 	for (;;) {
 		long w = wait_for_completion_killable_timeout(&st.done, HZ);
@@ -232,21 +386,22 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 		}
 	}
 	st.elapsed_ns = ktime_get_ns() - start;
+	for (i = 0; i < nr_cpu_ids; i++) {
+		total += per[i].ops;
+		bad += per[i].fill_errors + per[i].free_errors;
+	}
+	/* Stopped: asked to, and not every thread did all its operations. */
+	if (!err && run_stopping() && total < ops * st.threads)
+		err = -ECANCELED;
 	mutex_lock(&kslub_module.lock);
 	st.validate_errors = kslub_mod_cache_validate(kslub_module.k, st.s);
 	kslub_mod_control_unpin(kslub_module.k, st.s);
-	{
-		u64 total = 0, bad = 0;
-
-		for (i = 0; i < nr_cpu_ids; i++) {
-			total += per[i].ops;
-			bad += per[i].fill_errors + per[i].free_errors;
-		}
-		scnprintf(line, sizeof(line), "stress %s: %llu ops on %d CPUs, %llu errors, validate %ld%s",
-			  st.name, total, st.threads, bad, st.validate_errors, err == -EINTR ? " (interrupted)" : err ? " (not every thread started)" : "");
-		kslub_mod_control_set_result(kslub_module.k, line);
-	}
 	mutex_unlock(&kslub_module.lock);
+	scnprintf(line, sizeof(line), "stress %s: %llu ops on %d CPUs, %llu errors, validate %ld%s", st.name, total,
+		  st.threads, bad, st.validate_errors,
+		  err == -EINTR ? " (interrupted)" : err == -ECANCELED ? " (stopped)" :
+		  err ? " (not every thread started)" : "");
+	run_set_result(line);
 	WRITE_ONCE(st.running, false);
 	return err;
 }
@@ -316,7 +471,7 @@ static u64 compare_pass(void *(*alloc)(void *c), void (*free)(void *c, void *obj
 			free(c, objs[i]);
 		done += 2 * n;
 		if (!(r & 255)) {
-			if (fatal_signal_pending(current))
+			if (fatal_signal_pending(current) || run_stopping())
 				return 0;
 			cond_resched();
 		}
@@ -350,27 +505,27 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 	struct kmem_cache *kc;
 	u64 best_k = U64_MAX, best_l = U64_MAX;
 	void **objs;
-	char line[160];
+	char line[RUN_RESULT_MAX];
 	int err = 0, pass;
 
 	if (size > 2097152) {
-		mutex_lock(&kslub_module.lock);
-		kslub_mod_control_set_result(kslub_module.k, "error: EINVAL: compare SIZE above 2097152");
-		mutex_unlock(&kslub_module.lock);
+		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: SIZE above 2097152", -EINVAL, size);
+		run_set_result(line);
 		return -EINVAL;
 	}
 	objs = kcalloc(32, sizeof(*objs), GFP_KERNEL);
-	if (!objs)
-		return -ENOMEM;
+	if (!objs) {
+		err = -ENOMEM;
+		goto out_result;
+	}
 	mutex_lock(&kslub_module.lock);
 	ks = kslub_mod_cache_create(kslub_module.k, "kslub-compare", size, &err);
-	if (!ks)
-		kslub_mod_control_set_result(kslub_module.k, err == -EEXIST ?
-			"error: EEXIST: compare: a cache named kslub-compare exists" :
-			"error: ENOMEM: compare: cannot create the kslub cache");
 	mutex_unlock(&kslub_module.lock);
-	if (!ks)
+	if (!ks) {
+		if (err != -EEXIST && err != -EINVAL)
+			err = -ENOMEM;
 		goto out_objs;
+	}
 	kc = kmem_cache_create("kslub_compare", size, 0, 0, NULL);
 	if (!kc) {
 		err = -ENOMEM;
@@ -378,10 +533,10 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 	}
 	for (pass = 0; pass < 2 && !err; pass++) {
 		u64 a = compare_pass(kslub_alloc_fn, kslub_free_fn, ks, objs, ops);
-		u64 b = compare_pass(kernel_alloc_fn, kernel_free_fn, kc, objs, ops);
+		u64 b = a ? compare_pass(kernel_alloc_fn, kernel_free_fn, kc, objs, ops) : 0;
 
 		if (!a || !b)
-			err = fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+			err = fatal_signal_pending(current) ? -EINTR : run_stopping() ? -ECANCELED : -ENOMEM;
 		best_k = min(best_k, a);
 		best_l = min(best_l, b);
 	}
@@ -402,14 +557,23 @@ out_kslub:
 	mutex_lock(&kslub_module.lock);
 	if (kslub_mod_cache_destroy(kslub_module.k, ks))
 		pr_warn("kslub: compare: the kslub cache stays (objects remain)\n");
-	if (err)
-		kslub_mod_control_set_result(kslub_module.k, fatal_signal_pending(current) ?
-			"error: EINTR: compare: interrupted" : "error: ENOMEM: compare: out of memory");
-	else
-		kslub_mod_control_set_result(kslub_module.k, line);
 	mutex_unlock(&kslub_module.lock);
 out_objs:
 	kfree(objs);
+out_result:
+	if (err == -EINTR)
+		scnprintf(line, sizeof(line), "error %d (EINTR): compare %llu: interrupted", err, size);
+	else if (err == -ECANCELED)
+		scnprintf(line, sizeof(line), "error %d (ECANCELED): compare %llu: stopped", err, size);
+	else if (err == -EEXIST)
+		scnprintf(line, sizeof(line), "error %d (EEXIST): compare %llu: a cache named kslub-compare exists",
+			  err, size);
+	else if (err == -EINVAL)
+		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: the allocator refused this size", err,
+			  size);
+	else if (err)
+		scnprintf(line, sizeof(line), "error %d (ENOMEM): compare %llu: out of memory", err, size);
+	run_set_result(line);
 	return err;
 }
 
@@ -431,9 +595,9 @@ long kslub_compare_render(char *buf, unsigned long cap)
 			 cmp.kernel_ns * 100 / cmp.ops % 100, ratio / 1000, ratio % 1000);
 }
 
-void kslub_stress_stop(void)
+void kslub_stress_exit(void)
 {
-	/* stress runs inside a control write, and unload waits for those to end. */
+	/* After kslub_run_shutdown(): no run is in progress or can start. */
 	kfree(st.per);
 	st.per = NULL;
 }

@@ -12,6 +12,8 @@
  *   validate NAME                validate; the result line gives the error count
  *   stress NAME OPS              parsed here, run by the embedding (kthreads)
  *   compare SIZE OPS             parsed here, run by the embedding (kthreads)
+ *   stop                         parsed here: the embedding ends the stress or
+ *                                compare run in progress, if any
  *
  * Syntax. The input is the bytes of one write, not NUL terminated, at most
  * CONTROL_MAX_LINE bytes plus one optional trailing '\n'. Tokens are
@@ -54,6 +56,7 @@
  *     by this executor (kmalloc-*, kmem_cache)
  *   alloc/free/stress on kmem_cache (protected)     -EBUSY   execute
  *   stress, compare: handled by the embedding       CONTROL_DELEGATED (1)
+ *   stop: handled by the embedding                  CONTROL_STOP (2)
  *
  * The executor. Control<P> runs parsed commands on one Slub<P>. The objects
  * it allocates are held by it, never shown: each held object's first word
@@ -70,6 +73,14 @@
  * thread-safe: the embedding serialises every call (run, execute, pin,
  * unpin, release_all, result) and the rendering of cache files with one
  * mutex, the role of the kernel's slab_mutex.
+ *
+ * Delegated runs. stress and compare can run for minutes. The executor only
+ * parses them and checks the cache: the embedding runs them without that
+ * mutex held, so that other commands (stop above all) are not held up for the
+ * length of a run; a stress run pins its cache, which keeps destroy away.
+ * stop keeps no state here (CONTROL_STOP, result "stop: requested"): the
+ * embedding knows whether a run is in progress, ends it, and reports the
+ * outcome with set_result().
  */
 #ifndef KSLUB_CONTROL_CONTROL_H
 #define KSLUB_CONTROL_CONTROL_H
@@ -92,6 +103,8 @@ constexpr usize CONTROL_REASON_MAX = 128;
 constexpr usize CONTROL_RESULT_MAX = 160;
 /* execute() and run() return this for stress and compare: the embedding runs them. */
 constexpr int CONTROL_DELEGATED = 1;
+/* ... and this for stop: the embedding ends the delegated run in progress, if any. */
+constexpr int CONTROL_STOP = 2;
 
 static_assert(CONTROL_MAX_CACHE_SIZE == 2097152 && CONTROL_MAX_KMALLOC == 4194304,
 	      "limits as documented");
@@ -108,6 +121,7 @@ enum class ControlVerb : u8 {
 	Validate,
 	Stress,
 	Compare,
+	Stop,
 };
 
 inline const char *control_verb_name(ControlVerb v)
@@ -135,6 +149,8 @@ inline const char *control_verb_name(ControlVerb v)
 		return "stress";
 	case ControlVerb::Compare:
 		return "compare";
+	case ControlVerb::Stop:
+		return "stop";
 	}
 	return "";
 }

@@ -39,8 +39,9 @@ public:
 
 	/*
 	 * Parse and execute one write; result() describes the outcome either
-	 * way. Returns 0, a negative errno, or CONTROL_DELEGATED (stress,
-	 * compare: *cmd, when given, holds the parsed command to run).
+	 * way. Returns 0, a negative errno, CONTROL_DELEGATED (stress,
+	 * compare: *cmd, when given, holds the parsed command to run) or
+	 * CONTROL_STOP (stop: the embedding ends its run in progress).
 	 */
 	int run(const char *buf, usize len, ControlCommand *cmd = nullptr)
 	{
@@ -85,6 +86,9 @@ public:
 		case ControlVerb::Stress:
 		case ControlVerb::Compare:
 			return do_delegate(cmd, t);
+		case ControlVerb::Stop:
+			t.str("stop: requested");
+			return CONTROL_STOP;
 		case ControlVerb::None:
 			break;
 		}

@@ -140,6 +140,7 @@ inline const VerbSpec *find_verb(Token tok)
 		{ ControlVerb::Validate, "validate", 1, 1, "validate NAME" },
 		{ ControlVerb::Stress, "stress", 2, 2, "stress NAME OPS" },
 		{ ControlVerb::Compare, "compare", 2, 2, "compare SIZE OPS" },
+		{ ControlVerb::Stop, "stop", 0, 0, "stop" },
 	};
 	for (const VerbSpec &v : verbs)
 		if (token_is(tok, v.name))
@@ -209,7 +210,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 	if (!v) {
 		r.str("unknown command ");
 		quote(r, tok[0]);
-		r.str(" (create destroy alloc free kmalloc kfree-all shrink validate stress compare)");
+		r.str(" (create destroy alloc free kmalloc kfree-all shrink validate stress compare stop)");
 		return fail(why, -KSLUB_EINVAL);
 	}
 	unsigned nargs = nt - 1;
@@ -266,6 +267,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 			err = parse_number(tok[2], "COUNT", 1, CONTROL_MAX_COUNT, &out->count, r);
 		break;
 	case ControlVerb::KfreeAll:
+	case ControlVerb::Stop:
 		break;
 	case ControlVerb::Stress:
 		err = parse_name(tok[1], out->name, r);

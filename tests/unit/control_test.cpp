@@ -189,6 +189,9 @@ TEST(ControlParse, EveryVerb)
 		{ "validate kmalloc-8k", ControlVerb::Validate, "kmalloc-8k", 0, 0, 0 },
 		{ "stress foo 100000000", ControlVerb::Stress, "foo", 0, 0, 100000000 },
 		{ "compare 4194304 1", ControlVerb::Compare, "", 4194304, 0, 1 },
+		{ "stop", ControlVerb::Stop, "", 0, 0, 0 },
+		{ "stop\n", ControlVerb::Stop, "", 0, 0, 0 },
+		{ "   stop   \n", ControlVerb::Stop, "", 0, 0, 0 },
 		{ "alloc abcdefghijklmnopqrstuvwxyz01234 1", ControlVerb::Alloc,
 		  "abcdefghijklmnopqrstuvwxyz01234", 0, 0, 1 },
 	};
@@ -240,7 +243,10 @@ TEST(ControlParse, Reasons)
 		{ "", "empty command" },
 		{ "frob x",
 		  "unknown command 'frob' (create destroy alloc free kmalloc kfree-all shrink validate stress "
-		  "compare)" },
+		  "compare stop)" },
+		{ "stop now", "stop: too many arguments (usage: stop)" },
+		{ "STOP", "unknown command 'STOP' (create destroy alloc free kmalloc kfree-all shrink "
+			  "validate stress compare stop)" },
 		{ "alloc x", "alloc: missing argument (usage: alloc NAME COUNT)" },
 		{ "destroy x y", "destroy: too many arguments (usage: destroy NAME)" },
 		{ "alloc x 12a", "COUNT is not a decimal number: '12a'" },
@@ -551,6 +557,46 @@ std::vector<Hostile> battery(const std::string &cls)
 		v.push_back({ "kfree-all" + std::string(119, ' ') + "\n", EINVAL_ });
 		return v;
 	}
+	if (cls == "stop") {
+		/* The verb takes no argument, is lower case, and is one word. */
+		std::vector<Hostile> v = all_einval({ "stop now",
+						      "stop 1",
+						      "stop 0",
+						      "stop kmalloc-64",
+						      "stop stress",
+						      "stop all",
+						      "stop -9",
+						      "stop stop",
+						      "STOP",
+						      "Stop",
+						      "sTOP",
+						      "stopp",
+						      "sto",
+						      "st op",
+						      "stop-all",
+						      "stop_all",
+						      "stop;",
+						      "stop!",
+						      "stop\n\n",
+						      "stop\nstop",
+						      "\nstop",
+						      "stop\t",
+						      "\tstop",
+						      "stop\r\n",
+						      "stop\x7f",
+						      "stop\xff",
+						      "stop\xc2\xa0",
+						      "kill stop",
+						      "halt",
+						      "cancel" });
+		v.push_back({ S("stop\0", 5), EINVAL_ });
+		v.push_back({ S("\0stop", 5), EINVAL_ });
+		v.push_back({ S("st\0op\n", 6), EINVAL_ });
+		v.push_back({ "stop" + std::string(124, ' ') + "\n", EINVAL_ }); /* 128 bytes */
+		v.push_back({ std::string(200, ' ') + "stop", EINVAL_ });
+		v.push_back({ "stop" + std::string(4096, 'p'), EINVAL_ });
+		return v;
+	}
 	ADD_FAILURE() << "no battery " << cls;
 	return {};
 }
@@ -559,7 +605,7 @@ const char *const kClasses[] = { "unknown verb",   "empty",	   "missing argument
 				 "extra argument", "not a number", "negative",
 				 "zero",	   "over a limit", "u64 overflow",
 				 "bad name",	   "NUL byte",	   "control byte",
-				 "random binary",  "over-long" };
+				 "random binary",  "over-long",	   "stop" };
 
 /* A reason is one line of printable ASCII within its buffer. */
 ::testing::AssertionResult one_line(const char *r, usize cap)
@@ -777,6 +823,62 @@ TEST_F(ControlTest, ProtectedOrInUseIsEBUSY)
 	EXPECT_EQ(ctl_->pin("nosuch", &err), nullptr);
 	EXPECT_EQ(err, ENOENT_);
 	EXPECT_GE(cmds.size() + 4, 20u);
+}
+
+/*
+ * stop: parsed and handed to the embedding (CONTROL_STOP), which ends its
+ * stress or compare run; the executor keeps no state for it, so a stop
+ * changes nothing here: pins, held objects and other commands are untouched.
+ */
+TEST_F(ControlTest, StopIsHandedToTheEmbedding)
+{
+	ControlCommand cmd;
+	memset(&cmd, 0x5a, sizeof(cmd));
+	EXPECT_EQ(ctl_->run("stop\n", 5, &cmd), CONTROL_STOP);
+	EXPECT_EQ(cmd.verb, ControlVerb::Stop);
+	EXPECT_STREQ(cmd.name, "");
+	EXPECT_EQ(cmd.size, 0u);
+	EXPECT_EQ(cmd.count, 0u);
+	EXPECT_EQ(result(), "stop: requested");
+	EXPECT_EQ(ctl_->value(), 0u);
+	EXPECT_EQ(ctl_->last_command().verb, ControlVerb::Stop);
+	EXPECT_STREQ(control_verb_name(ControlVerb::Stop), "stop");
+	/* Nothing running: the same answer (the embedding says there was nothing to stop). */
+	EXPECT_EQ(run("  stop  "), CONTROL_STOP);
+	EXPECT_EQ(ctl_->execute(cmd), CONTROL_STOP);
+
+	/* A stress run as the embedding does it: delegated, the cache pinned; stop in the middle. */
+	EXPECT_EQ(run("create s 64"), 0) << result();
+	EXPECT_EQ(run("alloc s 10"), 0) << result();
+	EXPECT_EQ(ctl_->run("stress s 100000000", 18, &cmd), CONTROL_DELEGATED);
+	EXPECT_EQ(cmd.verb, ControlVerb::Stress);
+	int err = 1;
+	Cache *p = ctl_->pin(cmd.name, &err);
+	ASSERT_EQ(p, cache("s"));
+	EXPECT_EQ(run("stop"), CONTROL_STOP);
+	EXPECT_EQ(result(), "stop: requested");
+	/* Still pinned and holding: stop is the embedding's business. */
+	EXPECT_EQ(run("destroy s"), EBUSY_);
+	EXPECT_EQ(result(), "error -16 (EBUSY): destroy s: 10 objects held; free them first");
+	EXPECT_EQ(ctl_->held("s"), 10u);
+	EXPECT_EQ(run("free s 10"), 0) << result();
+	EXPECT_EQ(run("destroy s"), EBUSY_);
+	EXPECT_EQ(result(), "error -16 (EBUSY): destroy s: in use (stress running)");
+	/* Other commands run meanwhile. */
+	EXPECT_EQ(run("validate s"), 0);
+	EXPECT_EQ(result(), "validate s: 0 errors");
+	EXPECT_EQ(run("kmalloc 64 3"), 0);
+	/* The embedding's report of the stopped run. */
+	ctl_->unpin(p);
+	ctl_->set_result("stress s: 1234 ops on 2 CPUs, 0 errors, validate 0 (stopped)");
+	EXPECT_EQ(result(), "stress s: 1234 ops on 2 CPUs, 0 errors, validate 0 (stopped)");
+	/* A malformed stop is refused like any command, and changes nothing. */
+	EXPECT_EQ(run("stop s"), EINVAL_);
+	EXPECT_EQ(result(), "error -22 (EINVAL): stop: too many arguments (usage: stop)");
+	EXPECT_EQ(run("destroy s"), 0) << result();
+	EXPECT_EQ(run("kfree-all"), 0);
+	EXPECT_EQ(result(), "kfree-all: 3 objects freed");
+	EXPECT_EQ(ctl_->held_total(), 0u);
 }
 
 /* A cache with objects the executor does not hold: the core refuses the destroy. */

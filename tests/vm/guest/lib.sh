@@ -65,6 +65,7 @@ errno_of()
 	*"No space left on device"*) ERRNO_NAME=ENOSPC ;;
 	*"Bad address"*) ERRNO_NAME=EFAULT ;;
 	*"Operation not permitted"*) ERRNO_NAME=EPERM ;;
+	*"Operation canceled"*) ERRNO_NAME=ECANCELED ;;
 	*"Permission denied"*) ERRNO_NAME=EACCES ;;
 	*"Argument list too long"*) ERRNO_NAME=E2BIG ;;
 	*"Resource temporarily unavailable"*) ERRNO_NAME=EAGAIN ;;
