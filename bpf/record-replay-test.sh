@@ -4,7 +4,9 @@
 # Host test (CTest label bpf): record 3 seconds of the running kernel's kmem
 # tracepoints with kslub-record while a small workload makes the kernel
 # allocate, then replay the trace with kslub-replay and check:
-#   - the file has the metadata lines and the header of the trace format;
+#   - the file has the metadata lines (kernel, cpus, lost first; lost the sum
+#     of lost_ringbuf and lost_recursion where those follow) and then the
+#     header of the trace format;
 #   - it round-trips: the replayer accepts every line, and its event counts
 #     equal the counts of the CSV taken by awk;
 #   - size classes agree on 100% of the kmalloc events, large ones included
@@ -71,23 +73,37 @@ wait "$rec_pid" || {
 }
 tail -1 "$work/record.log"
 
-sed -n 1p "$trace" | grep -q '^# kernel=.' || fail "line 1 is not '# kernel=...'"
-sed -n 2p "$trace" | grep -q '^# cpus=[0-9][0-9]*$' || fail "line 2 is not '# cpus=N'"
-sed -n 3p "$trace" | grep -q '^# lost=[0-9][0-9]*$' || fail "line 3 is not '# lost=N'"
-[ "$(sed -n 4p "$trace")" = "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache" ] ||
-	fail "line 4 is not the header"
+[ -s "$trace" ] || fail "kslub-record wrote no trace"
+# The metadata: every '# ' line before the header.
+meta=$(awk '/^# / { n++; next } { exit } END { print n + 0 }' "$trace")
+[ "$meta" -ge 3 ] || fail "$meta metadata lines before the header, expected at least 3"
+[[ "$(sed -n 1p "$trace")" =~ ^#\ kernel=. ]] || fail "line 1 is not '# kernel=...'"
+[[ "$(sed -n 2p "$trace")" =~ ^#\ cpus=[0-9]+$ ]] || fail "line 2 is not '# cpus=N'"
+[[ "$(sed -n 3p "$trace")" =~ ^#\ lost=([0-9]+)$ ]] || fail "line 3 is not '# lost=N'"
+lost=${BASH_REMATCH[1]}
+ringbuf=$(sed -n 's/^# lost_ringbuf=\([0-9][0-9]*\)$/\1/p' "$trace" | head -1)
+recursion=$(sed -n 's/^# lost_recursion=\([0-9][0-9]*\)$/\1/p' "$trace" | head -1)
+if [ -n "$ringbuf" ] || [ -n "$recursion" ]; then
+	[ "$lost" = $((${ringbuf:-0} + ${recursion:-0})) ] ||
+		fail "# lost=$lost is not lost_ringbuf ${ringbuf:-?} + lost_recursion ${recursion:-?}"
+fi
+header=$((meta + 1))
+[ "$(sed -n "${header}p" "$trace")" = "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache" ] ||
+	fail "line $header (after the metadata) is not the header"
 
 lines=$(wc -l <"$trace")
-records=$((lines - 4))
+records=$((lines - header))
 [ "$records" -gt 1000 ] || fail "only $records events recorded in 3 seconds of traffic"
 
 declare -A count
 for e in kmalloc kfree cache_alloc cache_free page_alloc page_free; do
 	count[$e]=0
 done
+awk -F, -v h="$header" 'NR > h { n[$3]++ } END { for (e in n) print n[e], e }' "$trace" >"$work/counts" ||
+	fail "counting the events of the trace failed"
 while read -r n e; do
 	count[$e]=$n
-done < <(awk -F, 'NR > 4 { n[$3]++ } END { for (e in n) print n[e], e }' "$trace")
+done <"$work/counts"
 
 json=$work/replay.json
 rc=0

@@ -40,29 +40,52 @@ out="$build/fuzz-campaign/$target"
 mkdir -p "$out/corpus" "$out/findings"
 bin="$build/fuzz-$target"
 echo "campaign: building fuzz-$target ..."
-cmake --build "$build" --target "fuzz-$target" >/dev/null
+cmake --build "$build" --target "fuzz-$target" >"$out/build.log" 2>&1 ||
+	{ tail -30 "$out/build.log" >&2; echo "campaign: building fuzz-$target failed (log $out/build.log)" >&2; exit 1; }
 
 echo "campaign: $target for ${seconds}s on $jobs jobs (fork mode); corpus $out/corpus"
 start=$(date +%s)
-rc=0
+nfind_before=$(find "$out/findings" -type f | wc -l)
+# The fuzzer's status is taken from PIPESTATUS, not from the filter's: in fork
+# mode with -ignore_crashes=1 it exits non-zero when it saved findings, and
+# any other non-zero exit (a bad flag, a fuzzer that never ran) is an error.
+set +e
 "$bin" -fork="$jobs" -ignore_crashes=1 -max_total_time="$seconds" -max_len=4096 -len_control=20 \
 	-artifact_prefix="$out/findings/" "$out/corpus" "$src/fuzz/corpus/$target" 2>&1 |
-	grep --line-buffered -E '^#[0-9]+|INFO: fuzzed|crash|FINDING|ERROR|DONE' || rc=$?
-echo "campaign: fuzzing done after $(($(date +%s) - start))s"
+	grep --line-buffered -E '^#[0-9]+|INFO: fuzzed|crash|FINDING|ERROR|DONE'
+st=("${PIPESTATUS[@]}")
+set -e
+fuzz_rc=${st[0]}
+echo "campaign: fuzzing done after $(($(date +%s) - start))s (fuzzer exit status $fuzz_rc)"
+if [ "${st[1]}" -gt 1 ]; then
+	echo "campaign: the output filter failed (grep status ${st[1]})" >&2
+	exit 1
+fi
+nfind=$(find "$out/findings" -type f | wc -l)
+if [ "$fuzz_rc" -ne 0 ] && [ "$nfind" -le "$nfind_before" ]; then
+	echo "campaign: FAILED: fuzz-$target exited with status $fuzz_rc without saving a finding" >&2
+	exit 1
+fi
 
 echo "campaign: merging the corpus ..."
 merged=$(mktemp -d)
-"$bin" -merge=1 -max_len=4096 "$merged" "$out/corpus" "$src/fuzz/corpus/$target" >"$out/merge.log" 2>&1 || true
-if [ -n "$(ls -A "$merged")" ]; then
-	rm -rf "$out/corpus"
-	mv "$merged" "$out/corpus"
+# Only a merge that succeeded replaces the corpus: a partial one would lose inputs.
+if "$bin" -merge=1 -max_len=4096 "$merged" "$out/corpus" "$src/fuzz/corpus/$target" >"$out/merge.log" 2>&1; then
+	if [ -n "$(ls -A "$merged")" ]; then
+		rm -rf "$out/corpus"
+		mv "$merged" "$out/corpus"
+	else
+		rm -rf "$merged"
+	fi
 else
 	rm -rf "$merged"
+	tail -20 "$out/merge.log" >&2
+	echo "campaign: FAILED: the corpus merge failed (log $out/merge.log); the corpus is left as it was" >&2
+	exit 1
 fi
 echo "campaign: corpus holds $(find "$out/corpus" -type f | wc -l) inputs"
 
-nfind=$(find "$out/findings" -type f | wc -l)
-echo "campaign: $nfind finding(s) in $out/findings"
+echo "campaign: $nfind finding(s) in $out/findings ($((nfind - nfind_before)) new)"
 if [ "$nfind" -gt 0 ] && [ "$target" = races ] && [ -x "$build/fuzz-replay" ]; then
 	echo "campaign: replay one with: $build/fuzz-replay $(find "$out/findings" -type f | head -1)"
 fi
@@ -84,7 +107,9 @@ fi
 cmake --build "$cov" --target "fuzz-$target" >"$out/coverage-build.log" 2>&1 ||
 	{ echo "campaign: the coverage build failed (log $out/coverage-build.log)" >&2; exit 1; }
 rm -f "$out"/*.profraw
-LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$cov/fuzz-$target" -runs=0 -max_len=4096 "$out/corpus" >"$out/coverage-run.log" 2>&1 || true
+# Every corpus input once; a run that fails would make a partial report.
+LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$cov/fuzz-$target" -runs=0 -max_len=4096 "$out/corpus" >"$out/coverage-run.log" 2>&1 ||
+	{ tail -20 "$out/coverage-run.log" >&2; echo "campaign: FAILED: the coverage run failed (log $out/coverage-run.log)" >&2; exit 1; }
 "$llvm_profdata" merge -sparse "$out"/cov-*.profraw -o "$out/coverage.profdata"
 rm -f "$out"/cov-*.profraw
 ignore='^(/usr/|.*/fuzz/|.*/userspace/|.*/tests/|.*/build)'

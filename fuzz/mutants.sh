@@ -5,15 +5,23 @@
 # fuzz target with a fixed seed and a fixed number of runs from the seed
 # corpus (which holds no reproducer of any mutant), and report executions and
 # seconds to detection. Then run the unmutated core with the same settings:
-# it must show no finding. Exit status non-zero if a mutant survives or the
-# clean core shows a finding.
+# it must show no finding. Exit status non-zero if a mutant survives, the
+# clean core shows a finding, or a run proves nothing either way.
 #
 #   fuzz/mutants.sh [--build-root DIR] [--runs N] [--buddy-runs M] [--only NAME] [--clean-bin DIR]
+#                   [--prebuilt DIR]
 #
 # --runs N: executions for the races target (default 200000), --buddy-runs M
 # for the buddy target (default 100000), for each mutant and for the clean core.
 # --clean-bin DIR: a build directory whose fuzz-* binaries are the unmutated
 # core (default: build one under the build root).
+# --prebuilt DIR: take each mutant's binary as DIR/<name>/fuzz-<target>
+# instead of building it (tests/scripts/mutants-selftest.sh uses stand-ins).
+#
+# A mutant counts as found only when its fuzzer exits non-zero AND leaves a
+# crash-, timeout-, leak- or oom- input: a binary that cannot run, refuses its
+# flags or dies without a finding is an error, not a detection. A clean run
+# must exit 0 and report "Done N runs".
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +30,7 @@ races_runs=200000
 buddy_runs=100000
 only=""
 clean_bin=""
+prebuilt=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build-root) root=$2; shift 2 ;;
@@ -29,7 +38,8 @@ while [ $# -gt 0 ]; do
 	--buddy-runs) buddy_runs=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--clean-bin) clean_bin=$2; shift 2 ;;
-	-h | --help) sed -n '3,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--prebuilt) prebuilt=$2; shift 2 ;;
+	-h | --help) sed -n '3,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "mutants: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -46,8 +56,15 @@ buddy-merge-any-order 7 buddy
 partial-list-unlocked 8 races
 "
 
+for v in "$races_runs" "$buddy_runs"; do
+	case $v in '' | *[!0-9]*) echo "mutants: '$v' is not a number of runs" >&2; exit 2 ;; esac
+done
+if [ -n "$only" ] && ! grep -q "^$only " <<<"$MUTANTS"; then
+	echo "mutants: --only $only: no such mutant (one of:$(printf '%s\n' "$MUTANTS" | awk 'NF { printf " %s", $1 }'))" >&2
+	exit 2
+fi
+
 mkdir -p "$root"
-rm -f "$root/.failed"
 configure_and_build() { # dir mutant-name target
 	local dir=$1 n=$2 target=$3
 	if [ ! -f "$dir/build.ninja" ]; then
@@ -58,7 +75,10 @@ configure_and_build() { # dir mutant-name target
 	cmake --build "$dir" --target "fuzz-$target" >"$dir.build.log" 2>&1 || { tail -30 "$dir.build.log"; return 1; }
 }
 
-# run_target BIN TARGET LOG: the fixed-seed run; prints "found EXECS SECONDS CHECK" or "clean RUNS SECONDS"
+# run_target BIN TARGET LOG: the fixed-seed run; prints one of
+#   "found EXECS SECONDS CHECK"  non-zero exit with a finding's input saved
+#   "clean RUNS SECONDS"         exit 0 after "Done RUNS runs"
+#   "error STATUS SECONDS WHY"   anything else (no verdict either way)
 run_target() {
 	local bin=$1 target=$2 log=$3 work runs=$races_runs
 	[ "$target" = buddy ] && runs=$buddy_runs
@@ -70,49 +90,83 @@ run_target() {
 	end=$(date +%s.%N)
 	local secs
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-	if [ $rc -ne 0 ]; then
+	local f artifact=""
+	for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-*; do
+		if [ -e "$f" ]; then
+			artifact=$f
+			break
+		fi
+	done
+	if [ $rc -ne 0 ] && [ -n "$artifact" ]; then
 		local execs check
-		execs=$(grep -o 'execution [0-9]*' "$log" | head -1 | awk '{print $2}')
-		[ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
-		check=$(grep -m1 -oE 'FINDING[^(]*' "$log" | head -1 | sed 's/FINDING:* *//' | cut -c1-60)
-		[ -n "$check" ] || check=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|libFuzzer: [a-z -]+' "$log" | head -1)
-		for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-*; do
-			[ -e "$f" ] && cp "$f" "$log.input"
-		done
+		execs=$(grep -o 'execution [0-9]*' "$log" | head -1 | awk '{print $2}' || true)
+		[ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+		check=$(grep -m1 -oE 'FINDING[^(]*' "$log" | head -1 | sed 's/FINDING:* *//' | cut -c1-60 || true)
+		[ -n "$check" ] || check=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|libFuzzer: [a-z -]+' "$log" | head -1 || true)
+		cp "$artifact" "$log.input"
 		echo "found ${execs:-?} $secs ${check:-?}"
-	else
+	elif [ $rc -eq 0 ] && grep -qE "^Done $runs runs in " "$log"; then
 		echo "clean $runs $secs"
+	elif [ $rc -ne 0 ]; then
+		echo "error $rc $secs exited $rc without saving a finding's input"
+	else
+		echo "error $rc $secs exited 0 without reporting 'Done $runs runs'"
 	fi
 	rm -rf "$work"
 }
 
-status=0
+failed=0
+tested=0
 printf '%-28s %-7s %12s %9s  %s\n' mutant target executions seconds "first check that fired"
-echo "$MUTANTS" | while read -r name n target; do
+while read -r name n target; do
 	[ -n "$name" ] || continue
 	[ -z "$only" ] || [ "$only" = "$name" ] || continue
+	tested=$((tested + 1))
 	dir="$root/$name"
-	echo "mutants: building $name (KSLUB_MUTANT=$n, fuzz-$target) ..." >&2
-	if ! configure_and_build "$dir" "$name" "$target"; then
-		echo "mutants: build of $name failed" >&2
-		exit 1
+	if [ -n "$prebuilt" ]; then
+		bin="$prebuilt/$name/fuzz-$target"
+	else
+		bin="$dir/fuzz-$target"
+		echo "mutants: building $name (KSLUB_MUTANT=$n, fuzz-$target) ..." >&2
+		if ! configure_and_build "$dir" "$name" "$target"; then
+			echo "mutants: build of $name failed" >&2
+			exit 1
+		fi
+	fi
+	if [ ! -x "$bin" ]; then
+		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "-" "ERROR: no binary"
+		echo "mutants: $bin: not an executable" >&2
+		failed=1
+		continue
 	fi
 	# The seed corpus must not already reproduce the mutant: every seed once.
-	if ! "$dir/fuzz-$target" -runs=0 "$src/fuzz/corpus/$target" >"$dir.seeds.log" 2>&1; then
+	if ! "$bin" -runs=0 "$src/fuzz/corpus/$target" >"$dir.seeds.log" 2>&1; then
 		echo "mutants: a seed of fuzz/corpus/$target reproduces $name on its own (log $dir.seeds.log)" >&2
-		echo fail >"$root/.failed"
+		failed=1
 		continue
 	fi
 	echo "mutants: fuzzing $name (fuzz-$target, seed 1, at most $([ "$target" = buddy ] && echo "$buddy_runs" || echo "$races_runs") runs) ..." >&2
-	read -r verdict execs secs check <<<"$(run_target "$dir/fuzz-$target" "$target" "$dir.fuzz.log")"
-	if [ "$verdict" = found ]; then
+	read -r verdict execs secs check <<<"$(run_target "$bin" "$target" "$dir.fuzz.log")"
+	case "$verdict" in
+	found)
 		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "$execs" "$secs" "$check"
-	else
+		;;
+	clean)
 		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "$secs" "SURVIVED"
 		echo "mutants: $name survived; log: $dir.fuzz.log" >&2
-		echo fail >"$root/.failed"
-	fi
-done || status=1
+		failed=1
+		;;
+	*)
+		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
+		echo "mutants: $name: no verdict (${verdict:-nothing} ${execs:-} ${check:-}); log: $dir.fuzz.log" >&2
+		failed=1
+		;;
+	esac
+done <<<"$MUTANTS"
+if [ "$tested" -eq 0 ]; then
+	echo "mutants: FAILED: no mutant was tested"
+	exit 1
+fi
 
 # The unmutated core with the same settings.
 if [ -z "$only" ]; then
@@ -120,24 +174,42 @@ if [ -z "$only" ]; then
 		clean_bin="$root/clean"
 		echo "mutants: building the unmutated core ..." >&2
 		configure_and_build "$clean_bin" "" races || exit 1
-		cmake --build "$clean_bin" --target fuzz-buddy >>"$clean_bin.build.log" 2>&1
+		cmake --build "$clean_bin" --target fuzz-buddy >>"$clean_bin.build.log" 2>&1 ||
+			{ tail -30 "$clean_bin.build.log"; echo "mutants: build of the unmutated fuzz-buddy failed" >&2; exit 1; }
 	fi
 	for target in races buddy; do
 		echo "mutants: fuzzing the unmutated core (fuzz-$target, seed 1, same runs) ..." >&2
+		if [ ! -x "$clean_bin/fuzz-$target" ]; then
+			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "-" "-" "ERROR: no binary"
+			echo "mutants: $clean_bin/fuzz-$target: not an executable" >&2
+			failed=1
+			continue
+		fi
 		read -r verdict execs secs check <<<"$(run_target "$clean_bin/fuzz-$target" "$target" "$root/clean-$target.fuzz.log")"
-		if [ "$verdict" = clean ]; then
+		case "$verdict" in
+		clean)
 			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "$execs" "$secs" "no finding"
-		else
+			;;
+		found)
 			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "$execs" "$secs" "FINDING: $check"
 			echo "mutants: the unmutated core shows a finding; log: $root/clean-$target.fuzz.log" >&2
-			echo fail >"$root/.failed"
-		fi
+			failed=1
+			;;
+		*)
+			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
+			echo "mutants: the unmutated core's run gave no verdict; log: $root/clean-$target.fuzz.log" >&2
+			failed=1
+			;;
+		esac
 	done
 fi
 
-if [ -f "$root/.failed" ] || [ $status -ne 0 ]; then
-	rm -f "$root/.failed"
+if [ "$failed" -ne 0 ]; then
 	echo "mutants: FAILED"
 	exit 1
 fi
-echo "mutants: every mutant found; the unmutated core is clean"
+if [ -n "$only" ]; then
+	echo "mutants: $only found"
+else
+	echo "mutants: every mutant found; the unmutated core is clean"
+fi

@@ -77,13 +77,18 @@ echo "kslub: building for $release (Linux $major.$minor, per-CPU CAS as $cas) in
 log=$out/build.log
 set +e
 make -C "$kdir" M="$out" KSLUB_CORE="$core" ${CXX:+KSLUB_CXX="$CXX"} -j"${JOBS:-2}" "$@" modules 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+st=("${PIPESTATUS[@]}")
 set -e
+rc=${st[0]}
 [[ $rc -eq 0 ]] || die "make failed ($rc)"
+# The log is what the warning scan reads: it must have been written whole.
+[[ ${st[1]} -eq 0 && -s "$log" ]] || die "could not write the build log $log"
 [[ -f "$out/kslub.ko" ]] || die "$out/kslub.ko was not produced"
 # Compiler options (-Werror=...) are not findings: drop them before looking.
+# grep's status 1 (nothing found) is the good case; 2 (an error) is not.
 warnings=$(sed -E 's/(^|[[:space:]])-[A-Za-z][^[:space:]]*//g' "$log" |
-	grep -iE 'warning|error|not supported|unsupported' | grep -v 'Skipping BTF generation' || true)
+	{ grep -iE 'warning|error|not supported|unsupported' || [ $? -eq 1 ]; } |
+	{ grep -v 'Skipping BTF generation' || [ $? -eq 1 ]; }) || die "scanning $log failed"
 if [[ -n "$warnings" ]]; then
 	echo "module/build.sh: the build log has warnings:" >&2
 	echo "$warnings" >&2

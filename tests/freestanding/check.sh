@@ -82,7 +82,14 @@ for cxx in "${compilers[@]}"; do
 		continue
 	fi
 
-	mapfile -t syms < <("$NM" -u --format=posix "$obj" | awk '{ print $1 }' | sort -u)
+	# nm's status counts: an nm that fails lists nothing, which must not
+	# read as "no undefined symbols" (a process substitution would lose it).
+	if ! "$NM" -u --format=posix "$obj" >"$tmp/nm.$n" 2>"$tmp/nm.$n.err"; then
+		echo "freestanding: FAIL ($cxx): $NM -u $obj failed: $(head -3 "$tmp/nm.$n.err")" >&2
+		status=1
+		continue
+	fi
+	mapfile -t syms < <(awk '{ print $1 }' "$tmp/nm.$n" | sort -u)
 	echo "freestanding: undefined symbols ($cxx): ${#syms[@]}"
 	bad=0
 	for sym in "${syms[@]}"; do

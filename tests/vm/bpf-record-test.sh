@@ -5,7 +5,8 @@
 # Records 3 s of the kernel's kmem tracepoints (CO-RE relocated against the
 # guest kernel's BTF) while files, processes and pipes make the kernel
 # allocate (kslub.ko is not involved), then checks:
-#   - the metadata lines name the guest kernel and its possible CPUs;
+#   - the metadata lines name the guest kernel and its possible CPUs, and
+#     say how many events were lost (the sum of the parts that follow);
 #   - the replay (with the guest series' alignment rules) accepts every line
 #     and its event counts are those of the CSV;
 #   - size classes agree on 100% of the kmalloc events, large ones included;
@@ -95,11 +96,22 @@ expect_eq "metadata: the guest kernel" "# kernel=$rel" "$(sed -n 1p "$trace")"
 expect_eq "metadata: the possible CPUs" "# cpus=$(($(cut -d- -f2 /sys/devices/system/cpu/possible) + 1))" \
 	"$(sed -n 2p "$trace")"
 check "metadata: lost events line" grep -qE '^# lost=[0-9]+$' <(sed -n 3p "$trace")
-expect_eq "the CSV header" "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache" "$(sed -n 4p "$trace")"
+# The metadata: every '# ' line before the header (kernel, cpus, lost, then
+# lost_ringbuf and lost_recursion, whose sum lost is).
+meta=$(awk '/^# / { n++; next } { exit } END { print n + 0 }' "$trace" 2>/dev/null)
+lost=$(sed -n 's/^# lost=\([0-9][0-9]*\)$/\1/p' "$trace" | head -1)
+ringbuf=$(sed -n 's/^# lost_ringbuf=\([0-9][0-9]*\)$/\1/p' "$trace" | head -1)
+recursion=$(sed -n 's/^# lost_recursion=\([0-9][0-9]*\)$/\1/p' "$trace" | head -1)
+if [ -n "$ringbuf" ] || [ -n "$recursion" ]; then
+	expect_eq "metadata: lost = lost_ringbuf + lost_recursion" "$lost" "$((${ringbuf:-0} + ${recursion:-0}))"
+fi
+header=$((${meta:-0} + 1))
+expect_eq "the CSV header (line $header, after the metadata)" "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache" \
+	"$(sed -n "${header}p" "$trace")"
 lines=$(wc -l <"$trace")
-records=$((lines - 4))
+records=$((lines - header))
 check "more than 1000 events recorded ($records)" [ "$records" -gt 1000 ]
-cache_named=$(awk -F, 'NR > 4 && $3 == "cache_alloc" && $9 != "" { n++ } END { print n + 0 }' "$trace")
+cache_named=$(awk -F, -v h="$header" 'NR > h && $3 == "cache_alloc" && $9 != "" { n++ } END { print n + 0 }' "$trace")
 diag "cache_alloc events with a cache name: $cache_named (the kmem_cache_alloc tracepoint of $series)"
 
 declare -A count
@@ -108,7 +120,7 @@ for e in kmalloc kfree cache_alloc cache_free page_alloc page_free; do
 done
 while read -r n e; do
 	count[$e]=$n
-done < <(awk -F, 'NR > 4 { n[$3]++ } END { for (e in n) print n[e], e }' "$trace")
+done < <(awk -F, -v h="$header" 'NR > h { n[$3]++ } END { for (e in n) print n[e], e }' "$trace")
 
 rc=0
 "$KSLUB_REPLAY" "$trace" --kernel "$series" --pool 192 --json >"$T_TMP/replay.json" 2>"$T_TMP/replay.err" || rc=$?
@@ -135,7 +147,7 @@ if [ -n "$perl" ]; then
 fi
 # Unnamed cache_alloc events (kmem_cache_alloc has no name before 6.18):
 # one kslub cache "anon-<size>" per object size.
-anon_sizes=$(awk -F, 'NR > 4 && $3 == "cache_alloc" && $9 == "" { print $7 }' "$trace" | sort -u | grep -c .)
+anon_sizes=$(awk -F, -v h="$header" 'NR > h && $3 == "cache_alloc" && $9 == "" { print $7 }' "$trace" | sort -u | grep -c .)
 anon_caches=$(grep -c '"name": "anon-' "$T_TMP/replay.json")
 expect_eq "replay: one anon cache per object size of unnamed cache_alloc events" "$anon_sizes" "$anon_caches"
 expect_eq "replay: no cache refused" 0 "$(val cache_create_failures)"

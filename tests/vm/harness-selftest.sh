@@ -7,9 +7,13 @@
 # of every failed run, and pass --env values through unchanged.
 #
 #   tests/vm/harness-selftest.sh [--kernel 6.12]
+#
+# KSLUB_VM_SH: the harness under test (default tests/vm/vm.sh);
+# tests/scripts/vm-selftest.sh gives stand-ins that must fail this test.
 set -euo pipefail
 
 VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VM_SH="${KSLUB_VM_SH:-$VM_DIR/vm.sh}"
 kernel=6.12
 [ "${1:-}" != --kernel ] || kernel="${2:?--kernel needs a value}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/kslub-harness.XXXXXX")"
@@ -24,7 +28,7 @@ run_case()
 	local name="$1" want="$2" pattern="$3" rc=0
 	shift 3
 	n=$((n + 1))
-	"$VM_DIR/vm.sh" --kernel "$kernel" --smp 1 --quiet --script "$VM_DIR/guest/harness-case.sh" \
+	"$VM_SH" --kernel "$kernel" --smp 1 --quiet --script "$VM_DIR/guest/harness-case.sh" \
 		--env "KSLUB_CASE=$name" "$@" >"$work/$name.out" 2>&1 || rc=$?
 	if [ "$rc" = "$want" ] && grep -qE "$pattern" "$work/$name.out"; then
 		echo "ok $n - $name: status $rc, output matches '$pattern'"

@@ -18,27 +18,19 @@
 #   compare: `compare SIZE OPS` gives kslub's and the kernel's figures;
 #   end: buddyinfo as right after load once everything is freed; rmmod.
 # Environment: KSLUB_KO (required), KSLUB_STRESS_OPS (per CPU, default 5000000),
-# KSLUB_COMPARE_OPS (default 20000), KSLUB_INSMOD_ARGS.
+# KSLUB_COMPARE_OPS (default 20000), KSLUB_INSMOD_ARGS, KSLUB_GEOMETRY_SKIP.
 set -euo pipefail
 
 . "$(dirname "$0")/guest/lib.sh"
+# KMALLOC_CACHES, SYSFS_FILES, STAT_FILES and the checking functions
+# (check_slabinfo, check_cache_files, check_geometry, col_total,
+# check_buddyinfo_unchanged), which tests/scripts/vm-selftest.sh also runs on
+# the host against broken inputs.
+. "$(dirname "$0")/guest/checks.sh"
 D="$KSLUB_DEBUGFS"
 NCPUS="$(nproc)"
 STRESS_OPS="${KSLUB_STRESS_OPS:-5000000}"
 COMPARE_OPS="${KSLUB_COMPARE_OPS:-20000}"
-KMALLOC_CACHES="kmalloc-8 kmalloc-16 kmalloc-32 kmalloc-64 kmalloc-96 kmalloc-128 kmalloc-192
-kmalloc-256 kmalloc-512 kmalloc-1k kmalloc-2k kmalloc-4k kmalloc-8k"
-# /sys/kernel/slab/<name>/ of Linux 6.1 (29 files).
-SYSFS_FILES="aliases align cache_dma cpu_partial cpu_slabs ctor destroy_by_rcu hwcache_align
-min_partial object_size objects objects_partial objs_per_slab order partial poison reclaim_account
-red_zone remote_node_defrag_ratio sanity_checks shrink slab_size slabs slabs_cpu_partial store_user
-total_objects trace usersize validate"
-# CONFIG_SLUB_STATS counters (26 files).
-STAT_FILES="alloc_fastpath alloc_slowpath free_fastpath free_slowpath free_frozen free_add_partial
-free_remove_partial alloc_from_partial alloc_slab alloc_refill alloc_node_mismatch free_slab
-cpuslab_flush deactivate_full deactivate_empty deactivate_to_head deactivate_to_tail
-deactivate_remote_frees deactivate_bypass order_fallback cmpxchg_double_cpu_fail
-cmpxchg_double_fail cpu_partial_alloc cpu_partial_free cpu_partial_node cpu_partial_drain"
 
 diag "Linux $(uname -r), $NCPUS CPUs, module $KSLUB_KO"
 
@@ -70,104 +62,9 @@ fi
 
 diag "load: ${SECONDS} s"
 # --- slabinfo -----------------------------------------------------------------
-# Every line after the two header lines:
-#   name active num objsize objperslab pagesperslab : tunables 0 0 0 : slabdata slabs slabs 0
-# with active <= num = slabs * objperslab.
-check_slabinfo()
-{
-	local tag="$1"
-	snap "$D/slabinfo" "$T_TMP/slabinfo"
-	expect_eq "slabinfo ($tag): version line" "slabinfo - version: 2.1" "$(head -n 1 "$T_TMP/slabinfo")"
-	local bad
-	bad="$(awk 'NR == 2 { if ($0 !~ /^# name/) print "line 2: " $0; next }
-		NR > 2 {
-			if (NF != 16 || $7 != ":" || $8 != "tunables" || $9 != 0 || $10 != 0 || $11 != 0 ||
-			    $12 != ":" || $13 != "slabdata" || $16 != 0 || $14 != $15) { print "format: " $0; next }
-			if ($2 + 0 > $3 + 0) print "active > num: " $0
-			if ($3 + 0 != $14 * $5) print "num_objs != slabs * objperslab: " $0
-			if ($6 != 1 && $6 != 2 && $6 != 4 && $6 != 8 && $6 != 16 && $6 != 32 && $6 != 64 && $6 != 128 && $6 != 256 && $6 != 512 && $6 != 1024) print "pagesperslab: " $0
-		}' "$T_TMP/slabinfo")"
-	if [ -z "$bad" ]; then
-		ok "slabinfo ($tag): $(($(wc -l <"$T_TMP/slabinfo") - 2)) cache lines well formed and consistent"
-	else
-		not_ok "slabinfo ($tag): bad lines"
-		echo "$bad" | sed 's/^/#   /'
-	fi
-}
 check_slabinfo "after load"
-missing=""
-for c in $KMALLOC_CACHES; do
-	grep -q "^$c " "$T_TMP/slabinfo" || missing="$missing $c"
-done
-expect_eq "slabinfo lists the 13 kmalloc caches" "" "$missing"
 
 # --- every file of every cache ----------------------------------------------------
-# Stat files: "SUM C0=n C5=m ..." with SUM the total and CPUs < nproc.
-stat_ok()
-{
-	local line="$1" sum rest tot=0 tok cpu v
-	sum="${line%% *}"
-	[[ "$sum" =~ ^[0-9]+$ ]] || return 1
-	rest=""
-	[ "$line" = "$sum" ] || rest="${line#* }"
-	for tok in $rest; do
-		[[ "$tok" =~ ^C([0-9]+)=([0-9]+)$ ]] || return 1
-		cpu="${BASH_REMATCH[1]}"
-		v="${BASH_REMATCH[2]}"
-		[ "$cpu" -lt "$NCPUS" ] || return 1
-		tot=$((tot + v))
-	done
-	[ "$tot" -eq "$sum" ]
-}
-
-# check_cache_files NAME: all 55 files exist and read; numeric ones parse.
-check_cache_files()
-{
-	local name="$1" dir="$D/caches/$1" f line problems="" n=0
-	for f in $SYSFS_FILES $STAT_FILES; do
-		if [ ! -e "$dir/$f" ]; then
-			problems="$problems missing:$f"
-			continue
-		fi
-		line=""
-		if ! { IFS= read -r line <"$dir/$f" || [ -n "$line" ] || [ ! -s "$dir/$f" ]; } 2>/dev/null; then
-			problems="$problems unreadable:$f"
-			continue
-		fi
-		n=$((n + 1))
-		case " $STAT_FILES " in
-		*[[:space:]]"$f"[[:space:]]*)
-			stat_ok "$line" || problems="$problems $f='$line'"
-			continue
-			;;
-		esac
-		case "$f" in
-		align | cpu_partial | min_partial | object_size | objs_per_slab | order | slab_size | \
-		cache_dma | destroy_by_rcu | hwcache_align | poison | reclaim_account | red_zone | \
-		sanity_checks | store_user | trace | usersize | remote_node_defrag_ratio | aliases)
-			[[ "$line" =~ ^[0-9]+$ ]] || problems="$problems $f='$line'"
-			;;
-		objects | objects_partial | partial | slabs | total_objects | cpu_slabs | slabs_cpu_partial)
-			# "N N0=n" / "N C0=n", slabs_cpu_partial "objects(slabs) C0=o(s)"
-			[[ "$line" =~ ^[0-9]+(\([0-9]+\))?( (N|C)[0-9]+=[0-9]+(\([0-9]+\))?)*$ ]] || problems="$problems $f='$line'"
-			;;
-		esac
-	done
-	if [ -z "$problems" ]; then
-		ok "caches/$name: $n files read and well formed"
-	else
-		not_ok "caches/$name:$problems"
-	fi
-}
-
-caches_list()
-{
-	local d
-	for d in "$D"/caches/*/; do
-		d="${d%/}"
-		echo "${d##*/}"
-	done
-}
 nr_caches=0
 for c in $(caches_list); do
 	nr_caches=$((nr_caches + 1))
@@ -182,18 +79,14 @@ expect_eq "caches/ holds the 13 kmalloc caches" "" "$missing"
 
 diag "files: ${SECONDS} s"
 # --- kmalloc geometry against this kernel ---------------------------------------------
+# KSLUB_GEOMETRY_SKIP=REASON: the guest kernel's caches are not the stock ones
+# (the debug kernel's KASAN adds metadata to every object); said, not hidden.
 for c in $KMALLOC_CACHES; do
-	diff=""
-	for f in order objs_per_slab cpu_partial min_partial align object_size slab_size; do
-		mine="$(first_word "$D/caches/$c/$f")"
-		theirs="$(first_word "/sys/kernel/slab/$c/$f")"
-		[ "$mine" = "$theirs" ] || diff="$diff $f: kslub '$mine' kernel '$theirs';"
-	done
-	if [ -z "$diff" ]; then
-		ok "geometry of $c equals /sys/kernel/slab/$c"
-	else
-		not_ok "geometry of $c:$diff"
+	if [ -n "${KSLUB_GEOMETRY_SKIP:-}" ]; then
+		ok "geometry of $c # SKIP $KSLUB_GEOMETRY_SKIP"
+		continue
 	fi
+	check_geometry "$c" /sys/kernel/slab
 done
 
 # --- control ---------------------------------------------------------------------------
@@ -278,12 +171,7 @@ fi
 snap "$D/stress" "$T_TMP/stress"
 sed 's/^/#   stress: /' "$T_TMP/stress"
 # The stress file: "cache NAME ... done ... validate V", a table whose header
-# names the columns and whose row "all" sums the CPUs.
-col_total()
-{
-	awk -v col="$1" '$1 == "cpu" { for (i = 1; i <= NF; i++) if ($i == col) c = i }
-		$1 == "all" && c { v = $c } END { print (v == "" ? "missing" : v) }' "$T_TMP/stress"
-}
+# names the columns and whose row "all" sums the CPUs (col_total).
 if grep -qE '^cache kvm-stress .* done .*validate 0$' "$T_TMP/stress"; then
 	ok "stress file: kvm-stress done, validate 0"
 else
@@ -321,14 +209,6 @@ for c in $(caches_list); do
 	check_cache_files "$c"
 done
 snap "$D/buddyinfo" "$T_TMP/buddyinfo.end"
-if cmp -s "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"; then
-	ok "buddyinfo equals its state after load"
-else
-	not_ok "buddyinfo equals its state after load"
-	diag "after load:"
-	sed 's/^/#   /' "$T_TMP/buddyinfo.load"
-	diag "now:"
-	sed 's/^/#   /' "$T_TMP/buddyinfo.end"
-fi
+check_buddyinfo_unchanged "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"
 unload_module
 finish

@@ -7,6 +7,8 @@
 # events disabled, nothing. Needs $KSLUB_KO (tests/vm/run-module.sh sets it).
 set -uo pipefail
 . "$(dirname "$0")/guest/lib.sh"
+# check_trace_events (tested on the host by tests/scripts/vm-selftest.sh).
+. "$(dirname "$0")/guest/checks.sh"
 
 TR=/sys/kernel/tracing
 load_module
@@ -50,28 +52,8 @@ echo 1 >"$TR/events/kslub/enable"
 run_sequence
 echo 0 >"$TR/events/kslub/enable"
 cp "$TR/trace" "$T_TMP/trace"
-count() { grep -E "$1" "$T_TMP/trace" | grep -c .; }
-# Worked out from the sequence: the cache's own kmem_cache object allocated by
-# create and freed by destroy (as kmem_cache_create/destroy do); 10
-# allocations and 10 frees of 64-byte objects (stride 64); 5 kmalloc(100)
-# served by kmalloc-128; 2 kmalloc(20000) as order-3 pages (32768 bytes, no
-# cache); 7 kfree, 5 of them of kmalloc-128.
-expect_eq "kslub_cache_alloc of kmem_cache (create): 1" 1 "$(count 'kslub_cache_alloc: .*name=kmem_cache$')"
-expect_eq "kslub_cache_free of kmem_cache (destroy): 1" 1 "$(count 'kslub_cache_free: .*name=kmem_cache$')"
-expect_eq "kslub_cache_alloc of tr-64: 10" 10 \
-	"$(count 'kslub_cache_alloc: .*bytes_req=64 bytes_alloc=64 .*node=-1 accounted=false name=tr-64$')"
-expect_eq "kslub_cache_free of tr-64: 10" 10 "$(count 'kslub_cache_free: .*name=tr-64$')"
-expect_eq "kslub_kmalloc 100 -> kmalloc-128: 5" 5 \
-	"$(count 'kslub_kmalloc: .*bytes_req=100 bytes_alloc=128 .*name=kmalloc-128$')"
-expect_eq "kslub_kmalloc 20000 -> 32768 bytes of pages: 2" 2 \
-	"$(count 'kslub_kmalloc: .*bytes_req=20000 bytes_alloc=32768 .*name=$')"
-expect_eq "kslub_kfree of kmalloc-128: 5" 5 "$(count 'kslub_kfree: .*name=kmalloc-128$')"
-expect_eq "kslub_kfree of pages: 2" 2 "$(count 'kslub_kfree: .*name=$')"
-expect_eq "no other kslub events" 36 "$(count 'kslub_')"
-# Every allocation event's pointer is freed by a later event of the same run.
-alloc_ptrs=$(grep -oE 'kslub_(cache_alloc|kmalloc): call_site=[^ ]* ptr=[^ ]*' "$T_TMP/trace" | sed 's/.*ptr=//' | sort)
-free_ptrs=$(grep -oE 'kslub_(cache_free|kfree): call_site=[^ ]* ptr=[^ ]*' "$T_TMP/trace" | sed 's/.*ptr=//' | sort)
-expect_eq "the freed pointers are the allocated ones" "$alloc_ptrs" "$free_ptrs"
+# Exactly the events worked out from run_sequence (see check_trace_events).
+check_trace_events "$T_TMP/trace"
 grep -m 3 kslub_ "$T_TMP/trace" | sed 's/^/# /'
 
 unload_module

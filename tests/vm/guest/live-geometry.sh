@@ -19,4 +19,7 @@ if grep -q '\[  SKIPPED \]' "$out"; then
 	echo "live-geometry: the test skipped instead of comparing" >&2
 	exit 1
 fi
-grep -q '\[  PASSED  \] 1 test' "$out" || { echo "live-geometry: the comparison failed (status $rc)" >&2; exit 1; }
+grep -q '\[  PASSED  \] 1 test\.' "$out" || { echo "live-geometry: the comparison failed (status $rc)" >&2; exit 1; }
+# A PASSED line does not outweigh the exit status (a failure at exit, a leak report).
+[ "$rc" -eq 0 ] || { echo "live-geometry: the test binary exited with status $rc after PASSED" >&2; exit 1; }
+echo "live-geometry: compared, passed"
