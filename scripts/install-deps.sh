@@ -13,7 +13,8 @@ KSLUB_DEPS="build-essential cmake ninja-build clang-14 lld-14 libclang-rt-14-dev
 	libgtest-dev libgmock-dev libbenchmark-dev valgrind gawk binutils
 	linux-headers-amd64 linux-image-amd64 linux-headers-6.12-amd64 linux-image-6.12-amd64
 	dwarves kmod dkms qemu-system-x86 busybox-static xz-utils cpio
-	libbpf-dev bpftool bpftrace libelf-dev zlib1g-dev pkg-config zstd"
+	libbpf-dev bpftool bpftrace libelf-dev zlib1g-dev pkg-config zstd
+	flex bison bc libssl-dev linux-source-6.12"
 
 die() {
 	echo "install-deps: error: $*" >&2

@@ -4,7 +4,7 @@
 # Build kslub.ko for one kernel (module/build.sh) and run a guest script
 # against it in QEMU (tests/vm/vm.sh); the guest finds the module at $KSLUB_KO.
 #
-#   tests/vm/run-module.sh --kernel 6.1|6.12 --smp N [--script GUEST_SCRIPT]
+#   tests/vm/run-module.sh --kernel 6.1|6.12|debug --smp N [--script GUEST_SCRIPT]
 #                          [--timeout S] [--build-dir DIR] [--src TREE] [vm.sh options...]
 #
 # GUEST_SCRIPT defaults to tests/vm/module-test.sh. The module is built into
@@ -34,6 +34,13 @@ done
 
 kver="$("$VM_DIR/vm.sh" --kernel "$kernel" --print-kernel)"
 kdir="/lib/modules/$kver/build"
+vm_kernel="$kver"
+if [ "$kernel" = debug ]; then
+	# The debug kernel's module carries every assertion tier too.
+	kdir="$("$VM_DIR/debug-kernel.sh" --print-dir)"
+	vm_kernel=debug
+	export CONFIG_KSLUB_DEBUG=3
+fi
 [ -f "$kdir/Makefile" ] || die "$kdir is not a kernel build tree (Debian: linux-headers-$kver)"
 mkdir -p "$build_dir"
 out="$(cd "$build_dir" && pwd)/$kver"
@@ -48,5 +55,5 @@ echo "run-module: building kslub.ko for $kver in $out"
 ) 9>"$build_dir/.lock-$kver"
 echo "run-module: built $out/kslub.ko in $(($(date +%s) - t0)) s"
 
-exec "$VM_DIR/vm.sh" --kernel "$kver" --script "$script" --env "KSLUB_KO=$out/kslub.ko" \
+exec "$VM_DIR/vm.sh" --kernel "$vm_kernel" --script "$script" --env "KSLUB_KO=$out/kslub.ko" \
 	--env "KSLUB_SRC=$REPO_ROOT" ${pass[@]+"${pass[@]}"}

@@ -5,10 +5,14 @@
 # 9p, run one guest script inside it (chrooted into the host root) and return
 # the script's exit code.
 #
-#   tests/vm/vm.sh --kernel 6.1|6.12|<full version> --smp N [--mem MiB]
+#   tests/vm/vm.sh --kernel 6.1|6.12|debug|<full version> --smp N [--mem MiB]
 #                  [--numa NODES] --script GUEST_SCRIPT [--timeout S]
 #                  [--log FILE] [--out DIR] [--env VAR=VAL ...] [--quiet]
 #   tests/vm/vm.sh --kernel 6.1|6.12 --print-kernel   (the full version used)
+#
+# `--kernel debug` boots the debug kernel that tests/vm/debug-kernel.sh builds
+# (lockdep, KASAN, atomic-sleep and list checking, UBSAN, KFENCE); it must be
+# built first.
 #
 # The guest sees:
 #   - the host root at /, read-only (9p tag hostroot), with the guest's own
@@ -48,7 +52,10 @@ readonly GUEST_OUT=/tmp/kslub-out
 # Loaded in the guest (with their dependencies, from modules.dep) unless built in.
 readonly ROOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 # Kernel log lines that fail a run.
-readonly DMESG_BAD='WARNING:|BUG:|Oops|general protection fault|UBSAN|stack-protector|Kernel panic'
+# (The debug kernel's detectors report as BUG: (KASAN, KFENCE, sleeping in
+# atomic context), WARNING: (lockdep, list corruption) or UBSAN; a task stuck
+# past the hung-task limit, or an RCU stall, shows as INFO:.)
+readonly DMESG_BAD='WARNING:|BUG:|Oops|general protection fault|UBSAN|stack-protector|Kernel panic|INFO: task .* blocked|rcu: INFO|self-detected stall'
 
 usage()
 {
@@ -129,13 +136,22 @@ resolve_kernel()
 	[ -n "$best" ] || die "no /boot/vmlinuz-$want.* with /lib/modules/<version>/modules.dep (Debian: linux-image-amd64, linux-image-6.12-amd64)"
 	echo "$best"
 }
-kver="$(resolve_kernel "$kernel_arg")"
+if [ "$kernel_arg" = debug ]; then
+	debug_tree="$("$VM_DIR/debug-kernel.sh" --print-dir)"
+	debug_dir="$(dirname "$debug_tree")"
+	[ -f "$debug_dir/ready" ] || die "the debug kernel is not built (tests/vm/debug-kernel.sh builds it into $debug_dir)"
+	kver="$(cut -d' ' -f1 "$debug_dir/ready")"
+	vmlinuz="$debug_dir/vmlinuz"
+	moddir="$debug_dir/modules/lib/modules/$kver"
+else
+	kver="$(resolve_kernel "$kernel_arg")"
+	vmlinuz="/boot/vmlinuz-$kver"
+	moddir="/lib/modules/$kver"
+fi
 if [ "$print_kernel" = 1 ]; then
 	echo "$kver"
 	exit 0
 fi
-vmlinuz="/boot/vmlinuz-$kver"
-moddir="/lib/modules/$kver"
 [ -r "$vmlinuz" ] || die "$vmlinuz is not readable"
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep not found"
 
@@ -390,12 +406,14 @@ elif [ "$guest_rc" != 0 ]; then
 fi
 # The kernel log: dmesg as saved by the guest init after the script, plus the
 # console (a panic never reaches the dmesg file).
+# grep's status 1 (no line matched) is the good case; anything else fails.
 bad="$(
+	set -o pipefail
 	{
-		[ -f "$out_dir/.dmesg" ] && cat "$out_dir/.dmesg"
-		grep -a -E 'Kernel panic|^\[ *[0-9]+\.[0-9]+\] ' "$console"
-	} | grep -a -E "$DMESG_BAD" | sort -u || true
-)"
+		if [ -f "$out_dir/.dmesg" ]; then cat "$out_dir/.dmesg"; fi
+		grep -a -E 'Kernel panic|^\[ *[0-9]+\.[0-9]+\] ' "$console" || [ $? -eq 1 ]
+	} | { grep -a -E "$DMESG_BAD" || [ $? -eq 1 ]; } | sort -u
+)" || failures+=("scanning the kernel log failed")
 if [ -n "$bad" ]; then
 	failures+=("kernel log has warnings or errors:")
 	while IFS= read -r l; do failures+=("    $l"); done <<<"$bad"
