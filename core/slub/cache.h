@@ -170,6 +170,7 @@ public:
 	int cache_free(Cache *s, void *obj);
 	int alloc_bulk(Cache *s, unsigned gfp, usize n, void **p);
 	int free_bulk(Cache *s, usize n, void **p);
+	int free_bulk_unchecked(Cache *s, usize n, void **p);
 
 	void *kmalloc(usize size, unsigned gfp) { return kmalloc_node(size, gfp, NUMA_NO_NODE); }
 	void *kmalloc_node(usize size, unsigned gfp, int node);

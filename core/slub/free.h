@@ -503,6 +503,12 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 		return -KSLUB_EINVAL;
 	}
 
+	return free_bulk_unchecked(s, size, p);
+}
+
+/* The freeing step of free_bulk(), for objects known to be good. */
+template <class P> int Slub<P>::free_bulk_unchecked(Cache *s, usize size, void **p)
+{
 	return bulk_free_chains(
 		size, p, s->debug(), [this](const void *o) { return virt_to_slab(o); },
 		[this, s](void *o, void *head) {

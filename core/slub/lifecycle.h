@@ -383,18 +383,7 @@ error:
 	 * checks: the objects are ours, and the checks' scratch pages are
 	 * what just ran out.
 	 */
-	bulk_free_chains(
-		i, p, s->debug(), [this](const void *o) { return virt_to_slab(o); },
-		[this, s](void *o, void *head) {
-			pal_.poison_free(o, s->object_size);
-			set_fp(s, o, head);
-		},
-		[this, s](Page *slab, void *head, void *tail, u32 cnt) {
-			if (s->debug())
-				return free_debug(s, slab, head);
-			pal_.poison_free(tail, s->object_size);
-			return do_slab_free(s, slab, head, tail, cnt);
-		});
+	free_bulk_unchecked(s, i, p);
 	return 0;
 }
 
