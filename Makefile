@@ -83,7 +83,7 @@ freestanding:
 
 FUZZ_TARGET ?= races
 FUZZ_SECONDS ?= 600
-MUTANT_RUNS ?= 200000
+MUTANT_RUNS ?= 300000
 
 fuzz: build
 	FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/campaign.sh --build "$(BUILD_DIR)"

@@ -11,7 +11,7 @@
 #   fuzz/mutants.sh [--build-root DIR] [--runs N] [--buddy-runs M] [--only NAME] [--clean-bin DIR]
 #                   [--prebuilt DIR]
 #
-# --runs N: executions for the races target (default 200000), --buddy-runs M
+# --runs N: executions for the races target (default 300000), --buddy-runs M
 # for the buddy target (default 100000), for each mutant and for the clean core.
 # --clean-bin DIR: a build directory whose fuzz-* binaries are the unmutated
 # core (default: build one under the build root).
@@ -26,7 +26,7 @@ set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root="$src/build/mutants"
-races_runs=200000
+races_runs=300000
 buddy_runs=100000
 only=""
 clean_bin=""
