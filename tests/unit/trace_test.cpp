@@ -696,7 +696,7 @@ TEST(TraceLimits, NamedCachesBeyondTheLimitAreReportedAndSkipped)
 }
 
 /*
- * The reviewer's case, scaled: a kernel without cache names (one cache
+ * A hostile trace, scaled down: a kernel without cache names (one cache
  * anon-<size> per object size) with 1030 sizes on 256 CPUs. kslub keeps
  * 256 bytes of per-CPU state per cache and CPU outside its pool, so the
  * limit on caches is what bounds it: 1024 caches made, the six lines of
