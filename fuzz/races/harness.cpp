@@ -376,6 +376,13 @@ void task_op(void *arg, sim::Context *self)
 		if (got != 0 && usize(got) != n)
 			finding("bulk", "alloc_bulk returned %d for %zu", got, n);
 		r->counts[cache].bulk_alloc += n;
+		/*
+		 * A bulk allocation that fails gives back what it already took
+		 * through the bulk free (as kmem_cache_alloc_bulk does): up to
+		 * n - 1 frees, which move the free counters.
+		 */
+		if (got == 0)
+			r->counts[cache].bulk_free += n - 1;
 		for (int i = 0; i < got; i++)
 			record(v[i], r->cache_size[cache], int(cache), me);
 		break;
