@@ -25,7 +25,7 @@
  */
 #include "kslub.h"
 
-#include <kslub/config.h>
+#include "base/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

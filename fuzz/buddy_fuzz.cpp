@@ -7,7 +7,7 @@
  * pool pages; allocated blocks are aligned to their order and never overlap;
  * freeing everything merges the pool back to the layout it started with.
  */
-#include <kslub/allocator.h>
+#include "slub/slub.h"
 
 #include <stdio.h>
 #include <stdlib.h>

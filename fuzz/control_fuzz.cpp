@@ -29,9 +29,9 @@
  *    errors, and after shrinking every cache the buddy allocator has the
  *    free pages it had after boot and passes its check.
  */
-#include <kslub/allocator.h>
-#include <kslub/control.h>
-#include <kslub/show.h>
+#include "slub/slub.h"
+#include "control/control.h"
+#include "show/show.h"
 
 #include <stdio.h>
 #include <stdlib.h>

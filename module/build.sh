@@ -50,7 +50,7 @@ fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 core=$(cd "$here/../core" 2>/dev/null && pwd) || core=$here/core
-[[ -d "$core/include/kslub" ]] || die "the core is not at $here/../core or $here/core"
+[[ -d "$core/base" ]] || die "the core is not at $here/../core or $here/core"
 [[ -f "$kdir/Makefile" ]] || die "$kdir is not a kernel build tree (no Makefile)"
 verh=$kdir/include/generated/uapi/linux/version.h
 [[ -f "$verh" ]] || die "$verh missing: headers not prepared"

@@ -54,7 +54,7 @@ if [[ $remove -eq 1 ]]; then
 fi
 
 command -v dkms >/dev/null || die "dkms is not installed"
-[[ -d "$top/core/include/kslub" ]] || die "no core/ beside module/"
+[[ -d "$top/core/base" ]] || die "no core/ beside module/"
 rm -rf "$dest"
 mkdir -p "$dest/module/tests" "$dest/core"
 cp -a "$top/core/." "$dest/core/"

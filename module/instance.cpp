@@ -4,7 +4,7 @@
  * kernel build (KernelPlatform) and instantiates the core on it. The C side
  * sees it through kslub_mod.h.
  */
-#include <kslub/allocator.h>
+#include "slub/slub.h"
 
 #include "instance.h"
 

@@ -6,9 +6,9 @@
 #ifndef KSLUB_MODULE_INSTANCE_H
 #define KSLUB_MODULE_INSTANCE_H
 
-#include <kslub/allocator.h>
-#include <kslub/control.h>
-#include <kslub/show.h>
+#include "slub/slub.h"
+#include "control/control.h"
+#include "show/show.h"
 
 #include "kernel_platform.h"
 #include "kslub_mod.h"

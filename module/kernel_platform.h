@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The kernel platform: the core's contract (kslub/platform.h) on Linux 6.1
+ * The kernel platform: the core's contract (base/platform.h) on Linux 6.1
  * and 6.12, x86-64. Kernel services come from the C shim (shim.h); the hot
  * primitives are inline assembly here so that they inline into the fast
  * paths:
@@ -30,7 +30,7 @@
 #ifndef KSLUB_MODULE_KERNEL_PLATFORM_H
 #define KSLUB_MODULE_KERNEL_PLATFORM_H
 
-#include <kslub/platform.h>
+#include "base/base.h"
 
 #include "shim.h"
 

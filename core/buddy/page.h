@@ -16,9 +16,7 @@
 #ifndef KSLUB_BUDDY_PAGE_H
 #define KSLUB_BUDDY_PAGE_H
 
-#include <kslub/base.h>
-#include <kslub/platform.h>
-#include "lib/list.h"
+#include "base/base.h"
 
 namespace kslub {
 

@@ -16,7 +16,7 @@
 #ifndef KSLUB_CONTROL_EXECUTOR_H
 #define KSLUB_CONTROL_EXECUTOR_H
 
-#include "control/control.h"
+#include "control/command.h"
 
 namespace kslub {
 

@@ -8,7 +8,7 @@
 #ifndef KSLUB_CONTROL_PARSE_H
 #define KSLUB_CONTROL_PARSE_H
 
-#include "control/control.h"
+#include "control/command.h"
 
 namespace kslub {
 

@@ -33,8 +33,8 @@
 #ifndef KSLUB_SHOW_SLABINFO_H
 #define KSLUB_SHOW_SLABINFO_H
 
-#include <kslub/slub.h>
-#include "lib/format.h"
+#include "base/base.h"
+#include "slub/slub.h"
 
 namespace kslub {
 

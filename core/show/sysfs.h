@@ -43,8 +43,8 @@
 #ifndef KSLUB_SHOW_SYSFS_H
 #define KSLUB_SHOW_SYSFS_H
 
-#include <kslub/slub.h>
-#include "lib/format.h"
+#include "base/base.h"
+#include "slub/slub.h"
 
 namespace kslub {
 

@@ -2,7 +2,7 @@
 /*
  * Allocation: the lockless fast path (slab_alloc_node), the slow path in the
  * kernel's order (___slab_alloc), partial-list refills and new slabs.
- * Lock order and the slot protocol: slub/cache.h and kslub/platform.h.
+ * Lock order and the slot protocol: slub/cache.h and base/platform.h.
  */
 #ifndef KSLUB_SLUB_ALLOC_H
 #define KSLUB_SLUB_ALLOC_H

@@ -23,7 +23,7 @@
  * number in its low bits (init_tid(cpu) == cpu, steps of TID_STEP, a power of
  * two >= the CPU count): a CAS after a migration hits another CPU's tid and
  * fails. The slow paths run with preemption disabled and take the slot lock
- * (see the exclusion rule in kslub/platform.h).
+ * (see the exclusion rule in base/platform.h).
  *
  * Invariants (checked by check(), at quiescent points):
  *   for every slab:   inuse + |slab freelist| == objects
@@ -35,12 +35,10 @@
 #ifndef KSLUB_SLUB_CACHE_H
 #define KSLUB_SLUB_CACHE_H
 
-#include <kslub/base.h>
-#include <kslub/platform.h>
+#include "base/base.h"
 #include "buddy/buddy.h"
-#include "lib/list.h"
 #include "slub/geometry.h"
-#include "slub/kmalloc.h"
+#include "slub/size_classes.h"
 #include "slub/stats.h"
 
 namespace kslub {
@@ -228,7 +226,7 @@ private:
 	static bool node_match(const Page *slab, int node) { return node == NUMA_NO_NODE || slab->node == node; }
 	bool cas_slab(Cache *s, Page *slab, void *old_fl, u64 old_cnt, void *new_fl, u64 new_cnt);
 
-	/* The slot protocol (kslub/platform.h). */
+	/* The slot protocol (base/platform.h). */
 	void *slot_take(Cpu *c);
 	void slot_fill(Cpu *c, void *freelist);
 	void *slot_empty(Cpu *c);

@@ -13,7 +13,7 @@
 #ifndef KSLUB_SLUB_GEOMETRY_H
 #define KSLUB_SLUB_GEOMETRY_H
 
-#include <kslub/base.h>
+#include "base/base.h"
 
 namespace kslub {
 

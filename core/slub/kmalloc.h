@@ -1,67 +1,109 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmalloc size classes of SLUB on 4 KiB pages (Linux 6.1).
- *
- * Caches by index: 1 = kmalloc-96, 2 = kmalloc-192, 3..13 = kmalloc-8 ..
- * kmalloc-8k. Requests up to 192 bytes look their index up in a table of
- * 8-byte steps (so 72..96 lands in kmalloc-96 and 136..192 in kmalloc-192);
- * larger ones take fls(size - 1). Above KMALLOC_MAX_CACHE_SIZE (two pages)
- * kmalloc goes to the page allocator (kmalloc_large).
- *
- * Worked example: kmalloc(100): (100 - 1) / 8 = 12 -> table[12] = 7 ->
- * kmalloc-128. kmalloc(200): fls(199) = 8 -> kmalloc-256.
+ * kmalloc, kfree and ksize over the size classes of slub/size_classes.h;
+ * above KMALLOC_MAX_CACHE_SIZE, whole pages from the buddy allocator
+ * (kmalloc_large).
  */
 #ifndef KSLUB_SLUB_KMALLOC_H
 #define KSLUB_SLUB_KMALLOC_H
 
-#include <kslub/base.h>
+#include "slub/object.h"
 
 namespace kslub {
 
-constexpr unsigned KMALLOC_SHIFT_LOW = 3;
-constexpr unsigned KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1;
-constexpr usize KMALLOC_MAX_CACHE_SIZE = usize(1) << KMALLOC_SHIFT_HIGH;
-constexpr unsigned KMALLOC_NR_CACHES = KMALLOC_SHIFT_HIGH + 1; /* indices 0..13, 0 unused */
-/* kmalloc(0) returns this: a non-NULL pointer that faults on use and kfree ignores. */
-constexpr uptr ZERO_SIZE_PTR_VALUE = 16;
-inline void *zero_size_ptr() { return reinterpret_cast<void *>(ZERO_SIZE_PTR_VALUE); }
-inline bool zero_or_null_ptr(const void *p) { return uptr(p) <= ZERO_SIZE_PTR_VALUE; }
-
-/* size_index[(size - 1) / 8] for sizes 1..192. */
-constexpr u8 kmalloc_size_index[24] = {
-	3, /* 8 */   4, /* 16 */  5, /* 24 */  5, /* 32 */  6, /* 40 */  6, /* 48 */
-	6, /* 56 */  6, /* 64 */  1, /* 72 */  1, /* 80 */  1, /* 88 */  1, /* 96 */
-	7, /* 104 */ 7, /* 112 */ 7, /* 120 */ 7, /* 128 */ 2, /* 136 */ 2, /* 144 */
-	2, /* 152 */ 2, /* 160 */ 2, /* 168 */ 2, /* 176 */ 2, /* 184 */ 2, /* 192 */
-};
-
-/* Cache index for a request of 1..KMALLOC_MAX_CACHE_SIZE bytes. */
-constexpr unsigned kmalloc_index(usize size)
+template <class P> void *Slub<P>::kmalloc_node(usize size, unsigned gfp, int node)
 {
-	if (size <= 192)
-		return kmalloc_size_index[(size - 1) / 8];
-	return fls(size - 1);
+	void *p = do_kmalloc(size, gfp, node);
+	if (pal_.tracing()) {
+		Cache *s = kmalloc_slab(size);
+		usize given = s ? s->size : (p && size ? PAGE_SIZE << kmalloc_large_order(size) : 0);
+		pal_.trace(TraceEvent{TraceKind::Kmalloc, s ? s->name : "", p, uptr(__builtin_return_address(0)), size,
+				      given, gfp, node});
+	}
+	return p;
 }
 
-/* Object size of the cache at an index. */
-constexpr u32 kmalloc_index_size(unsigned index)
+template <class P> void *Slub<P>::do_kmalloc(usize size, unsigned gfp, int node)
 {
-	return index == 1 ? 96 : index == 2 ? 192 : u32(1) << index;
+	if (!size)
+		return zero_size_ptr();
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		return slab_alloc(kmalloc_caches_[kmalloc_index(size)], gfp, node);
+	/* kmalloc_large(): whole pages, at most one top block. */
+	if (size > TOP_BLOCK_SIZE) {
+		if (gfp & GFP_NOFAIL_WARN)
+			report(nullptr, ReportKind::BadArgument, nullptr, "kmalloc size above the largest block", size);
+		return nullptr;
+	}
+	unsigned order = kmalloc_large_order(size);
+	Page *page = buddy_.alloc_pages(order, node, gfp);
+	if (!page) {
+		if (gfp & GFP_NOFAIL_WARN)
+			report(nullptr, ReportKind::OutOfMemory, nullptr, "unable to allocate pages", order);
+		return nullptr;
+	}
+	buddy_.add_flags(page, PG_large);
+	void *p = buddy_.page_address(page);
+	if (gfp & GFP_ZERO) {
+		u8 *b = static_cast<u8 *>(p);
+		for (usize i = 0; i < (PAGE_SIZE << order); i++)
+			b[i] = 0;
+	}
+	return p;
 }
 
-/* The kernel's cache name for an index: kmalloc-96, kmalloc-1k, kmalloc-8k. */
-inline const char *kmalloc_cache_name(unsigned index)
+template <class P> int Slub<P>::kfree(const void *cp)
 {
-	static constexpr const char *names[KMALLOC_NR_CACHES] = {
-		"kmalloc-0",   "kmalloc-96",  "kmalloc-192", "kmalloc-8",   "kmalloc-16",
-		"kmalloc-32",  "kmalloc-64",  "kmalloc-128", "kmalloc-256", "kmalloc-512",
-		"kmalloc-1k",  "kmalloc-2k",  "kmalloc-4k",  "kmalloc-8k",
-	};
-	return index < KMALLOC_NR_CACHES ? names[index] : "kmalloc-?";
+	void *p = const_cast<void *>(cp);
+	if (zero_or_null_ptr(p))
+		return 0;
+	Page *page = buddy_.virt_to_page(p);
+	if (pal_.tracing()) {
+		Page *head = page ? BuddyAllocator<P>::compound_head(page) : nullptr;
+		const char *name = head && (head->flags & PG_slab) ? static_cast<Cache *>(head->slab_cache)->name : "";
+		pal_.trace(TraceEvent{TraceKind::Kfree, name, p, uptr(__builtin_return_address(0)), 0, 0, 0,
+				      NUMA_NO_NODE});
+	}
+	if (!page) {
+		report(nullptr, ReportKind::InvalidFree, p, "pointer is not from this allocator");
+		return -KSLUB_EFAULT;
+	}
+	Page *head = BuddyAllocator<P>::compound_head(page);
+	if (head->flags & PG_slab) {
+		Cache *s = static_cast<Cache *>(head->slab_cache);
+		int err = object_check(s, head, p, true);
+		if (!err && s == &boot_cache_ && cache_is_listed(pal_, caches_lock_, caches_, p)) {
+			report(s, ReportKind::InvalidFree, p, CACHE_DESCRIPTOR_FREE);
+			err = -KSLUB_EINVAL;
+		}
+		return err ? err : slab_free(s, head, p);
+	}
+	if ((head->flags & PG_large) && page == head && p == buddy_.page_address(head)) {
+		buddy_.clear_flags(head, PG_large);
+		return buddy_.free_pages(head, head->order);
+	}
+	if (head->flags & PG_buddy) {
+		report(nullptr, ReportKind::DoubleFree, p, "pointer is in free pages");
+		return -KSLUB_EINVAL;
+	}
+	report(nullptr, ReportKind::InvalidFree, p, "pointer is not the start of an allocation");
+	return -KSLUB_EINVAL;
 }
 
-/* The order of 2^order pages a kmalloc_large request takes. */
-constexpr unsigned kmalloc_large_order(usize size) { return get_order(size); }
+template <class P> usize Slub<P>::ksize(const void *p)
+{
+	if (zero_or_null_ptr(p))
+		return 0;
+	Page *page = buddy_.virt_to_page(p);
+	if (!page)
+		return 0;
+	Page *head = BuddyAllocator<P>::compound_head(page);
+	if (head->flags & PG_slab)
+		return static_cast<Cache *>(head->slab_cache)->object_size;
+	if (head->flags & PG_large)
+		return PAGE_SIZE << head->order;
+	return 0;
+}
 
 } // namespace kslub
 

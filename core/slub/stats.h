@@ -3,7 +3,7 @@
 #ifndef KSLUB_SLUB_STATS_H
 #define KSLUB_SLUB_STATS_H
 
-#include <kslub/base.h>
+#include "base/base.h"
 
 namespace kslub {
 

@@ -23,7 +23,7 @@
  */
 #include "races/harness.h"
 
-#include <kslub/allocator.h>
+#include "slub/slub.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The simulation platform: the core's platform contract (kslub/platform.h)
+ * The simulation platform: the core's platform contract (base/platform.h)
  * on the virtual CPUs of sim::Sim. Every accessor of shared state is a
  * scheduling point (Sim::point) before it acts; with the timeline on, each
  * also records what it read or wrote, named by the harness's labeller.
@@ -13,7 +13,7 @@
 #ifndef KSLUB_FUZZ_SIM_PLATFORM_H
 #define KSLUB_FUZZ_SIM_PLATFORM_H
 
-#include <kslub/platform.h>
+#include "base/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

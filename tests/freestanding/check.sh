@@ -8,7 +8,7 @@
 #
 # For each compiler, tests/freestanding/instance.cpp (which instantiates the
 # core templates) is compiled with -ffreestanding -nostdinc -nostdinc++ and
-# only the compiler's own headers, core/include, core and a generated
+# only the compiler's own headers, core and a generated
 # kslub_autoconf.h on the include path. The undefined symbols of the object
 # must then all be platform hooks (kslub_pal_*) or one of
 # memset, memcpy, memmove, memcmp.
@@ -75,7 +75,7 @@ for cxx in "${compilers[@]}"; do
 	echo "freestanding: compiling with $cxx"
 	if ! "$cxx" "${flags[@]}" \
 		-isystem "$incdir" \
-		-I "$src/core/include" -I "$src/core" -I "$tmp/gen" \
+		-I "$src/core" -I "$tmp/gen" \
 		-c "$instance" -o "$obj"; then
 		echo "freestanding: FAIL ($cxx): compilation failed" >&2
 		status=1

@@ -6,9 +6,9 @@
  * the core needs from outside: only the platform contract (and the memory
  * functions a compiler may emit).
  */
-#include <kslub/allocator.h>
-#include <kslub/control.h>
-#include <kslub/show.h>
+#include "slub/slub.h"
+#include "control/control.h"
+#include "show/show.h"
 
 using namespace kslub;
 

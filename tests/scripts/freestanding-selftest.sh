@@ -18,7 +18,7 @@ trap 'rm -rf "$TAP_WORK"' EXIT
 . "$here/tap.sh"
 
 # tree NAME [TEXT]: a source tree whose core is a copy (TEXT appended to
-# kslub/allocator.h, which instance.cpp includes); the rest is linked.
+# slub/instance.h, which slub/slub.h includes); the rest is linked.
 tree()
 {
 	local t="$TAP_WORK/$1"
@@ -28,7 +28,7 @@ tree()
 	ln -s "$src/Kconfig" "$t/Kconfig"
 	[ ! -f "$src/.config" ] || ln -s "$src/.config" "$t/.config"
 	ln -s "$src/tests/freestanding/instance.cpp" "$t/tests/freestanding/instance.cpp"
-	[ $# -lt 2 ] || printf '%s\n' "$2" >>"$t/core/include/kslub/allocator.h"
+	[ $# -lt 2 ] || printf '%s\n' "$2" >>"$t/core/slub/instance.h"
 	echo "$t"
 }
 

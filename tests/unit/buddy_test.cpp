@@ -19,7 +19,7 @@
  *   Two nodes (8 MiB each): node 0 holds the nine pieces and 1 top block,
  *   node 1 holds 2 top blocks and nothing else.
  */
-#include <kslub/allocator.h>
+#include "slub/slub.h"
 
 #include "platform/user_platform.h"
 #include "test_util.h"

@@ -16,8 +16,8 @@
  * align 8; min_objects 12, 12 * 104 fits order 0, 4096 % 104 = 40 <= 256:
  * order 0, 39 objects per slab. A 1024-byte cache: order 2, 16 per slab.
  */
-#include <kslub/allocator.h>
-#include <kslub/control.h>
+#include "slub/slub.h"
+#include "control/control.h"
 
 #include <gtest/gtest.h>
 

@@ -14,8 +14,8 @@
  * The cache most tests use: 1024-byte objects on 2 CPUs: order 2, 16
  * objects per slab, stride 1024, align 8, cpu_partial 24, min_partial 5.
  */
-#include <kslub/allocator.h>
-#include <kslub/show.h>
+#include "slub/slub.h"
+#include "show/show.h"
 
 #include <gtest/gtest.h>
 

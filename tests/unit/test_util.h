@@ -9,7 +9,7 @@
 
 #include "kslub.h"
 
-#include <kslub/config.h>
+#include "base/base.h"
 
 #include <gtest/gtest.h>
 

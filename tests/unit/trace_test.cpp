@@ -8,7 +8,7 @@
 #include "kslub.h"
 #include "lib/trace_csv.h"
 
-#include <kslub/config.h>
+#include "base/base.h"
 
 #include <gtest/gtest.h>
 

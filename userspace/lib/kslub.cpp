@@ -2,7 +2,7 @@
 /* The C API over one core instance on the user-space platform. */
 #include "kslub.h"
 
-#include <kslub/allocator.h>
+#include "slub/slub.h"
 
 #include <errno.h>
 #include <new>

@@ -13,12 +13,12 @@
  * number, and fails, as in the kernel. Threads folded onto one slot, or a
  * thread migrated in the middle of a slow path, can reach a slot at the same
  * time, which is why slow paths take the slot's spinlock and follow the slot
- * protocol of kslub/platform.h.
+ * protocol of base/platform.h.
  */
 #ifndef KSLUB_USERSPACE_PLATFORM_H
 #define KSLUB_USERSPACE_PLATFORM_H
 
-#include <kslub/platform.h>
+#include "base/base.h"
 
 #include <sched.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Intrusive circular doubly linked list (the shape of the kernel's list_head). */
-#ifndef KSLUB_LIB_LIST_H
-#define KSLUB_LIB_LIST_H
+#ifndef KSLUB_BASE_LIST_H
+#define KSLUB_BASE_LIST_H
 
-#include <kslub/base.h>
+#include "base/types.h"
 
 namespace kslub {
 
@@ -54,7 +54,7 @@ struct ListHead {
 /*
  * The same operations on shared lists (the node partial lists), every link
  * read and written through the platform's accessors, so that each is a point
- * where the simulation can interleave another CPU (kslub/platform.h).
+ * where the simulation can interleave another CPU (base/platform.h).
  */
 template <class P> inline void list_add(P &pal, ListHead *head, ListHead *n)
 {

@@ -123,10 +123,10 @@
  *   void cpu_relax()                  inside spin and retry loops.
  *   template <class F> void run_on_cpu(unsigned cpu, F &&fn)
  */
-#ifndef KSLUB_PLATFORM_H
-#define KSLUB_PLATFORM_H
+#ifndef KSLUB_BASE_PLATFORM_H
+#define KSLUB_BASE_PLATFORM_H
 
-#include <kslub/base.h>
+#include "base/types.h"
 
 namespace kslub {
 

@@ -6,10 +6,10 @@
  * The core includes no platform, libc or standard-library header; everything
  * it needs from the outside goes through the platform contract (platform.h).
  */
-#ifndef KSLUB_BASE_H
-#define KSLUB_BASE_H
+#ifndef KSLUB_BASE_TYPES_H
+#define KSLUB_BASE_TYPES_H
 
-#include <kslub/config.h>
+#include "base/config.h"
 
 namespace kslub {
 

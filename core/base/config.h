@@ -5,8 +5,8 @@
  * Kconfig itself; elsewhere scripts/genconfig.sh turns Kconfig (plus .config
  * and environment overrides) into kslub_autoconf.h.
  */
-#ifndef KSLUB_CONFIG_H
-#define KSLUB_CONFIG_H
+#ifndef KSLUB_BASE_CONFIG_H
+#define KSLUB_BASE_CONFIG_H
 
 #if !defined(CONFIG_KSLUB_DEBUG)
 #include <kslub_autoconf.h>

@@ -16,10 +16,10 @@
  *   str("ab", -5)     "ab   "
  *   hex(255)          "ff"
  */
-#ifndef KSLUB_LIB_FORMAT_H
-#define KSLUB_LIB_FORMAT_H
+#ifndef KSLUB_BASE_FORMAT_H
+#define KSLUB_BASE_FORMAT_H
 
-#include <kslub/base.h>
+#include "base/types.h"
 
 namespace kslub {
 

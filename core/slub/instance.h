@@ -4,10 +4,10 @@
  * on top of it, both on platform P. Every build creates one of these (the
  * module at load, user space per kslub_create, the fuzzer per input).
  */
-#ifndef KSLUB_ALLOCATOR_H
-#define KSLUB_ALLOCATOR_H
+#ifndef KSLUB_SLUB_INSTANCE_H
+#define KSLUB_SLUB_INSTANCE_H
 
-#include <kslub/slub.h>
+#include "slub/cache.h"
 
 namespace kslub {
 
