@@ -34,23 +34,11 @@ public:
 	TextBuf &operator=(const TextBuf &) = delete;
 
 	/* Characters kept (excluding the NUL). */
-	usize len() const
-	{
-		return len_;
-	}
+	usize len() const { return len_; }
 	/* Characters the whole text needs (excluding the NUL). */
-	usize needed() const
-	{
-		return need_;
-	}
-	bool truncated() const
-	{
-		return need_ != len_;
-	}
-	const char *c_str() const
-	{
-		return cap_ ? buf_ : "";
-	}
+	usize needed() const { return need_; }
+	bool truncated() const { return need_ != len_; }
+	const char *c_str() const { return cap_ ? buf_ : ""; }
 
 	TextBuf &chr(char c)
 	{

@@ -82,7 +82,7 @@ template <class P> inline void list_del(P &pal, ListHead *e)
 }
 
 /* The containing object of a list node. */
-#define KSLUB_CONTAINER_OF(ptr, type, member)                                             \
+#define KSLUB_CONTAINER_OF(ptr, type, member) \
 	reinterpret_cast<type *>(reinterpret_cast<char *>(ptr) - __builtin_offsetof(type, member))
 
 } // namespace kslub

@@ -137,16 +137,16 @@ struct alignas(16) Pair {
 };
 
 enum class ReportKind : u8 {
-	InvalidFree,    /* pointer not from this allocator, or not an object start */
-	DoubleFree,     /* object already free */
-	WrongCache,     /* object freed to a cache that does not own it */
-	CorruptFreelist,/* a free pointer points outside its slab */
-	WrongCount,     /* a slab's inuse disagrees with its freelist */
-	ListCorrupt,    /* a node or CPU list disagrees with the slabs on it */
-	BuddyCorrupt,   /* page allocator bookkeeping disagrees with the pages */
-	LiveObjects,    /* destroy of a cache with objects still allocated */
-	OutOfMemory,    /* the reserved pool cannot satisfy a request */
-	BadArgument,    /* malformed request (size, name, node, flags) */
+	InvalidFree,	 /* pointer not from this allocator, or not an object start */
+	DoubleFree,	 /* object already free */
+	WrongCache,	 /* object freed to a cache that does not own it */
+	CorruptFreelist, /* a free pointer points outside its slab */
+	WrongCount,	 /* a slab's inuse disagrees with its freelist */
+	ListCorrupt,	 /* a node or CPU list disagrees with the slabs on it */
+	BuddyCorrupt,	 /* page allocator bookkeeping disagrees with the pages */
+	LiveObjects,	 /* destroy of a cache with objects still allocated */
+	OutOfMemory,	 /* the reserved pool cannot satisfy a request */
+	BadArgument,	 /* malformed request (size, name, node, flags) */
 };
 
 inline const char *report_kind_name(ReportKind k)
@@ -178,13 +178,13 @@ enum class TraceKind : u8 { CacheAlloc, CacheFree, Kmalloc, Kfree };
 /* One allocator event, with the fields of the kernel's kmem:* tracepoints and the cache name. */
 struct TraceEvent {
 	TraceKind kind;
-	const char *cache;  /* cache name; "" for kmalloc_large pages */
+	const char *cache; /* cache name; "" for kmalloc_large pages */
 	const void *ptr;
-	uptr call_site;     /* the caller of the entry point */
-	usize bytes_req;    /* allocations: asked for */
-	usize bytes_alloc;  /* allocations: given (the object stride, or the pages) */
-	unsigned gfp;       /* the core's Gfp flags */
-	int node;           /* asked for, NUMA_NO_NODE for any */
+	uptr call_site;	   /* the caller of the entry point */
+	usize bytes_req;   /* allocations: asked for */
+	usize bytes_alloc; /* allocations: given (the object stride, or the pages) */
+	unsigned gfp;	   /* the core's Gfp flags */
+	int node;	   /* asked for, NUMA_NO_NODE for any */
 };
 
 struct Report {
@@ -192,7 +192,7 @@ struct Report {
 	const char *cache; /* cache name, or nullptr */
 	const void *ptr;   /* object, slab or page concerned, or nullptr */
 	const char *what;  /* one-line explanation */
-	u64 value;         /* a number that explains it (order, count), or 0 */
+	u64 value;	   /* a number that explains it (order, count), or 0 */
 };
 
 } // namespace kslub

@@ -45,8 +45,8 @@ enum Errno : int {
 /* Allocation flags the core honours (a subset of gfp_t, with its own values). */
 enum Gfp : unsigned {
 	GFP_KERNEL = 0,
-	GFP_ZERO = 1u << 0,     /* __GFP_ZERO: clear the object */
-	GFP_THISNODE = 1u << 1, /* __GFP_THISNODE: never fall back to another node */
+	GFP_ZERO = 1u << 0,	   /* __GFP_ZERO: clear the object */
+	GFP_THISNODE = 1u << 1,	   /* __GFP_THISNODE: never fall back to another node */
 	GFP_NOFAIL_WARN = 1u << 2, /* report an out-of-memory failure (slab_out_of_memory) */
 };
 constexpr unsigned MAX_NODES = 4;
@@ -62,12 +62,18 @@ constexpr u64 align_down(u64 x, u64 a) { return x & ~(a - 1); }
 template <class T> constexpr T min(T a, T b) { return a < b ? a : b; }
 template <class T> constexpr T max(T a, T b) { return a > b ? a : b; }
 /* get_order(): the smallest order whose block holds `size` bytes (size > 0). */
-constexpr unsigned get_order(u64 size) { return size <= PAGE_SIZE ? 0 : fls((size - 1) >> PAGE_SHIFT); }
+constexpr unsigned get_order(u64 size)
+{
+	return size <= PAGE_SIZE ? 0 : fls((size - 1) >> PAGE_SHIFT);
+}
 
 /* Byte swap, for the hardened free pointer (the kernel's swab64). */
 constexpr u64 swab64(u64 x) { return __builtin_bswap64(x); }
 
-template <class T> inline T *ptr_add(void *p, usize off) { return reinterpret_cast<T *>(static_cast<u8 *>(p) + off); }
+template <class T> inline T *ptr_add(void *p, usize off)
+{
+	return reinterpret_cast<T *>(static_cast<u8 *>(p) + off);
+}
 
 /* Local memory helpers: the compiler may still emit memset/memcpy, which the contract lists. */
 inline void mem_zero(void *p, usize n)
@@ -115,12 +121,12 @@ inline void operator delete(void *, void *, kslub::PlacementTag) noexcept {}
  * the module WARNs once and carries on, since a BUG_ON() in a module takes
  * the whole machine down (the VM tests fail on any WARNING in the log).
  */
-#define KSLUB_ASSERT_AT(level, pal, cond)                                                  \
-	do {                                                                               \
-		if constexpr (CONFIG_KSLUB_DEBUG >= (level)) {                             \
-			if (__builtin_expect(!(cond), 0))                                  \
-				(pal).assert_fail(#cond, __FILE__, __LINE__);              \
-		}                                                                          \
+#define KSLUB_ASSERT_AT(level, pal, cond)                                     \
+	do {                                                                  \
+		if constexpr (CONFIG_KSLUB_DEBUG >= (level)) {                \
+			if (__builtin_expect(!(cond), 0))                     \
+				(pal).assert_fail(#cond, __FILE__, __LINE__); \
+		}                                                             \
 	} while (0)
 #define KSLUB_ASSERT(pal, cond) KSLUB_ASSERT_AT(1, pal, cond)
 #define KSLUB_ASSERT_INTERNAL(pal, cond) KSLUB_ASSERT_AT(2, pal, cond)

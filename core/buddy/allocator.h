@@ -105,8 +105,14 @@ public:
 	u64 injected_failures() const { return pal_.load(&injected_); }
 
 	unsigned nr_nodes() const { return nr_nodes_; }
-	bool node_present(int node) const { return node >= 0 && unsigned(node) < MAX_NODES && zones_[node].present; }
-	u64 nr_free(int node, unsigned order) const { return pal_.load(&zones_[node].free_area[order].nr_free); }
+	bool node_present(int node) const
+	{
+		return node >= 0 && unsigned(node) < MAX_NODES && zones_[node].present;
+	}
+	u64 nr_free(int node, unsigned order) const
+	{
+		return pal_.load(&zones_[node].free_area[order].nr_free);
+	}
 	u64 free_page_count() const;
 	u64 managed_pages() const;
 	u64 pool_pages() const { return pool_pages_; }
@@ -159,8 +165,9 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 	u64 blocks = 0;
 	for (unsigned i = 0; i < nr; i++) {
 		uptr b = uptr(regions[i].base);
-		if (!b || b % TOP_BLOCK_SIZE || !regions[i].bytes || regions[i].bytes % TOP_BLOCK_SIZE ||
-		    regions[i].node < 0 || unsigned(regions[i].node) >= MAX_NODES)
+		if (!b || b % TOP_BLOCK_SIZE || !regions[i].bytes ||
+		    regions[i].bytes % TOP_BLOCK_SIZE || regions[i].node < 0 ||
+		    unsigned(regions[i].node) >= MAX_NODES)
 			return -KSLUB_EINVAL;
 		for (unsigned j = 0; j < i; j++) {
 			uptr c = uptr(regions[j].base);
@@ -230,7 +237,8 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 		usize p = first;
 		while (p < r.nr_pages) {
 			unsigned order = TOP_ORDER;
-			while ((p & ((usize(1) << order) - 1)) || p + (usize(1) << order) > r.nr_pages)
+			while ((p & ((usize(1) << order) - 1)) ||
+			       p + (usize(1) << order) > r.nr_pages)
 				order--;
 			list_add_free(zones_[r.node], &r.map[p], order, true);
 			zones_[r.node].managed_pages += usize(1) << order;
@@ -275,14 +283,15 @@ template <class P> bool BuddyAllocator<P>::free_list_ok(const Zone &z, unsigned 
 		if (++count > want)
 			return false;
 		const Page *pg = KSLUB_CONTAINER_OF(const_cast<ListHead *>(e), Page, lru);
-		if (!(pal_.peek(&pg->flags) & PG_buddy) || pal_.peek(&pg->order) != order || pg->node != node ||
-		    (page_to_pfn(pg) & ((uptr(1) << order) - 1)))
+		if (!(pal_.peek(&pg->flags) & PG_buddy) || pal_.peek(&pg->order) != order ||
+		    pg->node != node || (page_to_pfn(pg) & ((uptr(1) << order) - 1)))
 			return false;
 	}
 	return count == want;
 }
 
-template <class P> void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, unsigned order, bool tail)
+template <class P>
+void BuddyAllocator<P>::list_add_free(Zone &z, Page *page, unsigned order, bool tail)
 {
 	set_flags(page, PG_buddy);
 	set_order(page, order);
@@ -368,7 +377,8 @@ template <class P> Page *BuddyAllocator<P>::alloc_pages(unsigned order, int node
 }
 
 template <class P>
-bool BuddyAllocator<P>::merge_likely(const Region &r, uptr pfn, uptr buddy_pfn, unsigned order) const
+bool BuddyAllocator<P>::merge_likely(const Region &r, uptr pfn, uptr buddy_pfn,
+				     unsigned order) const
 {
 	if (order >= MAX_ORDER - 2)
 		return false;
@@ -385,12 +395,13 @@ template <class P> int BuddyAllocator<P>::free_pages(Page *page, unsigned order)
 		return -KSLUB_EINVAL;
 	}
 	if (!(page->flags & PG_head) || (page->flags & (PG_tail | PG_reserved))) {
-		report(ReportKind::InvalidFree, page_address(page), "not the first page of an allocated block", order);
+		report(ReportKind::InvalidFree, page_address(page),
+		       "not the first page of an allocated block", order);
 		return -KSLUB_EINVAL;
 	}
 	if (page->order != order) {
-		report(ReportKind::InvalidFree, page_address(page), "freed with an order other than allocated",
-		       order);
+		report(ReportKind::InvalidFree, page_address(page),
+		       "freed with an order other than allocated", order);
 		return -KSLUB_EINVAL;
 	}
 	const Region &r = regions_[page->pad];
@@ -435,7 +446,8 @@ template <class P> int BuddyAllocator<P>::free_pages_addr(const void *addr, unsi
 	}
 	if (order >= MAX_ORDER || (uptr(addr) & (PAGE_SIZE - 1)) ||
 	    (page_to_pfn(page) & ((uptr(1) << order) - 1))) {
-		report(ReportKind::InvalidFree, addr, "address is not aligned to the order freed", order);
+		report(ReportKind::InvalidFree, addr, "address is not aligned to the order freed",
+		       order);
 		return -KSLUB_EINVAL;
 	}
 	return free_pages(page, order);
@@ -476,7 +488,8 @@ template <class P> long BuddyAllocator<P>::check() const
 				unsigned o = pg->order;
 				usize n = usize(1) << o;
 				if (o >= MAX_ORDER || (p & (n - 1)) || p + n > r.nr_pages) {
-					report(ReportKind::BuddyCorrupt, page_address(pg), "block misaligned or too large", o);
+					report(ReportKind::BuddyCorrupt, page_address(pg),
+					       "block misaligned or too large", o);
 					errors++;
 					p++;
 					continue;
@@ -485,7 +498,8 @@ template <class P> long BuddyAllocator<P>::check() const
 					u32 want = (pg->flags & PG_head) ? u32(PG_tail) : 0u;
 					if ((r.map[p + k].flags & ~u32(0)) != want ||
 					    (want && r.map[p + k].head_delta != k)) {
-						report(ReportKind::BuddyCorrupt, page_address(&r.map[p + k]),
+						report(ReportKind::BuddyCorrupt,
+						       page_address(&r.map[p + k]),
 						       "page inside a block has its own state", o);
 						errors++;
 						break;
@@ -498,7 +512,8 @@ template <class P> long BuddyAllocator<P>::check() const
 				p += n;
 				continue;
 			}
-			report(ReportKind::BuddyCorrupt, page_address(pg), "page belongs to no block", pg->flags);
+			report(ReportKind::BuddyCorrupt, page_address(pg),
+			       "page belongs to no block", pg->flags);
 			errors++;
 			p++;
 		}
@@ -508,28 +523,33 @@ template <class P> long BuddyAllocator<P>::check() const
 		for (unsigned o = 0; o < MAX_ORDER; o++) {
 			const FreeArea &a = zones_[z].free_area[o];
 			u64 count = 0;
-			for (const ListHead *e = a.list.next; e != &a.list && count <= pool_pages_; e = e->next) {
-				const Page *pg = KSLUB_CONTAINER_OF(const_cast<ListHead *>(e), Page, lru);
+			for (const ListHead *e = a.list.next; e != &a.list && count <= pool_pages_;
+			     e = e->next) {
+				const Page *pg =
+					KSLUB_CONTAINER_OF(const_cast<ListHead *>(e), Page, lru);
 				if (!(pg->flags & PG_buddy) || pg->order != o || pg->node != z) {
-					report(ReportKind::BuddyCorrupt, page_address(pg), "free list holds a wrong block", o);
+					report(ReportKind::BuddyCorrupt, page_address(pg),
+					       "free list holds a wrong block", o);
 					errors++;
 				}
 				count++;
 			}
 			if (count != a.nr_free) {
-				report(ReportKind::BuddyCorrupt, nullptr, "free list length differs from nr_free", o);
+				report(ReportKind::BuddyCorrupt, nullptr,
+				       "free list length differs from nr_free", o);
 				errors++;
 			}
 			listed += count << o;
 		}
 	}
 	if (listed != free_pages) {
-		report(ReportKind::BuddyCorrupt, nullptr, "free pages on lists differ from free pages in the map",
-		       listed);
+		report(ReportKind::BuddyCorrupt, nullptr,
+		       "free pages on lists differ from free pages in the map", listed);
 		errors++;
 	}
 	if (free_pages + used_pages + reserved != pool_pages_) {
-		report(ReportKind::BuddyCorrupt, nullptr, "free + used + reserved differs from the pool", pool_pages_);
+		report(ReportKind::BuddyCorrupt, nullptr,
+		       "free + used + reserved differs from the pool", pool_pages_);
 		errors++;
 	}
 	return errors;

@@ -36,7 +36,10 @@ struct SlabCounters {
 	constexpr u32 objects() const { return u32((v >> 16) & 0x7fff); }
 	constexpr bool frozen() const { return (v >> 31) & 1; }
 	constexpr void set_inuse(u32 n) { v = (v & ~u64(0xffff)) | (n & 0xffff); }
-	constexpr void set_objects(u32 n) { v = (v & ~(u64(0x7fff) << 16)) | (u64(n & 0x7fff) << 16); }
+	constexpr void set_objects(u32 n)
+	{
+		v = (v & ~(u64(0x7fff) << 16)) | (u64(n & 0x7fff) << 16);
+	}
 	constexpr void set_frozen(bool f) { v = (v & ~(u64(1) << 31)) | (u64(f) << 31); }
 };
 
@@ -61,7 +64,8 @@ struct alignas(64) Page {
 	SlabCounters cnt() const { return SlabCounters{counters}; }
 };
 static_assert(sizeof(Page) == 64, "page descriptor must stay one cache line");
-static_assert(__builtin_offsetof(Page, counters) == 8, "freelist and counters form one double word");
+static_assert(__builtin_offsetof(Page, counters) == 8,
+	      "freelist and counters form one double word");
 
 } // namespace kslub
 

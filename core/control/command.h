@@ -127,30 +127,18 @@ enum class ControlVerb : u8 {
 inline const char *control_verb_name(ControlVerb v)
 {
 	switch (v) {
-	case ControlVerb::None:
-		return "";
-	case ControlVerb::Create:
-		return "create";
-	case ControlVerb::Destroy:
-		return "destroy";
-	case ControlVerb::Alloc:
-		return "alloc";
-	case ControlVerb::Free:
-		return "free";
-	case ControlVerb::Kmalloc:
-		return "kmalloc";
-	case ControlVerb::KfreeAll:
-		return "kfree-all";
-	case ControlVerb::Shrink:
-		return "shrink";
-	case ControlVerb::Validate:
-		return "validate";
-	case ControlVerb::Stress:
-		return "stress";
-	case ControlVerb::Compare:
-		return "compare";
-	case ControlVerb::Stop:
-		return "stop";
+	case ControlVerb::None: return "";
+	case ControlVerb::Create: return "create";
+	case ControlVerb::Destroy: return "destroy";
+	case ControlVerb::Alloc: return "alloc";
+	case ControlVerb::Free: return "free";
+	case ControlVerb::Kmalloc: return "kmalloc";
+	case ControlVerb::KfreeAll: return "kfree-all";
+	case ControlVerb::Shrink: return "shrink";
+	case ControlVerb::Validate: return "validate";
+	case ControlVerb::Stress: return "stress";
+	case ControlVerb::Compare: return "compare";
+	case ControlVerb::Stop: return "stop";
 	}
 	return "";
 }
@@ -159,13 +147,13 @@ inline const char *control_verb_name(ControlVerb v)
 struct ControlCommand {
 	ControlVerb verb;
 	char name[CACHE_NAME_MAX]; /* NUL terminated */
-	u64 size; /* create, kmalloc, compare */
-	u64 align; /* create; 0 when not given */
-	u64 count; /* alloc, free, kmalloc: COUNT; stress, compare: OPS */
+	u64 size;		   /* create, kmalloc, compare */
+	u64 align;		   /* create; 0 when not given */
+	u64 count;		   /* alloc, free, kmalloc: COUNT; stress, compare: OPS */
 };
 
 struct ControlError {
-	int code; /* 0 or a negative errno */
+	int code;			 /* 0 or a negative errno */
 	char reason[CONTROL_REASON_MAX]; /* one line, no newline */
 };
 
@@ -173,20 +161,13 @@ struct ControlError {
 inline const char *control_errno_name(int code)
 {
 	switch (-code) {
-	case KSLUB_ENOENT:
-		return "ENOENT";
-	case KSLUB_ENOMEM:
-		return "ENOMEM";
-	case KSLUB_EFAULT:
-		return "EFAULT";
-	case KSLUB_EBUSY:
-		return "EBUSY";
-	case KSLUB_EEXIST:
-		return "EEXIST";
-	case KSLUB_EINVAL:
-		return "EINVAL";
-	case KSLUB_ENOSPC:
-		return "ENOSPC";
+	case KSLUB_ENOENT: return "ENOENT";
+	case KSLUB_ENOMEM: return "ENOMEM";
+	case KSLUB_EFAULT: return "EFAULT";
+	case KSLUB_EBUSY: return "EBUSY";
+	case KSLUB_EEXIST: return "EEXIST";
+	case KSLUB_EINVAL: return "EINVAL";
+	case KSLUB_ENOSPC: return "ENOSPC";
 	}
 	return "E?";
 }
@@ -198,6 +179,5 @@ inline const char *control_errno_name(int code)
 inline int control_parse(const char *buf, usize len, ControlCommand *out, ControlError *why);
 
 } // namespace kslub
-
 
 #endif

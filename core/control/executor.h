@@ -23,8 +23,7 @@ namespace kslub {
 /* The cache of kmem_cache structures: never allocated from, freed to or destroyed by control. */
 constexpr const char *CONTROL_PROTECTED_CACHE = "kmem_cache";
 
-template <class P>
-class Control {
+template <class P> class Control {
 public:
 	using Cache = KmemCache<P>;
 
@@ -67,49 +66,28 @@ public:
 		value_ = 0;
 		TextBuf t(result_, CONTROL_RESULT_MAX);
 		switch (cmd.verb) {
-		case ControlVerb::Create:
-			return do_create(cmd, t);
-		case ControlVerb::Destroy:
-			return do_destroy(cmd, t);
-		case ControlVerb::Alloc:
-			return do_alloc(cmd, t);
-		case ControlVerb::Free:
-			return do_free(cmd, t);
-		case ControlVerb::Kmalloc:
-			return do_kmalloc(cmd, t);
-		case ControlVerb::KfreeAll:
-			return do_kfree_all(t);
-		case ControlVerb::Shrink:
-			return do_shrink(cmd, t);
-		case ControlVerb::Validate:
-			return do_validate(cmd, t);
+		case ControlVerb::Create: return do_create(cmd, t);
+		case ControlVerb::Destroy: return do_destroy(cmd, t);
+		case ControlVerb::Alloc: return do_alloc(cmd, t);
+		case ControlVerb::Free: return do_free(cmd, t);
+		case ControlVerb::Kmalloc: return do_kmalloc(cmd, t);
+		case ControlVerb::KfreeAll: return do_kfree_all(t);
+		case ControlVerb::Shrink: return do_shrink(cmd, t);
+		case ControlVerb::Validate: return do_validate(cmd, t);
 		case ControlVerb::Stress:
-		case ControlVerb::Compare:
-			return do_delegate(cmd, t);
-		case ControlVerb::Stop:
-			t.str("stop: requested");
-			return CONTROL_STOP;
-		case ControlVerb::None:
-			break;
+		case ControlVerb::Compare: return do_delegate(cmd, t);
+		case ControlVerb::Stop: t.str("stop: requested"); return CONTROL_STOP;
+		case ControlVerb::None: break;
 		}
 		error_prefix(t, -KSLUB_EINVAL).str("no command");
 		return -KSLUB_EINVAL;
 	}
 
 	/* The one-line text of the last command (no newline). */
-	const char *result() const
-	{
-		return result_;
-	}
+	const char *result() const { return result_; }
 	/* Its number: objects allocated or freed, slabs shrunk, validate's error count. */
-	u64 value() const
-	{
-		return value_;
-	}
-	const ControlCommand &last_command() const
-	{
-		return last_;
-	}
+	u64 value() const { return value_; }
+	const ControlCommand &last_command() const { return last_; }
 	/* The embedding reports the outcome of a delegated command here (one line, cut to fit). */
 	void set_result(const char *text)
 	{
@@ -195,10 +173,7 @@ public:
 		Held *h = entry(s, false);
 		return h ? h->count : 0;
 	}
-	u64 held_kmalloc() const
-	{
-		return kmalloc_count_;
-	}
+	u64 held_kmalloc() const { return kmalloc_count_; }
 	u64 held_total() const
 	{
 		u64 n = kmalloc_count_;
@@ -241,10 +216,7 @@ private:
 		bool created;
 	};
 
-	static void *next_of(void *obj)
-	{
-		return *static_cast<void **>(obj);
-	}
+	static void *next_of(void *obj) { return *static_cast<void **>(obj); }
 	static void push(void **head, void *obj)
 	{
 		*static_cast<void **>(obj) = *head;

@@ -130,17 +130,17 @@ struct VerbSpec {
 inline const VerbSpec *find_verb(Token tok)
 {
 	static constexpr VerbSpec verbs[] = {
-		{ ControlVerb::Create, "create", 2, 3, "create NAME SIZE [align=N]" },
-		{ ControlVerb::Destroy, "destroy", 1, 1, "destroy NAME" },
-		{ ControlVerb::Alloc, "alloc", 2, 2, "alloc NAME COUNT" },
-		{ ControlVerb::Free, "free", 2, 2, "free NAME COUNT" },
-		{ ControlVerb::Kmalloc, "kmalloc", 2, 2, "kmalloc SIZE COUNT" },
-		{ ControlVerb::KfreeAll, "kfree-all", 0, 0, "kfree-all" },
-		{ ControlVerb::Shrink, "shrink", 1, 1, "shrink NAME" },
-		{ ControlVerb::Validate, "validate", 1, 1, "validate NAME" },
-		{ ControlVerb::Stress, "stress", 2, 2, "stress NAME OPS" },
-		{ ControlVerb::Compare, "compare", 2, 2, "compare SIZE OPS" },
-		{ ControlVerb::Stop, "stop", 0, 0, "stop" },
+		{ControlVerb::Create, "create", 2, 3, "create NAME SIZE [align=N]"},
+		{ControlVerb::Destroy, "destroy", 1, 1, "destroy NAME"},
+		{ControlVerb::Alloc, "alloc", 2, 2, "alloc NAME COUNT"},
+		{ControlVerb::Free, "free", 2, 2, "free NAME COUNT"},
+		{ControlVerb::Kmalloc, "kmalloc", 2, 2, "kmalloc SIZE COUNT"},
+		{ControlVerb::KfreeAll, "kfree-all", 0, 0, "kfree-all"},
+		{ControlVerb::Shrink, "shrink", 1, 1, "shrink NAME"},
+		{ControlVerb::Validate, "validate", 1, 1, "validate NAME"},
+		{ControlVerb::Stress, "stress", 2, 2, "stress NAME OPS"},
+		{ControlVerb::Compare, "compare", 2, 2, "compare SIZE OPS"},
+		{ControlVerb::Stop, "stop", 0, 0, "stop"},
 	};
 	for (const VerbSpec &v : verbs)
 		if (token_is(tok, v.name))
@@ -200,7 +200,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 			nt++;
 			break;
 		}
-		tok[nt++] = Token{ buf + start, i - start };
+		tok[nt++] = Token{buf + start, i - start};
 	}
 	if (!nt) {
 		r.str("empty command");
@@ -234,12 +234,12 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 		if (!err && nargs == 3) {
 			constexpr usize PFX = 6; /* "align=" */
 			Token a = tok[3];
-			if (a.n < PFX || !token_is(Token{ a.p, PFX }, "align=")) {
+			if (a.n < PFX || !token_is(Token{a.p, PFX}, "align=")) {
 				r.str("create: the optional argument is align=N, not ");
 				quote(r, a);
 				err = -KSLUB_EINVAL;
 			} else {
-				err = parse_number(Token{ a.p + PFX, a.n - PFX }, "align", 1,
+				err = parse_number(Token{a.p + PFX, a.n - PFX}, "align", 1,
 						   CONTROL_MAX_ALIGN, &out->align, r);
 				if (!err && !is_power_of_2(out->align)) {
 					r.str("align ")
@@ -252,9 +252,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 		break;
 	case ControlVerb::Destroy:
 	case ControlVerb::Shrink:
-	case ControlVerb::Validate:
-		err = parse_name(tok[1], out->name, r);
-		break;
+	case ControlVerb::Validate: err = parse_name(tok[1], out->name, r); break;
 	case ControlVerb::Alloc:
 	case ControlVerb::Free:
 		err = parse_name(tok[1], out->name, r);
@@ -267,8 +265,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 			err = parse_number(tok[2], "COUNT", 1, CONTROL_MAX_COUNT, &out->count, r);
 		break;
 	case ControlVerb::KfreeAll:
-	case ControlVerb::Stop:
-		break;
+	case ControlVerb::Stop: break;
 	case ControlVerb::Stress:
 		err = parse_name(tok[1], out->name, r);
 		if (!err)
@@ -279,9 +276,7 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 		if (!err)
 			err = parse_number(tok[2], "OPS", 1, CONTROL_MAX_OPS, &out->count, r);
 		break;
-	case ControlVerb::None:
-		err = -KSLUB_EINVAL;
-		break;
+	case ControlVerb::None: err = -KSLUB_EINVAL; break;
 	}
 	if (err) {
 		*out = ControlCommand{};

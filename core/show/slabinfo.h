@@ -43,8 +43,7 @@ struct SlabinfoLine {
 	u64 active_objs, num_objs, num_slabs;
 };
 
-template <class P>
-SlabinfoLine slabinfo_counts(Slub<P> &slub, KmemCache<P> *s)
+template <class P> SlabinfoLine slabinfo_counts(Slub<P> &slub, KmemCache<P> *s)
 {
 	SlabinfoLine l{};
 	u64 nr_free = 0;
@@ -67,8 +66,7 @@ inline void slabinfo_header(TextBuf &t)
 	t.str(" : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
 }
 
-template <class P>
-void slabinfo_line(TextBuf &t, Slub<P> &slub, KmemCache<P> *s)
+template <class P> void slabinfo_line(TextBuf &t, Slub<P> &slub, KmemCache<P> *s)
 {
 	SlabinfoLine l = slabinfo_counts(slub, s);
 	Geometry g = slub.geometry(s);
@@ -80,8 +78,7 @@ void slabinfo_line(TextBuf &t, Slub<P> &slub, KmemCache<P> *s)
 }
 
 /* The whole /proc/slabinfo text; returns the length it needs. */
-template <class P>
-usize render_slabinfo(Slub<P> &slub, char *buf, usize cap)
+template <class P> usize render_slabinfo(Slub<P> &slub, char *buf, usize cap)
 {
 	TextBuf t(buf, cap);
 	slabinfo_header(t);
@@ -102,8 +99,7 @@ usize render_slabinfo(Slub<P> &slub, char *buf, usize cap)
 constexpr const char *BUDDYINFO_ZONE = "kslub";
 
 /* /proc/buddyinfo for the kslub pool; returns the length it needs. */
-template <class P>
-usize render_buddyinfo(BuddyAllocator<P> &buddy, char *buf, usize cap)
+template <class P> usize render_buddyinfo(BuddyAllocator<P> &buddy, char *buf, usize cap)
 {
 	TextBuf t(buf, cap);
 	for (unsigned nid = 0; nid < MAX_NODES; nid++) {

@@ -138,18 +138,10 @@ inline int stat_index(const char *name)
 
 namespace show_detail {
 
-enum class Objects {
-	Slabs,
-	Total,
-	InUse,
-	Partial,
-	PartialInUse,
-	CpuSlabs
-};
+enum class Objects { Slabs, Total, InUse, Partial, PartialInUse, CpuSlabs };
 
 /* show_slab_objects(): the total, then " N<node>=<n>" for non-zero nodes. */
-template <class P>
-void slab_objects(TextBuf &t, Slub<P> &slub, KmemCache<P> *s, Objects what)
+template <class P> void slab_objects(TextBuf &t, Slub<P> &slub, KmemCache<P> *s, Objects what)
 {
 	u64 nodes[MAX_NODES] = {};
 	u64 total = 0;
@@ -168,23 +160,12 @@ void slab_objects(TextBuf &t, Slub<P> &slub, KmemCache<P> *s, Objects what)
 			NodeSlabInfo n;
 			slub.node_info(s, nid, &n);
 			switch (what) {
-			case Objects::Slabs:
-				nodes[nid] = n.nr_slabs;
-				break;
-			case Objects::Total:
-				nodes[nid] = n.total_objects;
-				break;
-			case Objects::InUse:
-				nodes[nid] = n.total_objects - n.partial_free;
-				break;
-			case Objects::Partial:
-				nodes[nid] = n.nr_partial;
-				break;
-			case Objects::PartialInUse:
-				nodes[nid] = n.partial_inuse;
-				break;
-			case Objects::CpuSlabs:
-				break;
+			case Objects::Slabs: nodes[nid] = n.nr_slabs; break;
+			case Objects::Total: nodes[nid] = n.total_objects; break;
+			case Objects::InUse: nodes[nid] = n.total_objects - n.partial_free; break;
+			case Objects::Partial: nodes[nid] = n.nr_partial; break;
+			case Objects::PartialInUse: nodes[nid] = n.partial_inuse; break;
+			case Objects::CpuSlabs: break;
 			}
 		}
 	}
@@ -225,10 +206,7 @@ void slabs_cpu_partial(TextBuf &t, Slub<P> &slub, KmemCache<P> *s, u32 objs_per_
 	t.chr('\n');
 }
 
-inline void flag(TextBuf &t, bool on)
-{
-	t.dec(on ? 1 : 0).chr('\n');
-}
+inline void flag(TextBuf &t, bool on) { t.dec(on ? 1 : 0).chr('\n'); }
 
 } // namespace show_detail
 
@@ -243,96 +221,43 @@ long render_cache_attr(Slub<P> &slub, KmemCache<P> *s, unsigned attr, char *buf,
 	Geometry g = slub.geometry(s);
 	unsigned f = s->flags;
 	switch (CacheAttr(attr)) {
-	case ATTR_ALIASES:
-		t.dec(0).chr('\n');
-		break;
-	case ATTR_ALIGN:
-		t.dec(g.align).chr('\n');
-		break;
-	case ATTR_CACHE_DMA:
-		flag(t, false);
-		break;
-	case ATTR_CPU_PARTIAL:
-		t.dec(g.cpu_partial).chr('\n');
-		break;
-	case ATTR_CPU_SLABS:
-		slab_objects(t, slub, s, Objects::CpuSlabs);
-		break;
+	case ATTR_ALIASES: t.dec(0).chr('\n'); break;
+	case ATTR_ALIGN: t.dec(g.align).chr('\n'); break;
+	case ATTR_CACHE_DMA: flag(t, false); break;
+	case ATTR_CPU_PARTIAL: t.dec(g.cpu_partial).chr('\n'); break;
+	case ATTR_CPU_SLABS: slab_objects(t, slub, s, Objects::CpuSlabs); break;
 	case ATTR_CTOR:
 		/* s->ctor is set at creation and never changes. */
 		if (s->ctor)
 			t.str("0x").hex(u64(uptr(s->ctor))).chr('\n');
 		break;
-	case ATTR_DESTROY_BY_RCU:
-		flag(t, f & SLAB_TYPESAFE_BY_RCU);
-		break;
-	case ATTR_HWCACHE_ALIGN:
-		flag(t, f & SLAB_HWCACHE_ALIGN);
-		break;
-	case ATTR_MIN_PARTIAL:
-		t.dec(g.min_partial).chr('\n');
-		break;
-	case ATTR_OBJECT_SIZE:
-		t.dec(g.object_size).chr('\n');
-		break;
-	case ATTR_OBJECTS:
-		slab_objects(t, slub, s, Objects::InUse);
-		break;
-	case ATTR_OBJECTS_PARTIAL:
-		slab_objects(t, slub, s, Objects::PartialInUse);
-		break;
-	case ATTR_OBJS_PER_SLAB:
-		t.dec(g.objects).chr('\n');
-		break;
-	case ATTR_ORDER:
-		t.dec(g.order).chr('\n');
-		break;
-	case ATTR_PARTIAL:
-		slab_objects(t, slub, s, Objects::Partial);
-		break;
-	case ATTR_POISON:
-		flag(t, f & SLAB_POISON);
-		break;
-	case ATTR_RECLAIM_ACCOUNT:
-		flag(t, false);
-		break;
-	case ATTR_RED_ZONE:
-		flag(t, false);
-		break;
+	case ATTR_DESTROY_BY_RCU: flag(t, f & SLAB_TYPESAFE_BY_RCU); break;
+	case ATTR_HWCACHE_ALIGN: flag(t, f & SLAB_HWCACHE_ALIGN); break;
+	case ATTR_MIN_PARTIAL: t.dec(g.min_partial).chr('\n'); break;
+	case ATTR_OBJECT_SIZE: t.dec(g.object_size).chr('\n'); break;
+	case ATTR_OBJECTS: slab_objects(t, slub, s, Objects::InUse); break;
+	case ATTR_OBJECTS_PARTIAL: slab_objects(t, slub, s, Objects::PartialInUse); break;
+	case ATTR_OBJS_PER_SLAB: t.dec(g.objects).chr('\n'); break;
+	case ATTR_ORDER: t.dec(g.order).chr('\n'); break;
+	case ATTR_PARTIAL: slab_objects(t, slub, s, Objects::Partial); break;
+	case ATTR_POISON: flag(t, f & SLAB_POISON); break;
+	case ATTR_RECLAIM_ACCOUNT: flag(t, false); break;
+	case ATTR_RED_ZONE: flag(t, false); break;
 	/* Set at creation (1000, the kernel's default) and never changed. */
 	case ATTR_REMOTE_NODE_DEFRAG_RATIO:
 		t.dec(s->remote_node_defrag_ratio / 10).chr('\n');
 		break;
-	case ATTR_SANITY_CHECKS:
-		flag(t, f & SLAB_CONSISTENCY_CHECKS);
-		break;
-	case ATTR_SHRINK:
-		break;
-	case ATTR_SLAB_SIZE:
-		t.dec(g.size).chr('\n');
-		break;
-	case ATTR_SLABS:
-		slab_objects(t, slub, s, Objects::Slabs);
-		break;
-	case ATTR_SLABS_CPU_PARTIAL:
-		slabs_cpu_partial(t, slub, s, g.objects);
-		break;
-	case ATTR_STORE_USER:
-		flag(t, false);
-		break;
-	case ATTR_TOTAL_OBJECTS:
-		slab_objects(t, slub, s, Objects::Total);
-		break;
-	case ATTR_TRACE:
-		flag(t, false);
-		break;
-	case ATTR_USERSIZE:
-		t.dec((f & SLAB_KMALLOC) ? g.object_size : 0).chr('\n');
-		break;
-	case ATTR_VALIDATE:
-		break;
-	case NR_CACHE_ATTRS:
-		break;
+	case ATTR_SANITY_CHECKS: flag(t, f & SLAB_CONSISTENCY_CHECKS); break;
+	case ATTR_SHRINK: break;
+	case ATTR_SLAB_SIZE: t.dec(g.size).chr('\n'); break;
+	case ATTR_SLABS: slab_objects(t, slub, s, Objects::Slabs); break;
+	case ATTR_SLABS_CPU_PARTIAL: slabs_cpu_partial(t, slub, s, g.objects); break;
+	case ATTR_STORE_USER: flag(t, false); break;
+	case ATTR_TOTAL_OBJECTS: slab_objects(t, slub, s, Objects::Total); break;
+	case ATTR_TRACE: flag(t, false); break;
+	case ATTR_USERSIZE: t.dec((f & SLAB_KMALLOC) ? g.object_size : 0).chr('\n'); break;
+	case ATTR_VALIDATE: break;
+	case NR_CACHE_ATTRS: break;
 	}
 	return long(t.needed());
 }

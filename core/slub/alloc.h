@@ -38,7 +38,7 @@ template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 		Cpu *c0 = pal_.raw_cpu_ptr(s->cpu_slab);
 		u64 tid = pal_.load(&c0->tid); /* hoisted out of the retry loop */
 #endif
-	redo:
+redo:
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
 #if KSLUB_MUTANT != 5
 		u64 tid = pal_.load(&c->tid);
@@ -58,9 +58,11 @@ template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 #endif
 #if KSLUB_MUTANT == 4
 			/* aimed at the slot read at the start, not at the CPU we are on now */
-			if (!pal_.cpu_local_cas2(reinterpret_cast<Pair *>(c), Pair{object, tid}, Pair{next, next_tid(tid)})) {
+			if (!pal_.cpu_local_cas2(reinterpret_cast<Pair *>(c), Pair{object, tid},
+						 Pair{next, next_tid(tid)})) {
 #else
-			if (!pal_.this_cpu_cas2(s->cpu_slab, Pair{object, tid}, Pair{next, next_tid(tid)})) {
+			if (!pal_.this_cpu_cas2(s->cpu_slab, Pair{object, tid},
+						Pair{next, next_tid(tid)})) {
 #endif
 				stat(s, CMPXCHG_DOUBLE_CPU_FAIL);
 				goto redo;
@@ -339,7 +341,8 @@ new_objects:
 	c = pal_.raw_cpu_ptr(s->cpu_slab);
 	if (!slab) {
 		if (gfp & GFP_NOFAIL_WARN)
-			report(s, ReportKind::OutOfMemory, nullptr, "unable to allocate a slab", s->oo_order);
+			report(s, ReportKind::OutOfMemory, nullptr, "unable to allocate a slab",
+			       s->oo_order);
 		return nullptr;
 	}
 	stat(s, ALLOC_SLAB);
@@ -389,7 +392,8 @@ template <class P> void *Slub<P>::alloc_debug(Cache *s, unsigned gfp, int node)
 		slab = new_slab(s, gfp, nid);
 		if (!slab) {
 			if (gfp & GFP_NOFAIL_WARN)
-				report(s, ReportKind::OutOfMemory, nullptr, "unable to allocate a slab", s->oo_order);
+				report(s, ReportKind::OutOfMemory, nullptr,
+				       "unable to allocate a slab", s->oo_order);
 			return nullptr;
 		}
 		stat(s, ALLOC_SLAB);

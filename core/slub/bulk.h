@@ -20,7 +20,8 @@ namespace kslub {
  * Entries are cleared as they are taken. Returns the last error.
  */
 template <class SlabOf, class Link, class FreeChain>
-int bulk_free_chains(usize size, void **p, bool singly, SlabOf slab_of, Link link, FreeChain free_chain)
+int bulk_free_chains(usize size, void **p, bool singly, SlabOf slab_of, Link link,
+		     FreeChain free_chain)
 {
 	int result = 0;
 	for (usize i = size; i-- > 0;) {
@@ -96,7 +97,7 @@ inline void bulk_sort(uptr *v, usize n)
 }
 
 struct BulkSet {
-	BulkRun *runs;    /* nullptr: read the array */
+	BulkRun *runs; /* nullptr: read the array */
 	void *const *arr;
 	usize size;
 	bool started = false;
@@ -221,7 +222,8 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 	} else {
 		BulkRun **tail = &runs;
 		usize left = live;
-		unsigned order = min(get_order(left * sizeof(uptr) + sizeof(BulkRun)), MAX_ORDER - 1);
+		unsigned order =
+			min(get_order(left * sizeof(uptr) + sizeof(BulkRun)), MAX_ORDER - 1);
 		while (left) {
 			Page *page = buddy_.alloc_pages(order, NUMA_NO_NODE, 0);
 			if (!page && order) {
@@ -239,12 +241,14 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 			}
 			BulkRun *r = static_cast<BulkRun *>(buddy_.page_address(page));
 			usize cap = ((PAGE_SIZE << order) - sizeof(BulkRun)) / sizeof(uptr);
-			*r = BulkRun{nullptr, page, reinterpret_cast<uptr *>(r + 1), min(cap, left), 0};
+			*r = BulkRun{nullptr, page, reinterpret_cast<uptr *>(r + 1), min(cap, left),
+				     0};
 			*tail = r;
 			tail = &r->next;
 			left -= r->n;
 			if (left)
-				order = min(order, get_order(left * sizeof(uptr) + sizeof(BulkRun)));
+				order = min(order,
+					    get_order(left * sizeof(uptr) + sizeof(BulkRun)));
 		}
 	}
 	if (runs) {
@@ -338,7 +342,8 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 		return -KSLUB_EINVAL;
 	}
 	if (cpu_head) {
-		report(s, ReportKind::DoubleFree, cpu_head, "object is already the first free object", head_cpu);
+		report(s, ReportKind::DoubleFree, cpu_head,
+		       "object is already the first free object", head_cpu);
 		return -KSLUB_EINVAL;
 	}
 	if (bad) {

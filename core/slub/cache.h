@@ -48,10 +48,10 @@ constexpr unsigned CACHE_NAME_MAX = 32;
 template <class P> struct alignas(16) KmemCacheCpu {
 	void *freelist; /* with tid: the double word of the fast path */
 	u64 tid;
-	Page *slab;     /* the CPU slab, frozen */
-	Page *partial;  /* chain of frozen partial slabs through Page::next */
+	Page *slab;    /* the CPU slab, frozen */
+	Page *partial; /* chain of frozen partial slabs through Page::next */
 	typename P::SlotLock lock;
-	u32 cpu;        /* whose slot this is */
+	u32 cpu; /* whose slot this is */
 	u64 stat[NR_SLUB_STAT_ITEMS];
 };
 
@@ -68,9 +68,9 @@ template <class P> struct KmemCache {
 	KmemCacheCpu<P> *cpu_slab; /* per-CPU cookie */
 	unsigned flags;
 	u32 min_partial;
-	u32 size;        /* stride of objects in a slab */
+	u32 size; /* stride of objects in a slab */
 	u32 object_size;
-	u32 offset;      /* free pointer offset */
+	u32 offset; /* free pointer offset */
 	u32 cpu_partial;
 	u32 cpu_partial_slabs;
 	u32 oo_order, oo_objects;   /* preferred slab (oo) */
@@ -78,12 +78,12 @@ template <class P> struct KmemCache {
 	u32 inuse;
 	u32 align;
 	u32 remote_node_defrag_ratio;
-	u64 random;      /* freelist hardening key */
+	u64 random;	 /* freelist hardening key */
 	u32 *random_seq; /* shuffled object offsets, freelist randomisation */
 	Page *random_seq_page;
 	void (*ctor)(void *);
-	u64 errors;      /* problems reported against this cache */
-	void *owner;     /* the embedding's handle of the instance, for callbacks */
+	u64 errors;  /* problems reported against this cache */
+	void *owner; /* the embedding's handle of the instance, for callbacks */
 	int refcount;
 	ListHead list;
 	char name[CACHE_NAME_MAX];
@@ -99,9 +99,9 @@ struct CacheCensus {
 	u64 frozen_slabs;
 	u64 partial_slabs; /* on node partial lists */
 	u64 cpu_partial_slabs;
-	u64 objects;       /* capacity of all slabs */
-	u64 live_objects;  /* handed out to users */
-	u64 free_objects;  /* on slab and CPU freelists */
+	u64 objects;	  /* capacity of all slabs */
+	u64 live_objects; /* handed out to users */
+	u64 free_objects; /* on slab and CPU freelists */
 };
 
 /* Geometry and counters of one cache, as the sysfs files show them. */
@@ -116,8 +116,8 @@ struct CacheInfo {
 
 /* One node's share of a cache: the per-node breakdown of the sysfs files ("N0=..."). */
 struct NodeSlabInfo {
-	u64 nr_slabs, total_objects;     /* every slab of the node */
-	u64 nr_partial;                  /* slabs on the node partial list */
+	u64 nr_slabs, total_objects;	 /* every slab of the node */
+	u64 nr_partial;			 /* slabs on the node partial list */
 	u64 partial_inuse, partial_free; /* objects in use / free on those slabs */
 };
 
@@ -126,7 +126,7 @@ struct CpuSlabInfo {
 	bool online;
 	bool has_slab;
 	bool has_partial;
-	u8 slab_node;      /* node of the CPU slab */
+	u8 slab_node;	   /* node of the CPU slab */
 	u8 partial_node;   /* node of the first slab of the CPU partial list */
 	u32 partial_slabs; /* list length as its first slab records it (slab->slabs) */
 };
@@ -150,8 +150,8 @@ public:
 	int shutdown();
 
 	/* Cache lifecycle. create returns nullptr and sets *err on failure. */
-	Cache *cache_create(const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *),
-			    int *err);
+	Cache *cache_create(const char *name, u32 size, u32 align, unsigned flags,
+			    void (*ctor)(void *), int *err);
 	int cache_destroy(Cache *s);
 	Cache *find_cache(const char *name);
 	template <class F> void for_each_cache(F &&fn);
@@ -174,18 +174,23 @@ public:
 	void *kmalloc_node(usize size, unsigned gfp, int node);
 	int kfree(const void *p);
 	usize ksize(const void *p);
-	Cache *kmalloc_cache(unsigned index) const { return index < KMALLOC_NR_CACHES ? kmalloc_caches_[index] : nullptr; }
+	Cache *kmalloc_cache(unsigned index) const
+	{
+		return index < KMALLOC_NR_CACHES ? kmalloc_caches_[index] : nullptr;
+	}
 	Cache *kmalloc_slab(usize size) const
 	{
-		return size && size <= KMALLOC_MAX_CACHE_SIZE ? kmalloc_caches_[kmalloc_index(size)] : nullptr;
+		return size && size <= KMALLOC_MAX_CACHE_SIZE ?
+			       kmalloc_caches_[kmalloc_index(size)] :
+			       nullptr;
 	}
 
 	/* Maintenance. */
-	long shrink(Cache *s);          /* returns slabs given back to the page allocator */
-	long validate(Cache *s);        /* flushes, then returns the number of errors found */
+	long shrink(Cache *s);	 /* returns slabs given back to the page allocator */
+	long validate(Cache *s); /* flushes, then returns the number of errors found */
 	long check(Cache *s, CacheCensus *out); /* no flush, changes nothing; errors found */
 	void flush_all(Cache *s);
-	void cpu_dead(unsigned cpu);    /* slub_cpu_dead: flush a CPU that went offline */
+	void cpu_dead(unsigned cpu); /* slub_cpu_dead: flush a CPU that went offline */
 
 	/* Observation. */
 	void info(Cache *s, CacheInfo *out);
@@ -206,7 +211,10 @@ private:
 	void *get_fp(const Cache *s, void *obj) const;
 	void *get_fp_safe(const Cache *s, void *obj) const;
 	void set_fp(const Cache *s, void *obj, void *fp) const;
-	SlabCounters cnt_of(const Page *slab) const { return SlabCounters{pal_.load(&slab->counters)}; }
+	SlabCounters cnt_of(const Page *slab) const
+	{
+		return SlabCounters{pal_.load(&slab->counters)};
+	}
 	void *slab_address(const Page *slab) const { return buddy_.page_address(slab); }
 	bool check_valid_pointer(const Cache *s, const Page *slab, const void *p) const;
 	int object_check(Cache *s, Page *slab, const void *obj, bool from_kfree);
@@ -223,7 +231,10 @@ private:
 		int n = pal_.cpu_to_node(pal_.raw_cpu());
 		return buddy_.node_present(n) ? n : 0;
 	}
-	static bool node_match(const Page *slab, int node) { return node == NUMA_NO_NODE || slab->node == node; }
+	static bool node_match(const Page *slab, int node)
+	{
+		return node == NUMA_NO_NODE || slab->node == node;
+	}
 	bool cas_slab(Cache *s, Page *slab, void *old_fl, u64 old_cnt, void *new_fl, u64 new_cnt);
 
 	/* The slot protocol (base/platform.h). */
@@ -236,8 +247,8 @@ private:
 	{
 		void *p = slab_alloc(s, gfp, node);
 		if (pal_.tracing())
-			pal_.trace(TraceEvent{TraceKind::CacheAlloc, s->name, p, call_site, s->object_size, s->size, gfp,
-					      node});
+			pal_.trace(TraceEvent{TraceKind::CacheAlloc, s->name, p, call_site,
+					      s->object_size, s->size, gfp, node});
 		return p;
 	}
 	void *slab_alloc(Cache *s, unsigned gfp, int node);
@@ -269,7 +280,8 @@ private:
 	void flush_cpu(Cache *s, unsigned cpu);
 
 	/* Lifecycle (slub/lifecycle.h). */
-	int cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *));
+	int cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags,
+		       void (*ctor)(void *));
 	int init_random_seq(Cache *s);
 	void shuffle_freelist(Cache *s, Page *slab, void **first);
 	int cache_shutdown(Cache *s);

@@ -28,7 +28,8 @@ bool cache_is_listed(P &pal, typename P::Spinlock &lock, ListHead &caches, const
 	return found;
 }
 
-constexpr const char *CACHE_DESCRIPTOR_FREE = "pointer is a live cache descriptor; destroy the cache instead";
+constexpr const char *CACHE_DESCRIPTOR_FREE =
+	"pointer is a live cache descriptor; destroy the cache instead";
 
 template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 {
@@ -43,8 +44,8 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 		return -KSLUB_EINVAL;
 	}
 	if (pal_.tracing())
-		pal_.trace(TraceEvent{TraceKind::CacheFree, s->name, obj, uptr(__builtin_return_address(0)), 0, 0, 0,
-				      NUMA_NO_NODE});
+		pal_.trace(TraceEvent{TraceKind::CacheFree, s->name, obj,
+				      uptr(__builtin_return_address(0)), 0, 0, 0, NUMA_NO_NODE});
 	return slab_free(s, slab, obj);
 }
 
@@ -80,12 +81,14 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
 			 * missing it would link a bulk chain in front of itself, a cycle.
 			 */
 			if (__builtin_expect(head == freelist || tail == freelist, 0)) {
-				report(s, ReportKind::DoubleFree, freelist, "object is already the first free object");
+				report(s, ReportKind::DoubleFree, freelist,
+				       "object is already the first free object");
 				return -KSLUB_EINVAL;
 			}
 		}
 		set_fp(s, tail, freelist);
-		if (pal_.this_cpu_cas2(s->cpu_slab, Pair{freelist, tid}, Pair{head, next_tid(tid)})) {
+		if (pal_.this_cpu_cas2(s->cpu_slab, Pair{freelist, tid},
+				       Pair{head, next_tid(tid)})) {
 			stat(s, FREE_FASTPATH);
 			return 0;
 		}
@@ -100,7 +103,8 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
  * when there are no CPU partial lists, needs the node list lock, taken
  * speculatively before the CAS so that the list move is atomic with it.
  */
-template <class P> int Slub<P>::slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
+template <class P>
+int Slub<P>::slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
 {
 	Node *n = nullptr;
 	unsigned long flags = 0;
@@ -116,13 +120,14 @@ template <class P> int Slub<P>::slab_free_slow(Cache *s, Page *slab, void *head,
 		old.v = pal_.load(&slab->counters);
 		if constexpr (CONFIG_KSLUB_FREELIST_HARDENED) {
 			if (__builtin_expect(tail == prior, 0)) {
-				report(s, ReportKind::DoubleFree, tail, "object is already the first free object of its slab");
+				report(s, ReportKind::DoubleFree, tail,
+				       "object is already the first free object of its slab");
 				return -KSLUB_EINVAL;
 			}
 		}
 		if (old.inuse() < cnt) {
-			report(s, ReportKind::DoubleFree, head, "slab has fewer objects in use than are being freed",
-			       old.inuse());
+			report(s, ReportKind::DoubleFree, head,
+			       "slab has fewer objects in use than are being freed", old.inuse());
 			return -KSLUB_EINVAL;
 		}
 		set_fp(s, tail, prior);

@@ -20,8 +20,8 @@ namespace kslub {
 /* Cache creation flags (the subset of slab_flags_t kslub honours; own values). */
 enum SlabFlags : unsigned {
 	SLAB_HWCACHE_ALIGN = 1u << 0,
-	SLAB_TYPESAFE_BY_RCU = 1u << 1, /* free pointer kept outside the object */
-	SLAB_POISON = 1u << 2,          /* layout only: free pointer outside the object */
+	SLAB_TYPESAFE_BY_RCU = 1u << 1,	   /* free pointer kept outside the object */
+	SLAB_POISON = 1u << 2,		   /* layout only: free pointer outside the object */
 	SLAB_CONSISTENCY_CHECKS = 1u << 3, /* debug cache: every free checked under the list lock */
 	SLAB_KMALLOC = 1u << 4,
 	SLAB_NO_CPU_PARTIAL = 1u << 5,
@@ -44,12 +44,12 @@ constexpr unsigned ARCH_SLAB_MINALIGN = 8;
 
 struct Geometry {
 	u32 object_size; /* what the user asked for */
-	u32 size;        /* object plus metadata, aligned: the stride */
+	u32 size;	 /* object plus metadata, aligned: the stride */
 	u32 align;
-	u32 inuse;       /* offset of the metadata after the object */
-	u32 offset;      /* free pointer offset inside the stride */
+	u32 inuse;  /* offset of the metadata after the object */
+	u32 offset; /* free pointer offset inside the stride */
 	u32 order;
-	u32 objects;     /* per slab (oo) */
+	u32 objects;	 /* per slab (oo) */
 	u32 min_objects; /* objects of the minimum order slab (s->min) */
 	u32 min_order;
 	u32 cpu_partial; /* objects kept on a CPU partial list */
@@ -87,7 +87,8 @@ constexpr u32 kmalloc_cache_align(u32 size, KernelRules rules)
 }
 
 /* calc_slab_order(): first order from the one holding min_objects whose waste is small enough. */
-constexpr unsigned calc_slab_order(u32 size, u32 min_objects, unsigned max_order, u32 fract_leftover)
+constexpr unsigned calc_slab_order(u32 size, u32 min_objects, unsigned max_order,
+				   u32 fract_leftover)
 {
 	if (order_objects(SLUB_MIN_ORDER, size) > MAX_OBJS_PER_PAGE)
 		return get_order(u64(size) * MAX_OBJS_PER_PAGE) - 1;
@@ -108,7 +109,8 @@ constexpr int calculate_order(u32 size, unsigned nr_cpus)
 	min_objects = min(min_objects, max_objects);
 	while (min_objects > 1) {
 		for (u32 fraction = 16; fraction >= 4; fraction /= 2) {
-			unsigned order = calc_slab_order(size, min_objects, SLUB_MAX_ORDER, fraction);
+			unsigned order =
+				calc_slab_order(size, min_objects, SLUB_MAX_ORDER, fraction);
 			if (order <= SLUB_MAX_ORDER)
 				return int(order);
 		}

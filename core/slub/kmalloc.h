@@ -16,9 +16,10 @@ template <class P> void *Slub<P>::kmalloc_node(usize size, unsigned gfp, int nod
 	void *p = do_kmalloc(size, gfp, node);
 	if (pal_.tracing()) {
 		Cache *s = kmalloc_slab(size);
-		usize given = s ? s->size : (p && size ? PAGE_SIZE << kmalloc_large_order(size) : 0);
-		pal_.trace(TraceEvent{TraceKind::Kmalloc, s ? s->name : "", p, uptr(__builtin_return_address(0)), size,
-				      given, gfp, node});
+		usize given = s ? s->size :
+				  (p && size ? PAGE_SIZE << kmalloc_large_order(size) : 0);
+		pal_.trace(TraceEvent{TraceKind::Kmalloc, s ? s->name : "", p,
+				      uptr(__builtin_return_address(0)), size, given, gfp, node});
 	}
 	return p;
 }
@@ -32,14 +33,16 @@ template <class P> void *Slub<P>::do_kmalloc(usize size, unsigned gfp, int node)
 	/* kmalloc_large(): whole pages, at most one top block. */
 	if (size > TOP_BLOCK_SIZE) {
 		if (gfp & GFP_NOFAIL_WARN)
-			report(nullptr, ReportKind::BadArgument, nullptr, "kmalloc size above the largest block", size);
+			report(nullptr, ReportKind::BadArgument, nullptr,
+			       "kmalloc size above the largest block", size);
 		return nullptr;
 	}
 	unsigned order = kmalloc_large_order(size);
 	Page *page = buddy_.alloc_pages(order, node, gfp);
 	if (!page) {
 		if (gfp & GFP_NOFAIL_WARN)
-			report(nullptr, ReportKind::OutOfMemory, nullptr, "unable to allocate pages", order);
+			report(nullptr, ReportKind::OutOfMemory, nullptr,
+			       "unable to allocate pages", order);
 		return nullptr;
 	}
 	buddy_.add_flags(page, PG_large);
@@ -60,9 +63,11 @@ template <class P> int Slub<P>::kfree(const void *cp)
 	Page *page = buddy_.virt_to_page(p);
 	if (pal_.tracing()) {
 		Page *head = page ? BuddyAllocator<P>::compound_head(page) : nullptr;
-		const char *name = head && (head->flags & PG_slab) ? static_cast<Cache *>(head->slab_cache)->name : "";
-		pal_.trace(TraceEvent{TraceKind::Kfree, name, p, uptr(__builtin_return_address(0)), 0, 0, 0,
-				      NUMA_NO_NODE});
+		const char *name = head && (head->flags & PG_slab) ?
+					   static_cast<Cache *>(head->slab_cache)->name :
+					   "";
+		pal_.trace(TraceEvent{TraceKind::Kfree, name, p, uptr(__builtin_return_address(0)),
+				      0, 0, 0, NUMA_NO_NODE});
 	}
 	if (!page) {
 		report(nullptr, ReportKind::InvalidFree, p, "pointer is not from this allocator");

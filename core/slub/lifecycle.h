@@ -10,7 +10,8 @@
 namespace kslub {
 
 template <class P>
-int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags, void (*ctor)(void *))
+int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags,
+			void (*ctor)(void *))
 {
 	Geometry g = compute_geometry(size, align, flags, ctor != nullptr, pal_.nr_present_cpus());
 	if (!g.ok)
@@ -125,11 +126,13 @@ template <class P> int Slub<P>::init(KernelRules rules)
 		return err;
 	caches_.add_tail(&boot_cache_.list);
 	/* kmalloc-8 .. kmalloc-8k first, then 96 and 192, as create_kmalloc_caches does. */
-	static constexpr unsigned order[KMALLOC_NR_CACHES - 1] = {3, 4, 5, 6, 1, 7, 2, 8, 9, 10, 11, 12, 13};
+	static constexpr unsigned order[KMALLOC_NR_CACHES - 1] = {3, 4, 5,  6,	1,  7, 2,
+								  8, 9, 10, 11, 12, 13};
 	for (unsigned idx : order) {
 		u32 size = kmalloc_index_size(idx);
-		kmalloc_caches_[idx] = cache_create(kmalloc_cache_name(idx), size, kmalloc_cache_align(size, rules),
-						    SLAB_KMALLOC, nullptr, &err);
+		kmalloc_caches_[idx] = cache_create(kmalloc_cache_name(idx), size,
+						    kmalloc_cache_align(size, rules), SLAB_KMALLOC,
+						    nullptr, &err);
 		if (!kmalloc_caches_[idx])
 			return err;
 	}
@@ -161,28 +164,31 @@ template <class P> template <class F> void Slub<P>::for_each_cache(F &&fn)
 }
 
 template <class P>
-typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 align, unsigned flags,
-					       void (*ctor)(void *), int *err)
+typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 align,
+					       unsigned flags, void (*ctor)(void *), int *err)
 {
 	int dummy;
 	if (!err)
 		err = &dummy;
 	usize len = name ? str_len(name) : 0;
 	if (!len || len >= CACHE_NAME_MAX) {
-		report(nullptr, ReportKind::BadArgument, nullptr, "cache name empty or too long", len);
+		report(nullptr, ReportKind::BadArgument, nullptr, "cache name empty or too long",
+		       len);
 		*err = -KSLUB_EINVAL;
 		return nullptr;
 	}
 	for (usize i = 0; i < len; i++) {
 		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/') {
-			report(nullptr, ReportKind::BadArgument, nullptr, "cache name has a space, slash or control byte");
+			report(nullptr, ReportKind::BadArgument, nullptr,
+			       "cache name has a space, slash or control byte");
 			*err = -KSLUB_EINVAL;
 			return nullptr;
 		}
 	}
 	if (!size || size > CACHE_MAX_OBJECT_SIZE || (align && !is_power_of_2(align)) ||
 	    align > TOP_BLOCK_SIZE) {
-		report(nullptr, ReportKind::BadArgument, nullptr, "cache object size or alignment out of range", size);
+		report(nullptr, ReportKind::BadArgument, nullptr,
+		       "cache object size or alignment out of range", size);
 		*err = -KSLUB_EINVAL;
 		return nullptr;
 	}

@@ -27,7 +27,8 @@ template <class P> bool Slub<P>::partial_list_ok(Cache *s, Node *n)
 			return false;
 		Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
 		SlabCounters c{pal_.peek(&slab->counters)};
-		if (slab->slab_cache != s || slab->node != node || c.frozen() || c.inuse() >= c.objects())
+		if (slab->slab_cache != s || slab->node != node || c.frozen() ||
+		    c.inuse() >= c.objects())
 			return false;
 	}
 	return count == want;
@@ -42,7 +43,9 @@ template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 		list_add_tail(pal_, &n->partial, &slab->lru);
 	else
 		list_add(pal_, &n->partial, &slab->lru);
-	KSLUB_ASSERT_EXPENSIVE(pal_, KSLUB_MUTANT == 8 || partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
+	KSLUB_ASSERT_EXPENSIVE(pal_,
+			       KSLUB_MUTANT == 8 ||
+				       partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
@@ -50,7 +53,9 @@ template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
 	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
 	list_del(pal_, &slab->lru);
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) - 1);
-	KSLUB_ASSERT_EXPENSIVE(pal_, KSLUB_MUTANT == 8 || partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
+	KSLUB_ASSERT_EXPENSIVE(pal_,
+			       KSLUB_MUTANT == 8 ||
+				       partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 /*
@@ -155,7 +160,8 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 		void *next = get_fp(s, it);
 		if (!check_valid_pointer(s, slab, next)) {
 			/* Corrupted beyond this object: keep what is known good, drop the rest. */
-			report(s, ReportKind::CorruptFreelist, it, "CPU freelist points outside its slab");
+			report(s, ReportKind::CorruptFreelist, it,
+			       "CPU freelist points outside its slab");
 			set_fp(s, it, nullptr);
 			next = nullptr;
 		}
@@ -163,7 +169,8 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 		free_delta++;
 		if (free_delta > cnt_of(slab).objects()) {
 			/* A cycle (a double free missed earlier): cut it and count what is left. */
-			report(s, ReportKind::CorruptFreelist, it, "CPU freelist longer than its slab");
+			report(s, ReportKind::CorruptFreelist, it,
+			       "CPU freelist longer than its slab");
 			set_fp(s, it, nullptr);
 			free_delta = 0;
 			for (void *p = freelist; p; p = get_fp(s, p)) {

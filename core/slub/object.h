@@ -34,7 +34,8 @@ template <class P> inline void Slub<P>::set_fp(const Cache *s, void *obj, void *
 	pal_.write_fp(slot, freelist_ptr(s, fp, uptr(slot)));
 }
 
-template <class P> inline bool Slub<P>::check_valid_pointer(const Cache *s, const Page *slab, const void *p) const
+template <class P>
+inline bool Slub<P>::check_valid_pointer(const Cache *s, const Page *slab, const void *p) const
 {
 	if (!p)
 		return true;
@@ -45,7 +46,8 @@ template <class P> inline bool Slub<P>::check_valid_pointer(const Cache *s, cons
 	return (a - base) % s->size == 0;
 }
 
-template <class P> void Slub<P>::report(Cache *s, ReportKind k, const void *p, const char *what, u64 v)
+template <class P>
+void Slub<P>::report(Cache *s, ReportKind k, const void *p, const char *what, u64 v)
 {
 	if (s)
 		pal_.atomic_add(&s->errors, 1);
@@ -70,12 +72,14 @@ template <class P> Page *Slub<P>::virt_to_slab(const void *p) const
 template <class P> int Slub<P>::object_check(Cache *s, Page *slab, const void *obj, bool from_kfree)
 {
 	if (!slab) {
-		report(s, ReportKind::InvalidFree, obj, "pointer is not in a slab of this allocator");
+		report(s, ReportKind::InvalidFree, obj,
+		       "pointer is not in a slab of this allocator");
 		return -KSLUB_EFAULT;
 	}
 	if (!from_kfree && slab->slab_cache != s) {
 		Cache *owner = static_cast<Cache *>(slab->slab_cache);
-		report(s, ReportKind::WrongCache, obj, owner ? owner->name : "object of another cache");
+		report(s, ReportKind::WrongCache, obj,
+		       owner ? owner->name : "object of another cache");
 		return -KSLUB_EINVAL;
 	}
 	if (!check_valid_pointer(s, slab, obj)) {
@@ -87,7 +91,8 @@ template <class P> int Slub<P>::object_check(Cache *s, Page *slab, const void *o
 
 /* cmpxchg_double_slab(): the only way a slab's {freelist, counters} changes after it is published. */
 template <class P>
-inline bool Slub<P>::cas_slab(Cache *s, Page *slab, void *old_fl, u64 old_cnt, void *new_fl, u64 new_cnt)
+inline bool Slub<P>::cas_slab(Cache *s, Page *slab, void *old_fl, u64 old_cnt, void *new_fl,
+			      u64 new_cnt)
 {
 	if (pal_.cas2(slab->pair(), Pair{old_fl, old_cnt}, Pair{new_fl, new_cnt}))
 		return true;
@@ -111,7 +116,8 @@ template <class P> void *Slub<P>::slot_take(Cpu *c)
 #if KSLUB_MUTANT == 3
 		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{fl, tid}, Pair{nullptr, tid}))
 #else
-		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{fl, tid}, Pair{nullptr, next_tid(tid)}))
+		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{fl, tid},
+			      Pair{nullptr, next_tid(tid)}))
 #endif
 			return fl;
 		pal_.cpu_relax();
@@ -136,7 +142,8 @@ template <class P> void Slub<P>::slot_fill(Cpu *c, void *freelist)
 #if KSLUB_MUTANT == 3
 		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{cur, tid}, Pair{freelist, tid}))
 #else
-		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{cur, tid}, Pair{freelist, next_tid(tid)}))
+		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{cur, tid},
+			      Pair{freelist, next_tid(tid)}))
 #endif
 			return;
 		pal_.cpu_relax();

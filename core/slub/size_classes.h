@@ -31,8 +31,8 @@ inline bool zero_or_null_ptr(const void *p) { return uptr(p) <= ZERO_SIZE_PTR_VA
 
 /* size_index[(size - 1) / 8] for sizes 1..192. */
 constexpr u8 kmalloc_size_index[24] = {
-	3, /* 8 */   4, /* 16 */  5, /* 24 */  5, /* 32 */  6, /* 40 */  6, /* 48 */
-	6, /* 56 */  6, /* 64 */  1, /* 72 */  1, /* 80 */  1, /* 88 */  1, /* 96 */
+	3, /* 8 */ 4,	/* 16 */ 5,  /* 24 */ 5,  /* 32 */ 6,  /* 40 */ 6,  /* 48 */
+	6, /* 56 */ 6,	/* 64 */ 1,  /* 72 */ 1,  /* 80 */ 1,  /* 88 */ 1,  /* 96 */
 	7, /* 104 */ 7, /* 112 */ 7, /* 120 */ 7, /* 128 */ 2, /* 136 */ 2, /* 144 */
 	2, /* 152 */ 2, /* 160 */ 2, /* 168 */ 2, /* 176 */ 2, /* 184 */ 2, /* 192 */
 };
@@ -55,9 +55,9 @@ constexpr u32 kmalloc_index_size(unsigned index)
 inline const char *kmalloc_cache_name(unsigned index)
 {
 	static constexpr const char *names[KMALLOC_NR_CACHES] = {
-		"kmalloc-0",   "kmalloc-96",  "kmalloc-192", "kmalloc-8",   "kmalloc-16",
-		"kmalloc-32",  "kmalloc-64",  "kmalloc-128", "kmalloc-256", "kmalloc-512",
-		"kmalloc-1k",  "kmalloc-2k",  "kmalloc-4k",  "kmalloc-8k",
+		"kmalloc-0",  "kmalloc-96", "kmalloc-192", "kmalloc-8",	  "kmalloc-16",
+		"kmalloc-32", "kmalloc-64", "kmalloc-128", "kmalloc-256", "kmalloc-512",
+		"kmalloc-1k", "kmalloc-2k", "kmalloc-4k",  "kmalloc-8k",
 	};
 	return index < KMALLOC_NR_CACHES ? names[index] : "kmalloc-?";
 }

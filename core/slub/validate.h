@@ -42,14 +42,16 @@ template <class P> long Slub<P>::on_freelist_count(Cache *s, Page *slab, long *e
 			object = fp;
 			nr++;
 		}
-		bool stable = pal_.load(&slab->freelist) == head && pal_.load(&slab->counters) == cnt.v;
+		bool stable = pal_.load(&slab->freelist) == head &&
+			      pal_.load(&slab->counters) == cnt.v;
 		if (!stable && attempt < 64) {
 			pal_.cpu_relax();
 			continue;
 		}
 		if (bad && !object) {
 			(*errors)++;
-			report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freepointer corrupt");
+			report(s, ReportKind::CorruptFreelist, slab_address(slab),
+			       "Freepointer corrupt");
 			if (repair) {
 				SlabCounters nw = cnt;
 				nw.set_inuse(objects);
@@ -65,14 +67,16 @@ template <class P> long Slub<P>::on_freelist_count(Cache *s, Page *slab, long *e
 		}
 		if (nr > long(objects)) {
 			(*errors)++;
-			report(s, ReportKind::CorruptFreelist, slab_address(slab), "Freelist cycle or overflow", u64(nr));
+			report(s, ReportKind::CorruptFreelist, slab_address(slab),
+			       "Freelist cycle or overflow", u64(nr));
 			if (repair && object)
 				set_fp(s, object, nullptr);
 			nr = objects;
 		}
 		if (cnt.inuse() != objects - u32(nr)) {
 			(*errors)++;
-			report(s, ReportKind::WrongCount, slab_address(slab), "Wrong object count", cnt.inuse());
+			report(s, ReportKind::WrongCount, slab_address(slab), "Wrong object count",
+			       cnt.inuse());
 			if (repair) {
 				SlabCounters nw = cnt;
 				nw.set_inuse(objects - u32(nr));
@@ -94,7 +98,8 @@ template <class P> long Slub<P>::validate_slab(Cache *s, Page *slab)
 	}
 	u32 max_objects = order_objects(slab->order, s->size);
 	if (cnt.objects() > max_objects || cnt.inuse() > cnt.objects()) {
-		report(s, ReportKind::WrongCount, slab_address(slab), "objects or inuse out of range", cnt.objects());
+		report(s, ReportKind::WrongCount, slab_address(slab),
+		       "objects or inuse out of range", cnt.objects());
 		return 1;
 	}
 	on_freelist_count(s, slab, &errors, true);
@@ -122,7 +127,8 @@ template <class P> long Slub<P>::validate(Cache *s)
 			count++;
 		}
 		if (count != n->nr_partial) {
-			report(s, ReportKind::ListCorrupt, nullptr, "partial slabs counted differ from nr_partial", count);
+			report(s, ReportKind::ListCorrupt, nullptr,
+			       "partial slabs counted differ from nr_partial", count);
 			errors++;
 		}
 		for (ListHead *e = n->full.next; e != &n->full; e = e->next)
@@ -153,8 +159,10 @@ template <class P> long Slub<P>::check(Cache *s, CacheCensus *out)
 			err(ReportKind::ListCorrupt, c, "tid does not carry its CPU", cpu);
 		if (slab) {
 			held++;
-			if (!(slab->flags & PG_slab) || slab->slab_cache != s || !cnt_of(slab).frozen())
-				err(ReportKind::ListCorrupt, slab_address(slab), "CPU slab not a frozen slab of this cache");
+			if (!(slab->flags & PG_slab) || slab->slab_cache != s ||
+			    !cnt_of(slab).frozen())
+				err(ReportKind::ListCorrupt, slab_address(slab),
+				    "CPU slab not a frozen slab of this cache");
 		} else if (fl) {
 			err(ReportKind::ListCorrupt, fl, "CPU freelist without a CPU slab", cpu);
 			fl = nullptr;
@@ -162,7 +170,8 @@ template <class P> long Slub<P>::check(Cache *s, CacheCensus *out)
 		u64 n = 0;
 		for (void *p = fl; p; p = get_fp(s, p)) {
 			if (!check_valid_pointer(s, slab, p)) {
-				err(ReportKind::CorruptFreelist, p, "CPU freelist object outside the CPU slab", cpu);
+				err(ReportKind::CorruptFreelist, p,
+				    "CPU freelist object outside the CPU slab", cpu);
 				break;
 			}
 			if (++n > cnt_of(slab).objects()) {
@@ -176,7 +185,8 @@ template <class P> long Slub<P>::check(Cache *s, CacheCensus *out)
 			held++;
 			census.cpu_partial_slabs++;
 			if (!(p->flags & PG_slab) || p->slab_cache != s || !cnt_of(p).frozen())
-				err(ReportKind::ListCorrupt, slab_address(p), "CPU partial slab not a frozen slab of this cache");
+				err(ReportKind::ListCorrupt, slab_address(p),
+				    "CPU partial slab not a frozen slab of this cache");
 			if (++chain > census.slabs + buddy_.pool_pages()) {
 				err(ReportKind::ListCorrupt, p, "CPU partial chain cycle", cpu);
 				break;
@@ -206,25 +216,31 @@ template <class P> long Slub<P>::check(Cache *s, CacheCensus *out)
 		}
 	}
 	if (census.frozen_slabs != held)
-		err(ReportKind::ListCorrupt, nullptr, "frozen slabs differ from slabs held by CPUs", census.frozen_slabs);
+		err(ReportKind::ListCorrupt, nullptr, "frozen slabs differ from slabs held by CPUs",
+		    census.frozen_slabs);
 
 	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
 		Node *n = get_node(s, nid);
 		u64 listed = 0;
-		for (ListHead *e = n->partial.next; e != &n->partial && listed <= buddy_.pool_pages(); e = e->next) {
+		for (ListHead *e = n->partial.next;
+		     e != &n->partial && listed <= buddy_.pool_pages(); e = e->next) {
 			Page *slab = KSLUB_CONTAINER_OF(e, Page, lru);
 			listed++;
-			if (!(slab->flags & PG_slab) || slab->slab_cache != s || cnt_of(slab).frozen() ||
-			    slab->node != nid)
-				err(ReportKind::ListCorrupt, slab_address(slab), "node partial list holds a wrong slab");
+			if (!(slab->flags & PG_slab) || slab->slab_cache != s ||
+			    cnt_of(slab).frozen() || slab->node != nid)
+				err(ReportKind::ListCorrupt, slab_address(slab),
+				    "node partial list holds a wrong slab");
 		}
 		if (listed != pal_.load(&n->nr_partial))
-			err(ReportKind::ListCorrupt, nullptr, "node partial list length differs from nr_partial", listed);
+			err(ReportKind::ListCorrupt, nullptr,
+			    "node partial list length differs from nr_partial", listed);
 		if (listed != node_partial[nid])
-			err(ReportKind::ListCorrupt, nullptr, "unfrozen slabs with free objects differ from the partial list",
+			err(ReportKind::ListCorrupt, nullptr,
+			    "unfrozen slabs with free objects differ from the partial list",
 			    node_partial[nid]);
 		if (pal_.load(&n->nr_slabs) != node_slabs[nid])
-			err(ReportKind::ListCorrupt, nullptr, "nr_slabs differs from the slabs of the node", node_slabs[nid]);
+			err(ReportKind::ListCorrupt, nullptr,
+			    "nr_slabs differs from the slabs of the node", node_slabs[nid]);
 		census.partial_slabs += listed;
 	}
 	census.free_objects += cpu_free;
