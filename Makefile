@@ -11,7 +11,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
-CLANG_FORMAT ?= $(shell command -v clang-format-14 2>/dev/null || echo clang-format)
+CLANG_FORMAT ?= clang-format-14
 FREESTANDING_CXX ?= g++ clang++
 
 # Reconfigure an existing build tree only if CMAKE_BUILD_TYPE was given
@@ -39,7 +39,7 @@ help:
 	@echo "  fuzz          a fuzzing campaign on all cores, corpus merge, coverage of core/"
 	@echo "                (FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "  mutants       build each seeded bug, fuzz it, report executions and seconds to detection"
-	@echo "  format        clang-format -i the C++ sources in core/ userspace/ tests/"
+	@echo "  format        clang-format-14 -i every C/C++ source (scripts/format.sh; CTest's format test checks)"
 	@echo "  clean         remove $(BUILD_DIR)/"
 	@echo "  help          this text"
 	@echo "Variables: BUILD_DIR=$(BUILD_DIR) CMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE)" \
@@ -91,10 +91,9 @@ fuzz: build
 mutants: build
 	./fuzz/mutants.sh --build-root "$(BUILD_DIR)/mutants" --runs $(MUTANT_RUNS) --clean-bin "$(BUILD_DIR)"
 
+# The files are scripts/format.sh's, the same the CTest test `format` checks.
 format:
-	find core userspace tests \( -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \
-		-o -name '*.cc' -o -name '*.hh' \) -type f -print0 2>/dev/null | \
-		xargs -0 -r $(CLANG_FORMAT) -i
+	CLANG_FORMAT=$(CLANG_FORMAT) ./scripts/format.sh --fix
 
 clean:
 	rm -rf "$(BUILD_DIR)"

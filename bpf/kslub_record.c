@@ -2,7 +2,8 @@
 /*
  * kslub-record: record the running kernel's slab and page allocator events
  * (the kmem tracepoints) into a trace CSV that kslub-replay feeds through
- * kslub. The format is the one of /work/shared/DESIGN.md "Observability":
+ * kslub. The format is kslub_trace_csv.h's (/work/shared/DESIGN.md
+ * "Observability"), with these metadata lines:
  *
  *   # kernel=<uname -r>
  *   # cpus=<possible CPUs>
@@ -11,7 +12,7 @@
  *   # lost_recursion=<events the kernel did not give the programs because a
  *                     BPF program was already running on that CPU (the
  *                     programs' recursion_misses)>
- *   ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache
+ *   KSLUB_TRACE_CSV_HEADER
  *
  * The lost counts are known only at the end, so the records go to a scratch
  * file first and the output is written when recording stops.
@@ -36,9 +37,13 @@
 
 #include "kslub_record.h"
 #include "kslub_record.skel.h"
+#include "kslub_trace_csv.h"
 
-static const char *const event_names[] = {"kmalloc", "kfree", "cache_alloc", "cache_free", "page_alloc",
-					  "page_free"};
+/* By enum kslub_rec_type. */
+static const char *const event_names[] = {KSLUB_TRACE_EVENT_NAMES};
+_Static_assert(sizeof(event_names) / sizeof(event_names[0]) == KSLUB_TRACE_NR_EVENTS &&
+		       KSLUB_REC_PAGE_FREE + 1 == KSLUB_TRACE_NR_EVENTS,
+	       "enum kslub_rec_type follows KSLUB_TRACE_EVENT_NAMES");
 
 static volatile sig_atomic_t stop;
 static FILE *body;
@@ -61,7 +66,7 @@ static void usage(FILE *f)
 		"Record the kernel's kmem tracepoints (kmalloc, kfree, kmem_cache_alloc,\n"
 		"kmem_cache_free, mm_page_alloc, mm_page_free) for S seconds (default 10;\n"
 		"Ctrl-C stops early) into a trace CSV for kslub-replay:\n"
-		"  ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache\n"
+		"  " KSLUB_TRACE_CSV_HEADER "\n"
 		"preceded by '# kernel=', '# cpus=' and '# lost=' lines. Page events carry\n"
 		"the pfn in ptr and PAGE_SIZE << order in bytes_alloc.\n"
 		"  --output FILE   write here (default: standard output)\n"
@@ -163,7 +168,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (r->type == KSLUB_REC_PAGE_ALLOC || r->type == KSLUB_REC_PAGE_FREE)
 		bytes_alloc = (unsigned long long)page_size << r->order;
 	clean_name(name, r->cache, sizeof(name));
-	fprintf(body, "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,%s\n", (unsigned long long)r->ts_ns, r->cpu,
+	fprintf(body, KSLUB_TRACE_CSV_RECORD_PREFIX "%s\n", (unsigned long long)r->ts_ns, r->cpu,
 		event_names[r->type], (unsigned long long)r->ptr, (unsigned long long)r->call_site,
 		(unsigned long long)r->bytes_req, bytes_alloc, (unsigned long long)r->gfp_flags, name);
 	nr_records++;
@@ -484,7 +489,7 @@ int main(int argc, char **argv)
 		strcpy(uts.release, "unknown");
 	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n# lost_ringbuf=%llu\n# lost_recursion=%llu\n",
 		uts.release, ncpus, lost, lost_ringbuf, lost_recursion);
-	fprintf(out, "ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache\n");
+	fprintf(out, KSLUB_TRACE_CSV_HEADER "\n");
 	fflush(body);
 	rewind(body);
 	{

@@ -25,7 +25,7 @@
  */
 #include "kslub.h"
 
-#include "base/base.h"
+#include "slub/slub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "fill.h"
 #include "fuzz_input.h"
 
 namespace {
@@ -42,7 +43,7 @@ namespace {
 constexpr unsigned CPUS = 4, NODES = 2;
 constexpr size_t POOL = 8u << 20;
 constexpr unsigned MAX_CACHES = 4;
-constexpr size_t KMALLOC_MAX = 8192;
+constexpr size_t KMALLOC_MAX = kslub::KMALLOC_MAX_CACHE_SIZE; /* above it kmalloc takes pages */
 constexpr int EFAULT_ = -14, EINVAL_ = -22, EBUSY_ = -16;
 
 struct Obj {
@@ -76,17 +77,11 @@ void quiet(const char *where)
 		finding(where, long(g_reports.size()));
 }
 
-void fill(Obj &o)
-{
-	memset(o.p, o.fill, o.size);
-}
-
 void verify(const Obj &o)
 {
-	const uint8_t *b = static_cast<const uint8_t *>(o.p);
-	for (size_t i = 0; i < o.size; i++)
-		if (b[i] != o.fill)
-			finding("fill pattern overwritten: an object had two owners", long(i), long(o.size));
+	long i = fill_changed_at(o.p, o.size, o.fill);
+	if (i >= 0)
+		finding("fill pattern overwritten: an object had two owners", i, long(o.size));
 }
 
 /* What a refused call must leave alone. */
@@ -234,10 +229,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return;
 		if (is_live(p))
 			finding("object handed out twice", long(ops));
-		Obj o{p, sz, cache, next_fill++};
-		if (!next_fill)
-			next_fill = 1;
-		fill(o);
+		Obj o{p, sz, cache, take_fill_byte(&next_fill)};
+		fill_object(o.p, o.size, o.fill);
 		live.push_back(o);
 	};
 	auto is_large = [](const Obj &o) { return o.cache < 0 && o.size > KMALLOC_MAX; };

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "fuzz_input.h"
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 using namespace kslub;
 

@@ -42,7 +42,7 @@
 #include <set>
 #include <string>
 
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 using namespace kslub;
 using UP = UserPlatform;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Seeded bugs: build the core with each mutant (KSLUB_MUTANT=<n>), run its
+# Seeded bugs: build the core with each mutant (-DKSLUB_MUTANT=<name>), run its
 # fuzz target with a fixed seed and a fixed number of runs from the seed
 # corpus (which holds no reproducer of any mutant), and report executions and
 # seconds to detection. Then run the unmutated core with the same settings:
@@ -44,17 +44,25 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-# name number target: what the mutant does is written beside its #if in core/.
-MUTANTS="
-tid-not-compared 1 races
-free-reads-slab-before-tid 2 races
-tid-not-bumped 3 races
-cas-on-start-cpu 4 races
-tid-load-hoisted 5 races
-lost-partial-drain 6 races
-buddy-merge-any-order 7 buddy
-partial-list-unlocked 8 races
+# The seeded bugs: fuzz/mutants/<name>.patch, each with its description and
+# a "Target: <fuzz target>" line; this folder is their only list.
+patches=${KSLUB_MUTANT_DIR:-$src/fuzz/mutants}
+MUTANTS=""
+for p in "$patches"/*.patch; do
+	[ -e "$p" ] || continue
+	name=$(basename "$p" .patch)
+	target=$(sed -n 's/^Target: *\([a-z]*\) *$/\1/p' "$p" | head -1)
+	if [ -z "$target" ]; then
+		echo "mutants: $p has no 'Target: <fuzz target>' line" >&2
+		exit 2
+	fi
+	MUTANTS="$MUTANTS$name $target
 "
+done
+if [ -z "$MUTANTS" ]; then
+	echo "mutants: no seeded bugs in $patches (*.patch)" >&2
+	exit 2
+fi
 
 for v in "$races_runs" "$buddy_runs"; do
 	case $v in '' | *[!0-9]*) echo "mutants: '$v' is not a number of runs" >&2; exit 2 ;; esac
@@ -66,10 +74,10 @@ fi
 
 mkdir -p "$root"
 configure_and_build() { # dir mutant-name target
-	local dir=$1 n=$2 target=$3
+	local dir=$1 name=$2 target=$3
 	if [ ! -f "$dir/build.ninja" ]; then
 		cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSLUB_BUILD_TESTS=OFF \
-			${n:+-DKSLUB_MUTANT=$n} >"$dir.configure.log" 2>&1 ||
+			${name:+-DKSLUB_MUTANT=$name} >"$dir.configure.log" 2>&1 ||
 			{ cat "$dir.configure.log"; return 1; }
 	fi
 	cmake --build "$dir" --target "fuzz-$target" >"$dir.build.log" 2>&1 || { tail -30 "$dir.build.log"; return 1; }
@@ -118,7 +126,7 @@ run_target() {
 failed=0
 tested=0
 printf '%-28s %-7s %12s %9s  %s\n' mutant target executions seconds "first check that fired"
-while read -r name n target; do
+while read -r name target; do
 	[ -n "$name" ] || continue
 	[ -z "$only" ] || [ "$only" = "$name" ] || continue
 	tested=$((tested + 1))
@@ -127,7 +135,7 @@ while read -r name n target; do
 		bin="$prebuilt/$name/fuzz-$target"
 	else
 		bin="$dir/fuzz-$target"
-		echo "mutants: building $name (KSLUB_MUTANT=$n, fuzz-$target) ..." >&2
+		echo "mutants: building $name (fuzz/mutants/$name.patch, fuzz-$target) ..." >&2
 		if ! configure_and_build "$dir" "$name" "$target"; then
 			echo "mutants: build of $name failed" >&2
 			exit 1

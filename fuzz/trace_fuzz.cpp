@@ -22,7 +22,7 @@
  * instance tears down with nothing left (LeakSanitizer).
  */
 #include "kslub.h"
-#include "lib/trace_csv.h"
+#include "trace_csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,9 +22,4 @@
 #define CONFIG_KSLUB_FREELIST_RANDOM 0
 #endif
 
-/* Seeded bugs for the fuzzing harness; every normal build has none. */
-#ifndef KSLUB_MUTANT
-#define KSLUB_MUTANT 0
-#endif
-
 #endif

@@ -40,13 +40,6 @@
  *                                    user space: a locked cmpxchg16b on the slot
  *                                    of the CPU read just before; simulation: the
  *                                    virtual CPU the task is on at that step).
- *   bool cpu_local_cas2(Pair *p, Pair old, Pair nw)
- *                                    the same unlocked instruction on an absolute
- *                                    address: atomic only with respect to the CPU
- *                                    executing it. Reached only by seeded bug 4
- *                                    (KSLUB_MUTANT), a CAS on the slot of the CPU
- *                                    the task started on; a platform that cannot
- *                                    express it may use cas2 (user space does).
  *
  * The CPU-slab exclusion rule
  *   Fast paths take no lock: they read tid, then freelist and slab, and commit

@@ -422,10 +422,8 @@ template <class P> int BuddyAllocator<P>::free_pages(Page *page, unsigned order)
 		Page *buddy = pfn_to_page_in_region(r, buddy_pfn);
 		if (!(flags_of(buddy) & PG_buddy))
 			break;
-#if KSLUB_MUTANT != 7
 		if (order_of(buddy) != order)
 			break;
-#endif
 		list_del_free(z, buddy, order_of(buddy));
 		pfn &= buddy_pfn;
 		order++;

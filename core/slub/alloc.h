@@ -34,15 +34,9 @@ template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 	if (s->debug()) {
 		object = alloc_debug(s, gfp, node);
 	} else {
-#if KSLUB_MUTANT == 5
-		Cpu *c0 = pal_.raw_cpu_ptr(s->cpu_slab);
-		u64 tid = pal_.load(&c0->tid); /* hoisted out of the retry loop */
-#endif
 redo:
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
-#if KSLUB_MUTANT != 5
 		u64 tid = pal_.load(&c->tid);
-#endif
 		pal_.barrier();
 		object = pal_.load(&c->freelist);
 		Page *slab = pal_.load(&c->slab);
@@ -52,18 +46,8 @@ redo:
 			pal_.preempt_enable();
 		} else {
 			void *next = get_fp_safe(s, object);
-#if KSLUB_MUTANT == 1
-			/* pointer-only CAS: the tid is re-read just before, so it never protects anything */
-			tid = pal_.load(&pal_.raw_cpu_ptr(s->cpu_slab)->tid);
-#endif
-#if KSLUB_MUTANT == 4
-			/* aimed at the slot read at the start, not at the CPU we are on now */
-			if (!pal_.cpu_local_cas2(reinterpret_cast<Pair *>(c), Pair{object, tid},
-						 Pair{next, next_tid(tid)})) {
-#else
 			if (!pal_.this_cpu_cas2(s->cpu_slab, Pair{object, tid},
 						Pair{next, next_tid(tid)})) {
-#endif
 				stat(s, CMPXCHG_DOUBLE_CPU_FAIL);
 				goto redo;
 			}

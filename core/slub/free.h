@@ -62,15 +62,9 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
 {
 	for (;;) {
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
-#if KSLUB_MUTANT == 2
-		Page *cslab = pal_.load(&c->slab); /* read before the tid */
-		u64 tid = pal_.load(&c->tid);
-		pal_.barrier();
-#else
 		u64 tid = pal_.load(&c->tid);
 		pal_.barrier();
 		Page *cslab = pal_.load(&c->slab);
-#endif
 		if (slab != cslab)
 			return slab_free_slow(s, slab, head, tail, cnt);
 		void *freelist = pal_.load(&c->freelist);

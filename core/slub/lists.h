@@ -37,25 +37,21 @@ template <class P> bool Slub<P>::partial_list_ok(Cache *s, Node *n)
 /* add_partial(): called with n->list_lock held. */
 template <class P> void Slub<P>::add_partial(Node *n, Page *slab, bool tail)
 {
-	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
+	KSLUB_ASSERT_INTERNAL(pal_, pal_.spin_is_locked(n->list_lock));
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) + 1);
 	if (tail)
 		list_add_tail(pal_, &n->partial, &slab->lru);
 	else
 		list_add(pal_, &n->partial, &slab->lru);
-	KSLUB_ASSERT_EXPENSIVE(pal_,
-			       KSLUB_MUTANT == 8 ||
-				       partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
+	KSLUB_ASSERT_EXPENSIVE(pal_, partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 template <class P> void Slub<P>::remove_partial(Node *n, Page *slab)
 {
-	KSLUB_ASSERT_INTERNAL(pal_, KSLUB_MUTANT == 8 || pal_.spin_is_locked(n->list_lock));
+	KSLUB_ASSERT_INTERNAL(pal_, pal_.spin_is_locked(n->list_lock));
 	list_del(pal_, &slab->lru);
 	pal_.store(&n->nr_partial, pal_.load(&n->nr_partial) - 1);
-	KSLUB_ASSERT_EXPENSIVE(pal_,
-			       KSLUB_MUTANT == 8 ||
-				       partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
+	KSLUB_ASSERT_EXPENSIVE(pal_, partial_list_ok(static_cast<Cache *>(slab->slab_cache), n));
 }
 
 /*
@@ -84,9 +80,7 @@ template <class P> void Slub<P>::put_cpu_partial(Cache *s, Page *slab, bool drai
 	pal_.store(&c->partial, slab);
 	pal_.slot_unlock(c->lock, flags);
 	if (to_unfreeze) {
-#if KSLUB_MUTANT != 6
 		unfreeze_partials(s, to_unfreeze);
-#endif
 		stat(s, CPU_PARTIAL_DRAIN);
 	}
 }
@@ -198,28 +192,18 @@ template <class P> void Slub<P>::deactivate_slab(Cache *s, Page *slab, void *fre
 			mode = M_FREE;
 		} else if (new_fl) {
 			mode = M_PARTIAL;
-#if KSLUB_MUTANT != 8
 			flags = pal_.spin_lock_irqsave(n->list_lock);
-#endif
 		} else {
 			mode = M_FULL_NOLIST;
 		}
 		if (cas_slab(s, slab, old_fl, old.v, new_fl, nw.v))
 			break;
-#if KSLUB_MUTANT != 8
 		if (mode == M_PARTIAL)
 			pal_.spin_unlock_irqrestore(n->list_lock, flags);
-#endif
 	}
 	if (mode == M_PARTIAL) {
-#if KSLUB_MUTANT == 8
-		/* the partial list touched without its lock */
-		(void)flags;
-		add_partial(n, slab, tail);
-#else
 		add_partial(n, slab, tail);
 		pal_.spin_unlock_irqrestore(n->list_lock, flags);
-#endif
 		stat(s, tail ? DEACTIVATE_TO_TAIL : DEACTIVATE_TO_HEAD);
 	} else if (mode == M_FREE) {
 		stat(s, DEACTIVATE_EMPTY);

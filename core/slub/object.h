@@ -113,12 +113,8 @@ template <class P> void *Slub<P>::slot_take(Cpu *c)
 	for (;;) {
 		u64 tid = pal_.load(&c->tid);
 		void *fl = pal_.load(&c->freelist);
-#if KSLUB_MUTANT == 3
-		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{fl, tid}, Pair{nullptr, tid}))
-#else
 		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{fl, tid},
 			      Pair{nullptr, next_tid(tid)}))
-#endif
 			return fl;
 		pal_.cpu_relax();
 	}
@@ -139,12 +135,8 @@ template <class P> void Slub<P>::slot_fill(Cpu *c, void *freelist)
 		u64 tid = pal_.load(&c->tid);
 		void *cur = pal_.load(&c->freelist);
 		KSLUB_ASSERT(pal_, cur == nullptr);
-#if KSLUB_MUTANT == 3
-		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{cur, tid}, Pair{freelist, tid}))
-#else
 		if (pal_.cas2(reinterpret_cast<Pair *>(c), Pair{cur, tid},
 			      Pair{freelist, next_tid(tid)}))
-#endif
 			return;
 		pal_.cpu_relax();
 	}

@@ -34,6 +34,7 @@
 
 #include <vector>
 
+#include "fill.h"
 #include "fuzz_input.h"
 #include "sim/sim.h"
 #include "sim/sim_platform.h"
@@ -243,18 +244,12 @@ void *decode_fp(const void *slot, void *stored)
 
 /* ---- the shadow record (harness code: runs between scheduling points, atomically) ---- */
 
-void fill(const Obj &o)
-{
-	memset(o.p, o.fill, o.size);
-}
-
 void verify(const Obj &o)
 {
-	const uint8_t *b = static_cast<const uint8_t *>(o.p);
-	for (uint32_t i = 0; i < o.size; i++)
-		if (b[i] != o.fill)
-			finding("fill pattern", "object %p (%u bytes) changed at byte %u while it was live: it had two owners",
-				o.p, o.size, i);
+	long i = fill_changed_at(o.p, o.size, o.fill);
+	if (i >= 0)
+		finding("fill pattern", "object %p (%u bytes) changed at byte %ld while it was live: it had two owners",
+			o.p, o.size, i);
 }
 
 void record(void *p, uint32_t size, int cache, uint8_t owner)
@@ -268,10 +263,8 @@ void record(void *p, uint32_t size, int cache, uint8_t owner)
 		if (o.p == p)
 			finding("handed out twice", "object obj+%#llx handed out while it is live (owner %u)",
 				(unsigned long long)(uptr(p) - pool_base), o.owner);
-	Obj o{p, size, int8_t(cache), r->next_fill, owner};
-	if (!++r->next_fill)
-		r->next_fill = 1;
-	fill(o);
+	Obj o{p, size, int8_t(cache), take_fill_byte(&r->next_fill), owner};
+	fill_object(o.p, o.size, o.fill);
 	r->live.push_back(o);
 	if (the_sim->timeline())
 		the_sim->note("=> got obj+%#llx", (unsigned long long)(uptr(p) - pool_base));

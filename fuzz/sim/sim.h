@@ -25,7 +25,8 @@
  *
  * Per-CPU operations act on the CPU the fiber is on at that step, and are
  * atomic with respect to that CPU (this_cpu_cas2). An unlocked CAS aimed at
- * another CPU's slot (cpu_local_cas2, reachable only through seeded bug 4)
+ * another CPU's slot (cpu_local_cas2: not in the platform contract, used
+ * only by the seeded bug fuzz/mutants/cas-on-start-cpu.patch)
  * is a read, a scheduling point and a write.
  *
  * Oracle hooks: the harness installs a finding handler; the simulation itself

@@ -19,7 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/user_platform.h"
+/*
+ * Poisoning for AddressSanitizer and the random mix are the user-space
+ * platform's (UserPlatform::poison_free, unpoison, mix64): kslub_sim links
+ * kslub_user_platform for this include (fuzz/CMakeLists.txt).
+ */
+#include "user_platform.h"
 #include "sim/sim.h"
 
 namespace kslub {
@@ -109,6 +114,11 @@ public:
 		trace_cas("this_cpu_cas2", p, old, nw, ok);
 		return ok;
 	}
+	/*
+	 * Not part of the platform contract: an unlocked cmpxchg16b on an
+	 * absolute address, atomic only with respect to the CPU executing it.
+	 * Only the seeded bug fuzz/mutants/cas-on-start-cpu.patch calls it.
+	 */
 	bool cpu_local_cas2(Pair *p, Pair old, Pair nw)
 	{
 		int owner = percpu_owner(p);

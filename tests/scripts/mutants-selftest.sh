@@ -51,10 +51,19 @@ EOF
 }
 
 W=$TAP_WORK
-names=$(sed -n '/^MUTANTS="/,/^"/{/^[a-z]/p}' "$mutants")
-[ -n "$names" ] || { echo "Bail out! no mutant table in $mutants"; exit 1; }
+# "name target" per seeded bug, from the patches' own "Target:" lines.
+names=""
+for p in "$src"/fuzz/mutants/*.patch; do
+	[ -e "$p" ] || continue
+	names="$names$(basename "$p" .patch) $(sed -n 's/^Target: *//p' "$p" | head -1)
+"
+done
+[ -n "$names" ] || { echo "Bail out! no seeded bugs in $src/fuzz/mutants"; exit 1; }
 first=$(echo "$names" | awk 'NR == 1 { print $1 }')
-first_target=$(echo "$names" | awk 'NR == 1 { print $3 }')
+first_target=$(echo "$names" | awk 'NR == 1 { print $2 }')
+# A patch without its target line, and an empty folder of patches.
+mkdir -p "$W/no-target" "$W/no-patches"
+sed '/^Target:/d' "$src/fuzz/mutants/$first.patch" >"$W/no-target/$first.patch"
 
 # A "mutant" that is no bug: the unmutated fuzzer itself.
 mkdir -p "$W/nobug/$first"
@@ -69,7 +78,8 @@ fi
 standin "$W/broken/$first/fuzz-$first_target" broken
 standin "$W/crash/$first/fuzz-$first_target" crash
 # Every mutant found, for the runs with the unmutated core.
-while read -r name _ target; do
+while read -r name target; do
+	[ -n "$name" ] || continue
 	standin "$W/all/$name/fuzz-$target" crash
 done <<<"$names"
 for t in races buddy; do
@@ -87,6 +97,8 @@ case_run "a mutant that is no bug ($nobug_what)" fail "$first .*SURVIVED" -- $(m
 case_run "a mutant binary exiting 127 without a finding" fail "$first .*ERROR" -- $(m 2) --prebuilt "$W/broken" --only "$first"
 case_run "a mutant found (stand-in crash, input saved)" pass "mutants: $first found" -- $(m 3) --prebuilt "$W/crash" --only "$first"
 case_run "--only naming no mutant" 2 'no such mutant' -- $(m 4) --prebuilt "$W/crash" --only no-such-mutant
+KSLUB_MUTANT_DIR=$W/no-target case_run "a patch without its Target: line" 2 'no .Target: <fuzz target>. line' -- $(m 9) --prebuilt "$W/crash"
+KSLUB_MUTANT_DIR=$W/no-patches case_run "no patches at all" 2 'no seeded bugs in' -- $(m 10) --prebuilt "$W/crash"
 case_run "unmutated core exiting 0 without fuzzing" fail 'unmutated core.*buddy.*ERROR' -- $(m 5) --prebuilt "$W/all" --clean-bin "$W/clean-silent"
 case_run "unmutated core with a finding" fail 'unmutated core.*races.*FINDING' -- $(m 6) --prebuilt "$W/all" --clean-bin "$W/clean-finding"
 case_run "unmutated core missing" fail 'unmutated core.*ERROR: no binary' -- $(m 7) --prebuilt "$W/all" --clean-bin "$W/none"

@@ -21,7 +21,7 @@
  */
 #include "slub/slub.h"
 
-#include "platform/user_platform.h"
+#include "user_platform.h"
 #include "test_util.h"
 
 #include <sys/mman.h>

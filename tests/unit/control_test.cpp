@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 namespace {
 

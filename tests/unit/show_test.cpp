@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 namespace {
 

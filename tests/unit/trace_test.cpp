@@ -6,7 +6,7 @@
  * classes, LIFO fast paths), in the comment beside it.
  */
 #include "kslub.h"
-#include "lib/trace_csv.h"
+#include "trace_csv.h"
 
 #include "base/base.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The current host CPU: rseq's cpu_id when glibc registered rseq, else sched_getcpu(). */
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 #include <sys/rseq.h>
 

@@ -8,9 +8,16 @@
 #include <new>
 #include <sys/mman.h>
 
-#include "platform/user_platform.h"
+#include "user_platform.h"
 
 using namespace kslub;
+
+/* kslub.h spells these for C callers; they are the core's, passed through as they are. */
+static_assert(KSLUB_MAX_ORDER == MAX_ORDER && KSLUB_NR_STATS == NR_SLUB_STAT_ITEMS &&
+		      KSLUB_NUMA_NO_NODE == NUMA_NO_NODE,
+	      "kslub.h: the core's MAX_ORDER, NR_SLUB_STAT_ITEMS, NUMA_NO_NODE");
+static_assert(KSLUB_GFP_KERNEL == GFP_KERNEL && KSLUB_GFP_ZERO == GFP_ZERO && KSLUB_GFP_THISNODE == GFP_THISNODE,
+	      "kslub.h: the core's GFP flags");
 
 using UserSlub = Slub<UserPlatform>;
 using UserCache = KmemCache<UserPlatform>;

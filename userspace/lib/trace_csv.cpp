@@ -2,6 +2,9 @@
 /* Trace CSV reader and the replay of a trace through a kslub instance (trace_csv.h). */
 #include "trace_csv.h"
 
+#include "slub/slub.h"
+#include "user_platform.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +15,13 @@
 
 namespace kslub_trace {
 
-const char *const CSV_HEADER =
-	"ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache";
+static_assert(TRACE_MAX_CPUS == kslub::UserPlatform::MAX_CPUS, "kslub_create()'s most CPUs");
 
-static const char *const event_names[NR_EVENTS] = { "kmalloc",	  "kfree",	"cache_alloc",
-						    "cache_free", "page_alloc", "page_free" };
+const char *const CSV_HEADER = KSLUB_TRACE_CSV_HEADER;
+
+static const char *const event_names[] = { KSLUB_TRACE_EVENT_NAMES };
+static_assert(sizeof(event_names) / sizeof(event_names[0]) == NR_EVENTS,
+	      "KSLUB_TRACE_EVENT_NAMES has KSLUB_TRACE_NR_EVENTS names");
 
 const char *event_name(Event e)
 {
@@ -100,8 +105,25 @@ unsigned log2_u64(uint64_t x)
 	return r;
 }
 
-const char *const field_names[9] = { "ts_ns",	  "cpu",	 "event",     "ptr",  "call_site",
-				     "bytes_req", "bytes_alloc", "gfp_flags", "cache" };
+constexpr unsigned NR_FIELDS = KSLUB_TRACE_CSV_FIELDS;
+
+constexpr unsigned header_fields()
+{
+	unsigned n = 1;
+	for (const char *c = KSLUB_TRACE_CSV_HEADER; *c; c++)
+		n += *c == ',';
+	return n;
+}
+static_assert(header_fields() == NR_FIELDS, "KSLUB_TRACE_CSV_FIELDS counts KSLUB_TRACE_CSV_HEADER's fields");
+
+/* The name of field i (0-based): the header line's i-th column. */
+std::string field_name(unsigned i)
+{
+	const char *c = KSLUB_TRACE_CSV_HEADER;
+	for (; i && *c; c++)
+		i -= *c == ',';
+	return std::string(c, strcspn(c, ","));
+}
 
 } // namespace
 
@@ -198,14 +220,14 @@ void Reader::line(const char *s, size_t n)
 		error(std::string("record before the header line '") + CSV_HEADER + "'");
 	}
 
-	/* Nine fields. */
-	const char *f[9];
-	size_t fl[9];
+	/* The fields of the header. */
+	const char *f[NR_FIELDS];
+	size_t fl[NR_FIELDS];
 	unsigned nf = 0;
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || s[i] == ',') {
-			if (nf == 9) {
+			if (nf == NR_FIELDS) {
 				nf++;
 				break;
 			}
@@ -215,12 +237,12 @@ void Reader::line(const char *s, size_t n)
 			start = i + 1;
 		}
 	}
-	if (nf != 9) {
+	if (nf != NR_FIELDS) {
 		char buf[96];
-		if (nf > 9)
-			snprintf(buf, sizeof(buf), "more than 9 fields");
+		if (nf > NR_FIELDS)
+			snprintf(buf, sizeof(buf), "more than %u fields", NR_FIELDS);
 		else
-			snprintf(buf, sizeof(buf), "%u fields, expected 9", nf);
+			snprintf(buf, sizeof(buf), "%u fields, expected %u", nf, NR_FIELDS);
 		error(std::string(buf) + ": '" + shown(s, n) + "'");
 		return;
 	}
@@ -228,7 +250,7 @@ void Reader::line(const char *s, size_t n)
 	r.line = t_->lines;
 	uint64_t cpu = 0;
 	auto bad = [&](unsigned i, const char *expect) {
-		error(std::string("field ") + std::to_string(i + 1) + " (" + field_names[i] +
+		error(std::string("field ") + std::to_string(i + 1) + " (" + field_name(i) +
 		      "): expected " + expect + ", got '" + shown(f[i], fl[i]) + "'");
 	};
 	if (!parse_dec(f[0], fl[0], &r.ts_ns))
@@ -408,7 +430,7 @@ bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_ke
 std::string format_record(const Trace &t, const Record &r)
 {
 	char buf[192];
-	snprintf(buf, sizeof(buf), "%llu,%u,%s,0x%llx,0x%llx,%llu,%llu,0x%llx,",
+	snprintf(buf, sizeof(buf), KSLUB_TRACE_CSV_RECORD_PREFIX,
 		 (unsigned long long)r.ts_ns, r.cpu, event_name(r.event), (unsigned long long)r.ptr,
 		 (unsigned long long)r.call_site, (unsigned long long)r.bytes_req,
 		 (unsigned long long)r.bytes_alloc, (unsigned long long)r.gfp_flags);
@@ -421,10 +443,16 @@ std::string format_record(const Trace &t, const Record &r)
 
 namespace {
 
-constexpr uint64_t ZERO_SIZE_PTR = 16;
-constexpr uint64_t KMALLOC_MAX_CACHE_SIZE = 8192;
-constexpr uint64_t KMALLOC_MAX_SIZE = uint64_t(4096) << 10; /* order 10 */
-constexpr uint64_t MAX_CACHE_OBJECT = KMALLOC_MAX_CACHE_SIZE * 256; /* kslub_cache_create's limit */
+/*
+ * The core's constants, which are the kernel's too (kslub reproduces them):
+ * ZERO_SIZE_PTR_VALUE, KMALLOC_MAX_CACHE_SIZE (above it kmalloc takes pages),
+ * TOP_BLOCK_SIZE (kmalloc's largest, the kernel's KMALLOC_MAX_SIZE) and
+ * CACHE_MAX_OBJECT_SIZE (kslub_cache_create()'s largest object).
+ */
+using kslub::CACHE_MAX_OBJECT_SIZE;
+using kslub::KMALLOC_MAX_CACHE_SIZE;
+using kslub::TOP_BLOCK_SIZE;
+using kslub::ZERO_SIZE_PTR_VALUE;
 constexpr size_t MAX_MISMATCHES = 16;
 constexpr uint32_t NO_CACHE = UINT32_MAX;
 
@@ -576,7 +604,7 @@ struct Replayer::Impl {
 				continue;
 			}
 			int err = 0;
-			if (!rec.bytes_alloc || rec.bytes_alloc > MAX_CACHE_OBJECT ||
+			if (!rec.bytes_alloc || rec.bytes_alloc > CACHE_MAX_OBJECT_SIZE ||
 			    created >= o.max_caches)
 				break; /* kslub_cache_create() would refuse (and report) it; or too many */
 			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0,
@@ -643,7 +671,7 @@ struct Replayer::Impl {
 
 	void do_free(const Record &rec, unsigned cpu)
 	{
-		if (rec.ptr <= ZERO_SIZE_PTR) {
+		if (rec.ptr <= ZERO_SIZE_PTR_VALUE) {
 			r.frees_null++;
 			return;
 		}
@@ -682,7 +710,7 @@ struct Replayer::Impl {
 			r.kmalloc_large_events += is_large;
 			auto dup = live.end();
 			if (prev.event == Event::Kmalloc && prev.ptr == rec.ptr &&
-			    prev.bytes_req == rec.bytes_req && rec.ptr > ZERO_SIZE_PTR)
+			    prev.bytes_req == rec.bytes_req && rec.ptr > ZERO_SIZE_PTR_VALUE)
 				dup = live.find(rec.ptr);
 			if (dup != live.end()) {
 				r.kmalloc_duplicates++;
@@ -703,7 +731,7 @@ struct Replayer::Impl {
 			 * Above the largest block (4 MiB, order 10) both allocators
 			 * fail; the kernel still traces PAGE_SIZE << get_order(size).
 			 */
-			if (!obj && !rec.ptr && rec.bytes_req > KMALLOC_MAX_SIZE) {
+			if (!obj && !rec.ptr && rec.bytes_req > TOP_BLOCK_SIZE) {
 				r.kmalloc_both_failed++;
 				agree = true;
 			}
@@ -726,7 +754,7 @@ struct Replayer::Impl {
 				entries[idx].rep.alloc_failures++;
 				return;
 			}
-			if (!rec.ptr || rec.ptr == ZERO_SIZE_PTR) {
+			if (!rec.ptr || rec.ptr == ZERO_SIZE_PTR_VALUE) {
 				r.kernel_failed_allocs += !rec.ptr;
 				kslub_kfree(k, obj);
 				return;

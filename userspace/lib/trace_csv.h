@@ -1,20 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Trace files of the kernel's slab and page allocator (written by
- * kslub-record) and their replay through a kslub instance.
- *
- * Format (DESIGN.md, "Observability"):
- *
- *   # kernel=6.18.44          metadata lines, before the header
- *   # cpus=2
- *   # lost=0
- *   ts_ns,cpu,event,ptr,call_site,bytes_req,bytes_alloc,gfp_flags,cache
- *   3039044080598,1,kmalloc,0xffff888137450080,0xffffffff8179abd4,50,64,0xdc0,
- *
- * `event` is one of kmalloc kfree cache_alloc cache_free page_alloc
- * page_free; ts_ns, cpu, bytes_req, bytes_alloc are decimal; ptr, call_site,
- * gfp_flags are 0x-hex; cache is empty when unknown. Page events carry the
- * pfn in ptr and PAGE_SIZE << order in bytes_alloc.
+ * kslub-record) and their replay through a kslub instance. The format is
+ * kslub_trace_csv.h's (DESIGN.md, "Observability").
  *
  * The reader never stops at a bad line: each one is reported with its line
  * number (1-based, counting every line of the file) and skipped.
@@ -47,6 +35,7 @@
 #define KSLUB_TRACE_CSV_H
 
 #include "kslub.h"
+#include "kslub_trace_csv.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -76,11 +65,12 @@ enum class Event : uint8_t {
 	PageAlloc,
 	PageFree
 };
-constexpr unsigned NR_EVENTS = 6;
-/* "kmalloc", "kfree", "cache_alloc", "cache_free", "page_alloc", "page_free". */
+constexpr unsigned NR_EVENTS = KSLUB_TRACE_NR_EVENTS;
+static_assert(unsigned(Event::PageFree) + 1 == NR_EVENTS, "Event follows KSLUB_TRACE_EVENT_NAMES");
+/* The event column's value: one of KSLUB_TRACE_EVENT_NAMES. */
 const char *event_name(Event e);
 
-extern const char *const CSV_HEADER;
+extern const char *const CSV_HEADER; /* KSLUB_TRACE_CSV_HEADER */
 
 struct Record {
 	uint64_t ts_ns = 0;

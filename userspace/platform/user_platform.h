@@ -106,8 +106,6 @@ public:
 		return __atomic_compare_exchange_n(reinterpret_cast<unsigned __int128 *>(p), &o, n, false,
 						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	}
-	/* Only seeded bug 4 uses it; a locked CAS is the closest user space has. */
-	static bool cpu_local_cas2(Pair *p, Pair old, Pair nw) { return cas2(p, old, nw); }
 	static bool cas_u64(u64 *p, u64 old, u64 nw)
 	{
 		return __atomic_compare_exchange_n(p, &old, nw, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);

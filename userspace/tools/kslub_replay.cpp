@@ -5,7 +5,7 @@
  * kmalloc, LIFO reuse, per-cache counts and kslub's counters.
  */
 #include "kslub.h"
-#include "lib/trace_csv.h"
+#include "trace_csv.h"
 
 #include <errno.h>
 #include <stdio.h>
