@@ -170,7 +170,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	clean_name(name, r->cache, sizeof(name));
 	fprintf(body, KSLUB_TRACE_CSV_RECORD_PREFIX "%s\n", (unsigned long long)r->ts_ns, r->cpu,
 		event_names[r->type], (unsigned long long)r->ptr, (unsigned long long)r->call_site,
-		(unsigned long long)r->bytes_req, bytes_alloc, (unsigned long long)r->gfp_flags, name);
+		(unsigned long long)r->bytes_req, bytes_alloc, (unsigned long long)r->gfp_flags,
+		name);
 	nr_records++;
 	return 0;
 }
@@ -189,7 +190,10 @@ static int tracefs_state(void)
 	return e;
 }
 
-static int tracefs_present(void) { return !tracefs_state(); }
+static int tracefs_present(void)
+{
+	return !tracefs_state();
+}
 
 static double now_s(void)
 {
@@ -210,12 +214,16 @@ static int list_fields(const char *btf_path)
 		const char *tp, *type;
 		const char *fields[6];
 	} tps[] = {
-		{"kmalloc", "trace_event_raw_kmalloc", {"call_site", "ptr", "bytes_req", "bytes_alloc", "gfp_flags"}},
+		{"kmalloc",
+		 "trace_event_raw_kmalloc",
+		 {"call_site", "ptr", "bytes_req", "bytes_alloc", "gfp_flags"}},
 		{"kfree", "trace_event_raw_kfree", {"call_site", "ptr"}},
 		{"kmem_cache_alloc",
 		 "trace_event_raw_kmem_cache_alloc",
 		 {"call_site", "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "__data_loc_name"}},
-		{"kmem_cache_free", "trace_event_raw_kmem_cache_free", {"call_site", "ptr", "__data_loc_name"}},
+		{"kmem_cache_free",
+		 "trace_event_raw_kmem_cache_free",
+		 {"call_site", "ptr", "__data_loc_name"}},
 		{"mm_page_alloc", "trace_event_raw_mm_page_alloc", {"pfn", "order", "gfp_flags"}},
 		{"mm_page_free", "trace_event_raw_mm_page_free", {"pfn", "order"}},
 	};
@@ -223,7 +231,8 @@ static int list_fields(const char *btf_path)
 	int missing_tp = 0;
 
 	if (!btf) {
-		fprintf(stderr, "kslub-record: cannot read BTF from %s: %s\n", btf_path, strerror(errno));
+		fprintf(stderr, "kslub-record: cannot read BTF from %s: %s\n", btf_path,
+			strerror(errno));
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
@@ -242,9 +251,12 @@ static int list_fields(const char *btf_path)
 			int found = 0;
 
 			for (int j = 0; j < btf_vlen(t); j++, m++)
-				if (!strcmp(btf__name_by_offset(btf, m->name_off), tps[i].fields[f]))
+				if (!strcmp(btf__name_by_offset(btf, m->name_off),
+					    tps[i].fields[f]))
 					found = 1;
-			printf(" %s%s", !strcmp(tps[i].fields[f], "__data_loc_name") ? "name" : tps[i].fields[f],
+			printf(" %s%s",
+			       !strcmp(tps[i].fields[f], "__data_loc_name") ? "name" :
+									      tps[i].fields[f],
 			       found ? "" : "(absent)");
 		}
 		printf("\n");
@@ -260,26 +272,32 @@ static void explain_load_error(int err)
 	fprintf(stderr, "kslub-record: loading the BPF program failed: %s\n", strerror(-err));
 	if (err == -EPERM || err == -EACCES) {
 		if (geteuid() != 0)
-			fprintf(stderr, "kslub-record: run it as root (sudo): loading BPF programs needs "
-					"CAP_BPF and CAP_PERFMON\n");
+			fprintf(stderr,
+				"kslub-record: run it as root (sudo): loading BPF programs needs "
+				"CAP_BPF and CAP_PERFMON\n");
 		if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
 			fprintf(stderr,
 				"kslub-record: the locked-memory limit is %llu KiB; kernels before 5.11 charge BPF "
 				"maps to it: raise it with `ulimit -l unlimited` (or LimitMEMLOCK=infinity)\n",
 				(unsigned long long)rl.rlim_cur / 1024);
 	} else if (err == -ENOENT || err == -EINVAL) {
-		fprintf(stderr, "kslub-record: the kernel needs BTF (/sys/kernel/btf/vmlinux) and the kmem "
-				"tracepoints; run with --verbose for libbpf's details\n");
+		fprintf(stderr,
+			"kslub-record: the kernel needs BTF (/sys/kernel/btf/vmlinux) and the kmem "
+			"tracepoints; run with --verbose for libbpf's details\n");
 	}
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"duration", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
-		{"pid", required_argument, 0, 'p'},	 {"verbose", no_argument, 0, 'v'},
-		{"exclude-self", no_argument, 0, 'x'},	 {"help", no_argument, 0, 'h'},
-		{"check", no_argument, 0, 'c'},		 {"btf", required_argument, 0, 'b'},
+		{"duration", required_argument, 0, 'd'},
+		{"output", required_argument, 0, 'o'},
+		{"pid", required_argument, 0, 'p'},
+		{"verbose", no_argument, 0, 'v'},
+		{"exclude-self", no_argument, 0, 'x'},
+		{"help", no_argument, 0, 'h'},
+		{"check", no_argument, 0, 'c'},
+		{"btf", required_argument, 0, 'b'},
 		{0, 0, 0, 0},
 	};
 	double duration = 10;
@@ -301,19 +319,20 @@ int main(int argc, char **argv)
 			errno = 0;
 			duration = strtod(optarg, &end);
 			if (errno || *end || !(duration > 0) || duration > 86400) {
-				fprintf(stderr, "kslub-record: --duration needs seconds from 0 to 86400, not '%s'\n",
+				fprintf(stderr,
+					"kslub-record: --duration needs seconds from 0 to 86400, not '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'o':
-			output = optarg;
-			break;
+		case 'o': output = optarg; break;
 		case 'p':
 			errno = 0;
 			pid = strtol(optarg, &end, 10);
 			if (errno || *end || pid <= 0 || pid > 0x7fffffff) {
-				fprintf(stderr, "kslub-record: --pid needs a process id, not '%s'\n", optarg);
+				fprintf(stderr,
+					"kslub-record: --pid needs a process id, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			if (kill((pid_t)pid, 0) && errno == ESRCH) {
@@ -321,24 +340,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'x':
-			exclude_self = 1;
-			break;
-		case 'c':
-			check = 1;
-			break;
-		case 'b':
-			btf_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'v': verbose = 1; break;
+		case 'x': exclude_self = 1; break;
+		case 'c': check = 1; break;
+		case 'b': btf_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
@@ -348,10 +355,12 @@ int main(int argc, char **argv)
 	}
 
 	if (geteuid() != 0)
-		fprintf(stderr, "kslub-record: warning: not running as root; loading BPF programs needs root "
-				"(or CAP_BPF and CAP_PERFMON): try sudo\n");
+		fprintf(stderr,
+			"kslub-record: warning: not running as root; loading BPF programs needs root "
+			"(or CAP_BPF and CAP_PERFMON): try sudo\n");
 	if (btf_path && !check) {
-		fprintf(stderr, "kslub-record: --btf only goes with --check (recording needs the running kernel's BTF)\n");
+		fprintf(stderr,
+			"kslub-record: --btf only goes with --check (recording needs the running kernel's BTF)\n");
 		return 2;
 	}
 	if (check) {
@@ -361,7 +370,8 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_MEMLOCK, &rl);
 		skel = kslub_record_bpf__open_opts(&oo);
 		if (!skel) {
-			fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n", strerror(errno));
+			fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n",
+				strerror(errno));
 			return 1;
 		}
 		err = kslub_record_bpf__load(skel);
@@ -370,27 +380,32 @@ int main(int argc, char **argv)
 			explain_load_error(err);
 			return 1;
 		}
-		printf("loaded: CO-RE relocations against %s resolved\n", btf_path ? btf_path : "/sys/kernel/btf/vmlinux");
+		printf("loaded: CO-RE relocations against %s resolved\n",
+		       btf_path ? btf_path : "/sys/kernel/btf/vmlinux");
 		return list_fields(btf_path ? btf_path : "/sys/kernel/btf/vmlinux");
 	}
 	err = tracefs_state();
 	if (err == EACCES || err == EPERM) {
-		fprintf(stderr, "kslub-record: cannot read /sys/kernel/tracing (permission denied): run kslub-record "
-				"as root, e.g. sudo kslub-record ...\n");
+		fprintf(stderr,
+			"kslub-record: cannot read /sys/kernel/tracing (permission denied): run kslub-record "
+			"as root, e.g. sudo kslub-record ...\n");
 		return 1;
 	} else if (err) {
-		fprintf(stderr, "kslub-record: the kmem tracepoints are not visible: tracefs is not mounted.\n"
-				"  mount it (as root): mount -t tracefs none /sys/kernel/tracing\n");
+		fprintf(stderr,
+			"kslub-record: the kmem tracepoints are not visible: tracefs is not mounted.\n"
+			"  mount it (as root): mount -t tracefs none /sys/kernel/tracing\n");
 		return 1;
 	}
 	/* Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones to the memory cgroup. */
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) && verbose)
-		fprintf(stderr, "kslub-record: could not raise the locked-memory limit: %s\n", strerror(errno));
+		fprintf(stderr, "kslub-record: could not raise the locked-memory limit: %s\n",
+			strerror(errno));
 
 	page_size = (unsigned long)sysconf(_SC_PAGESIZE);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
-		fprintf(stderr, "kslub-record: cannot read the possible CPUs: %s\n", strerror(-ncpus));
+		fprintf(stderr, "kslub-record: cannot read the possible CPUs: %s\n",
+			strerror(-ncpus));
 		return 1;
 	}
 	libbpf_set_print(libbpf_print);
@@ -399,21 +414,24 @@ int main(int argc, char **argv)
 	if (output && strcmp(output, "-")) {
 		out = fopen(output, "w");
 		if (!out) {
-			fprintf(stderr, "kslub-record: cannot write %s: %s\n", output, strerror(errno));
+			fprintf(stderr, "kslub-record: cannot write %s: %s\n", output,
+				strerror(errno));
 			return 1;
 		}
 	}
 	body = scratch_file();
 	if (!body) {
 		fprintf(stderr, "kslub-record: cannot create a scratch file in %s: %s\n",
-			getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
+			getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+			strerror(errno));
 		return 1;
 	}
 
 	skel = kslub_record_bpf__open();
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n", strerror(-err));
+		fprintf(stderr, "kslub-record: opening the BPF object failed: %s\n",
+			strerror(-err));
 		goto out;
 	}
 	skel->rodata->target_tgid = (__u32)pid;
@@ -426,8 +444,10 @@ int main(int argc, char **argv)
 			skel->rodata->pidns_dev = (__u64)ns.st_dev;
 			skel->rodata->pidns_ino = (__u64)ns.st_ino;
 		} else if (pid || exclude_self) {
-			fprintf(stderr, "kslub-record: warning: cannot read /proc/self/ns/pid (%s): process ids are "
-					"compared as the kernel's global ones\n", strerror(errno));
+			fprintf(stderr,
+				"kslub-record: warning: cannot read /proc/self/ns/pid (%s): process ids are "
+				"compared as the kernel's global ones\n",
+				strerror(errno));
 		}
 	}
 	err = kslub_record_bpf__load(skel);
@@ -437,9 +457,11 @@ int main(int argc, char **argv)
 	}
 	err = kslub_record_bpf__attach(skel);
 	if (err) {
-		fprintf(stderr, "kslub-record: attaching to the kmem tracepoints failed: %s\n", strerror(-err));
+		fprintf(stderr, "kslub-record: attaching to the kmem tracepoints failed: %s\n",
+			strerror(-err));
 		if (!tracefs_present())
-			fprintf(stderr, "  mount tracefs: mount -t tracefs none /sys/kernel/tracing\n");
+			fprintf(stderr,
+				"  mount tracefs: mount -t tracefs none /sys/kernel/tracing\n");
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
@@ -451,21 +473,26 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (pid)
-		fprintf(stderr, "kslub-record: recording the kmem events of process %ld for %g s (Ctrl-C stops)\n",
+		fprintf(stderr,
+			"kslub-record: recording the kmem events of process %ld for %g s (Ctrl-C stops)\n",
 			pid, duration);
 	else
-		fprintf(stderr, "kslub-record: recording kmem events for %g s (Ctrl-C stops)\n", duration);
+		fprintf(stderr, "kslub-record: recording kmem events for %g s (Ctrl-C stops)\n",
+			duration);
 	{
 		double t0 = now_s(), next = t0 + 1, t;
 
 		while (!stop && (t = now_s()) < t0 + duration) {
 			err = ring_buffer__poll(rb, 100);
 			if (err < 0 && err != -EINTR) {
-				fprintf(stderr, "kslub-record: reading the ring buffer failed: %s\n", strerror(-err));
+				fprintf(stderr,
+					"kslub-record: reading the ring buffer failed: %s\n",
+					strerror(-err));
 				goto out;
 			}
 			if (t >= next) {
-				fprintf(stderr, "kslub-record: %4.0f s  %llu events\n", t - t0, nr_records);
+				fprintf(stderr, "kslub-record: %4.0f s  %llu events\n", t - t0,
+					nr_records);
 				next += 1;
 			}
 		}
@@ -487,7 +514,8 @@ int main(int argc, char **argv)
 
 	if (uname(&uts))
 		strcpy(uts.release, "unknown");
-	fprintf(out, "# kernel=%s\n# cpus=%d\n# lost=%llu\n# lost_ringbuf=%llu\n# lost_recursion=%llu\n",
+	fprintf(out,
+		"# kernel=%s\n# cpus=%d\n# lost=%llu\n# lost_ringbuf=%llu\n# lost_recursion=%llu\n",
 		uts.release, ncpus, lost, lost_ringbuf, lost_recursion);
 	fprintf(out, KSLUB_TRACE_CSV_HEADER "\n");
 	fflush(body);
@@ -501,13 +529,15 @@ int main(int argc, char **argv)
 				break;
 	}
 	if (fflush(out) || ferror(out) || ferror(body)) {
-		fprintf(stderr, "kslub-record: writing %s failed: %s\n", output ? output : "the output",
-			strerror(errno));
+		fprintf(stderr, "kslub-record: writing %s failed: %s\n",
+			output ? output : "the output", strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "kslub-record: %llu events written to %s, %llu lost (%llu: ring buffer full%s; %llu: a BPF "
-		"program was already running on that CPU)\n", nr_records, out == stdout ? "standard output" : output,
-		lost, lost_ringbuf, lost_ringbuf ? ", record a shorter time or filter with --pid" : "", lost_recursion);
+	fprintf(stderr,
+		"kslub-record: %llu events written to %s, %llu lost (%llu: ring buffer full%s; %llu: a BPF "
+		"program was already running on that CPU)\n",
+		nr_records, out == stdout ? "standard output" : output, lost, lost_ringbuf,
+		lost_ringbuf ? ", record a shorter time or filter with --pid" : "", lost_recursion);
 	status = 0;
 out:
 	if (out && out != stdout)

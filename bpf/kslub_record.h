@@ -29,8 +29,8 @@ struct kslub_rec {
 	__u64 bytes_alloc; /* page events: 0, the user side computes PAGE_SIZE << order */
 	__u64 gfp_flags;
 	__u32 cpu;
-	__u16 type; /* enum kslub_rec_type */
-	__u16 order; /* page events */
+	__u16 type;			/* enum kslub_rec_type */
+	__u16 order;			/* page events */
 	char cache[KSLUB_REC_NAME_LEN]; /* empty when the tracepoint has no name */
 };
 

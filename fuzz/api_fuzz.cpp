@@ -124,8 +124,8 @@ Snap snap(kslub_t *k)
  * Every cache exactly as before, but `except` (every cache with `all`) only
  * keeps its live objects; the free blocks of the page allocator unless !pages.
  */
-void same(const Snap &a, const Snap &b, const char *what, kslub_cache_t *except = nullptr, bool pages = true,
-	  bool all = false)
+void same(const Snap &a, const Snap &b, const char *what, kslub_cache_t *except = nullptr,
+	  bool pages = true, bool all = false)
 {
 	if (a.caches.size() != b.caches.size())
 		finding("the list of caches changed", long(a.caches.size()), long(b.caches.size()));
@@ -139,8 +139,9 @@ void same(const Snap &a, const Snap &b, const char *what, kslub_cache_t *except 
 			finding(what, long(x.census.live_objects), long(y.census.live_objects));
 		if (all || x.s == except)
 			continue;
-		if (memcmp(&x.census, &y.census, sizeof(x.census)) || x.usage.slabs != y.usage.slabs ||
-		    x.usage.cpu_slabs != y.usage.cpu_slabs || x.usage.partial_slabs != y.usage.partial_slabs)
+		if (memcmp(&x.census, &y.census, sizeof(x.census)) ||
+		    x.usage.slabs != y.usage.slabs || x.usage.cpu_slabs != y.usage.cpu_slabs ||
+		    x.usage.partial_slabs != y.usage.partial_slabs)
 			finding(what, long(i), 1);
 		if (memcmp(x.stat, y.stat, sizeof(x.stat)))
 			finding(what, long(i), 2);
@@ -177,7 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FuzzInput in(data, size);
 	const bool debug_instance = in.u8() & 1;
 	int err;
-	kslub_t *k = kslub_create(POOL, CPUS, NODES, KSLUB_DETERMINISTIC | (debug_instance ? KSLUB_DEBUG_CACHES : 0),
+	kslub_t *k = kslub_create(POOL, CPUS, NODES,
+				  KSLUB_DETERMINISTIC | (debug_instance ? KSLUB_DEBUG_CACHES : 0),
 				  &err);
 	if (!k)
 		finding("kslub_create failed", err);
@@ -217,8 +219,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (e)
 				finding("consistency check found errors", e, i);
 			if (c.live_objects != count_live(int(i)))
-				finding("live objects differ from the shadow record", long(c.live_objects),
-					long(count_live(int(i))));
+				finding("live objects differ from the shadow record",
+					long(c.live_objects), long(count_live(int(i))));
 		}
 		if (kslub_buddy_check(k))
 			finding("page allocator check found errors");
@@ -233,7 +235,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fill_object(o.p, o.size, o.fill);
 		live.push_back(o);
 	};
-	auto is_large = [](const Obj &o) { return o.cache < 0 && o.size > KMALLOC_MAX; };
+	auto is_large = [](const Obj &o) {
+		return o.cache < 0 && o.size > KMALLOC_MAX;
+	};
 	/* Every double free of it is caught: a debug cache's object, or pages. */
 	auto always_caught = [&](const Obj &o) {
 		return is_large(o) || (o.cache >= 0 ? cache_debug[o.cache] : debug_instance);
@@ -314,9 +318,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned i = in.below(MAX_CACHES);
 			if (!caches[i])
 				break;
-			void *p = op == 2 ? kslub_cache_alloc(caches[i], 0)
-					  : kslub_cache_alloc_node(caches[i], in.u8() & 1 ? KSLUB_GFP_THISNODE : 0,
-								   int(in.below(NODES + 1)) - 1);
+			void *p = op == 2 ? kslub_cache_alloc(caches[i], 0) :
+					    kslub_cache_alloc_node(
+						    caches[i], in.u8() & 1 ? KSLUB_GFP_THISNODE : 0,
+						    int(in.below(NODES + 1)) - 1);
 			add(p, cache_size[i], int(i));
 			break;
 		}
@@ -327,10 +332,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6: { /* kmalloc */
 			size_t sz = in.u8() & 1 ? 1 + in.below(8192) : 1 + in.below(64 << 10);
-			void *p = in.u8() & 1 ? kslub_kmalloc(k, sz, KSLUB_GFP_ZERO)
-					      : kslub_kmalloc_node(k, sz, 0, int(in.below(NODES + 1)) - 1);
+			void *p = in.u8() & 1 ? kslub_kmalloc(k, sz, KSLUB_GFP_ZERO) :
+						kslub_kmalloc_node(k, sz, 0,
+								   int(in.below(NODES + 1)) - 1);
 			if (p && kslub_ksize(k, p) < sz)
-				finding("ksize below the request", long(kslub_ksize(k, p)), long(sz));
+				finding("ksize below the request", long(kslub_ksize(k, p)),
+					long(sz));
 			add(p, sz, -1);
 			break;
 		}
@@ -415,7 +422,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!free_for_misuse(in.below(uint32_t(live.size())), &o, &gone))
 				break;
 			bool by_cache = o.cache >= 0 || (!is_large(o) && (in.u8() & 1));
-			kslub_cache_t *s = o.cache >= 0 ? caches[o.cache] : kslub_kmalloc_cache(k, o.size);
+			kslub_cache_t *s = o.cache >= 0 ? caches[o.cache] :
+							  kslub_kmalloc_cache(k, o.size);
 			Snap before = snap(k);
 			int rc = by_cache ? kslub_cache_free(s, o.p) : kslub_kfree(k, o.p);
 			if (by_cache && gone) {
@@ -425,7 +433,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else if (gone || is_large(o)) {
 				if (rc != EINVAL_)
 					finding("double kfree (pages): wrong error", rc);
-				expect_reports("double kfree (pages)", 1, "double free", "invalid free");
+				expect_reports("double kfree (pages)", 1, "double free",
+					       "invalid free");
 			} else {
 				if (rc != EINVAL_)
 					finding("double free not refused", rc);
@@ -441,7 +450,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			void *p = ptrs[in.below(3)];
 			int c = other_cache(-1);
 			Snap before = snap(k);
-			int rc = c >= 0 && (in.u8() & 1) ? kslub_cache_free(caches[c], p) : kslub_kfree(k, p);
+			int rc = c >= 0 && (in.u8() & 1) ? kslub_cache_free(caches[c], p) :
+							   kslub_kfree(k, p);
 			free(heap);
 			if (rc != EFAULT_)
 				finding("foreign free: wrong error", rc);
@@ -458,7 +468,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char *p = static_cast<char *>(o.p) + 1 + in.below(uint32_t(o.size - 1));
 			Snap before = snap(k);
 			bool by_cache = o.cache >= 0 && (in.u8() & 1);
-			int rc = by_cache ? kslub_cache_free(caches[o.cache], p) : kslub_kfree(k, p);
+			int rc = by_cache ? kslub_cache_free(caches[o.cache], p) :
+					    kslub_kfree(k, p);
 			if (rc != EINVAL_)
 				finding("interior free: wrong error", rc);
 			expect_reports("interior free", 1, "invalid free");
@@ -477,7 +488,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc = kslub_cache_free(caches[c], o.p);
 			if (rc != (is_large(o) ? EFAULT_ : EINVAL_))
 				finding("free to the wrong cache: wrong error", rc);
-			expect_reports("free to the wrong cache", 1, is_large(o) ? "invalid free" : "wrong cache");
+			expect_reports("free to the wrong cache", 1,
+				       is_large(o) ? "invalid free" : "wrong cache");
 			same(before, snap(k), "free to the wrong cache changed the allocator");
 			verify(o);
 			break;
@@ -532,16 +544,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 4: { /* just freed: a freelist head, or (debug) free anywhere */
 				std::vector<size_t> mine;
 				for (size_t j = 0; j < live.size(); j++)
-					if (live[j].cache == i && std::find(v.begin(), v.end(), live[j].p) == v.end())
+					if (live[j].cache == i &&
+					    std::find(v.begin(), v.end(), live[j].p) == v.end())
 						mine.push_back(j);
 				if (mine.empty())
 					break;
 				Obj o;
 				bool gone;
-				if (!free_for_misuse(mine[in.below(uint32_t(mine.size()))], &o, &gone))
+				if (!free_for_misuse(mine[in.below(uint32_t(mine.size()))], &o,
+						     &gone))
 					break;
 				/* The others freed meanwhile are no longer live: drop them from the array. */
-				v.erase(std::remove_if(v.begin(), v.end(), [&](void *p) { return !is_live(p); }),
+				v.erase(std::remove_if(v.begin(), v.end(),
+						       [&](void *p) { return !is_live(p); }),
 					v.end());
 				bad = o.p;
 				if (gone) {
@@ -583,13 +598,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				how = 0;
 			void *v[1] = {h};
 			Snap before = snap(k);
-			int rc = how == 0 ? kslub_kfree(k, h)
-				 : how == 1 ? kslub_cache_free(kmem, h)
-				 : how == 2 ? kslub_cache_free_bulk(kmem, 1, v)
-					    : kslub_cache_free(caches[c], h);
+			int rc = how == 0 ? kslub_kfree(k, h) :
+				 how == 1 ? kslub_cache_free(kmem, h) :
+				 how == 2 ? kslub_cache_free_bulk(kmem, 1, v) :
+					    kslub_cache_free(caches[c], h);
 			if (rc != EINVAL_)
 				finding("free of a cache descriptor: wrong error", rc, how);
-			expect_reports("free of a cache descriptor", 1, how == 3 ? "wrong cache" : "invalid free");
+			expect_reports("free of a cache descriptor", 1,
+				       how == 3 ? "wrong cache" : "invalid free");
 			if (v[0] != h)
 				finding("a refused bulk free changed its array");
 			same(before, snap(k), "free of a cache descriptor changed the allocator");
@@ -603,7 +619,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc = kslub_cache_destroy(caches[i]);
 			if (rc != EBUSY_)
 				finding("destroy of a cache with live objects: wrong error", rc);
-			expect_reports("destroy of a cache with live objects", 1, "objects remaining");
+			expect_reports("destroy of a cache with live objects", 1,
+				       "objects remaining");
 			same(before, snap(k), "destroy of a busy cache", caches[i], false);
 			break;
 		}
@@ -613,7 +630,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bool large = false;
 			for (const Obj &o : live) {
 				large |= is_large(o);
-				kslub_cache_t *s = o.cache >= 0 ? caches[o.cache] : kslub_kmalloc_cache(k, o.size);
+				kslub_cache_t *s = o.cache >= 0 ? caches[o.cache] :
+								  kslub_kmalloc_cache(k, o.size);
 				if (s && std::find(busy.begin(), busy.end(), s) == busy.end())
 					busy.push_back(s);
 			}
@@ -623,7 +641,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc = kslub_destroy(k);
 			if (rc != EBUSY_)
 				finding("destroy of a busy instance: wrong error", rc);
-			expect_reports("destroy of a busy instance", large ? 1 : busy.size(), "objects remaining");
+			expect_reports("destroy of a busy instance", large ? 1 : busy.size(),
+				       "objects remaining");
 			same(before, snap(k), "destroy of a busy instance", nullptr, false, true);
 			break;
 		}
@@ -632,14 +651,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			Obj o;
 			bool gone;
-			if (!free_for_misuse(in.below(uint32_t(live.size())), &o, &gone) || o.cache < 0)
+			if (!free_for_misuse(in.below(uint32_t(live.size())), &o, &gone) ||
+			    o.cache < 0)
 				break;
 			void *v[1] = {o.p};
 			Snap before = snap(k);
 			int rc = kslub_cache_free_bulk(caches[o.cache], 1, v);
 			if (rc != (gone ? EFAULT_ : EINVAL_))
 				finding("bulk double free: wrong error", rc);
-			expect_reports("bulk double free", 1, gone ? "invalid free" : "double free");
+			expect_reports("bulk double free", 1,
+				       gone ? "invalid free" : "double free");
 			if (v[0] != o.p)
 				finding("a refused bulk free changed its array");
 			same(before, snap(k), "a refused bulk double free changed the allocator");

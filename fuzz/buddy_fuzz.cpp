@@ -28,7 +28,8 @@ unsigned long long executions;
 
 [[noreturn]] void finding(const char *what, long a = 0, long b = 0)
 {
-	fprintf(stderr, "kslub-fuzz(buddy): FINDING: %s (%ld, %ld) (execution %llu)\n", what, a, b, executions);
+	fprintf(stderr, "kslub-fuzz(buddy): FINDING: %s (%ld, %ld) (execution %llu)\n", what, a, b,
+		executions);
 	abort();
 }
 
@@ -44,13 +45,15 @@ void *pool_memory()
 	if (!base) {
 		/* At a fixed address where it can be had, so that fixed-seed runs repeat across processes. */
 		void *want = reinterpret_cast<void *>(0x7e8000000000ull);
-		void *m = mmap(want, POOL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		void *m = mmap(want, POOL, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (m != MAP_FAILED && m != want) {
 			munmap(m, POOL);
 			m = MAP_FAILED;
 		}
 		if (m == MAP_FAILED)
-			m = mmap(nullptr, POOL + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			m = mmap(nullptr, POOL + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			finding("mmap failed");
 		base = reinterpret_cast<void *>(align_up(uptr(m), TOP_BLOCK_SIZE));
@@ -67,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	UserPlatform pal(2, 2, true);
 	pal.set_reporter(on_report, nullptr);
 	static BuddyAllocator<UserPlatform> *b;
-	alignas(BuddyAllocator<UserPlatform>) static unsigned char storage[sizeof(BuddyAllocator<UserPlatform>)];
+	alignas(BuddyAllocator<UserPlatform>) static unsigned char
+		storage[sizeof(BuddyAllocator<UserPlatform>)];
 	b = new (storage, PlacementTag{}) BuddyAllocator<UserPlatform>(pal);
 	u8 *base = static_cast<u8 *>(pool_memory());
 	RegionDesc regions[2] = {{base, POOL / 2, 0}, {base + POOL / 2, POOL / 2, 1}};
@@ -118,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (b->check())
 			finding("page allocator walk found errors", steps);
 		if (b->free_page_count() + used + b->reserved_pages() != b->pool_pages())
-			finding("free + used + reserved differs from the pool", long(b->free_page_count()), long(used));
+			finding("free + used + reserved differs from the pool",
+				long(b->free_page_count()), long(used));
 	}
 	b->fail_next(0);
 	for (auto &e : live)

@@ -78,8 +78,8 @@ bool one_line(const char *s, usize cap)
 }
 
 struct Instance {
-	UP pal{ CPUS, 1, true };
-	Allocator<UP> alloc{ pal };
+	UP pal{CPUS, 1, true};
+	Allocator<UP> alloc{pal};
 	void *map = nullptr;
 	usize bytes = POOL + TOP_BLOCK_SIZE;
 
@@ -90,8 +90,8 @@ struct Instance {
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (map == MAP_FAILED)
 			finding("mmap failed");
-		RegionDesc r{ reinterpret_cast<void *>(align_up(uptr(map), TOP_BLOCK_SIZE)), POOL,
-			      0 };
+		RegionDesc r{reinterpret_cast<void *>(align_up(uptr(map), TOP_BLOCK_SIZE)), POOL,
+			     0};
 		if (alloc.init(&r, 1, KernelRules::Linux61))
 			finding("instance init failed");
 	}
@@ -136,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Control<UP> ctl(sl);
 
 	std::map<std::string, u64> held; /* shadow: objects held per cache name */
-	std::set<std::string> created; /* caches the input created and has not destroyed */
+	std::set<std::string> created;	 /* caches the input created and has not destroyed */
 	u64 held_km = 0;
 
 	auto tracked = [&]() {
@@ -292,8 +292,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rc != CONTROL_DELEGATED)
 				finding("compare: unexpected result", rc);
 			break;
-		case ControlVerb::None:
-			finding("parsed to no verb");
+		case ControlVerb::None: finding("parsed to no verb");
 		}
 
 		/* What is held equals the shadow, and the core agrees for created caches. */

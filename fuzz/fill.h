@@ -22,7 +22,10 @@ inline uint8_t take_fill_byte(uint8_t *next)
 	return b;
 }
 
-inline void fill_object(void *p, size_t size, uint8_t byte) { memset(p, byte, size); }
+inline void fill_object(void *p, size_t size, uint8_t byte)
+{
+	memset(p, byte, size);
+}
 
 /* The offset of the first byte of the object that is not `byte`, or -1. */
 inline long fill_changed_at(const void *p, size_t size, uint8_t byte)

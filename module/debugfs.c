@@ -159,8 +159,8 @@ static long render_cache_file(const void *arg, char *buf, unsigned long cap)
 {
 	const struct cache_file *cf = arg;
 
-	return kslub_mod_render_cache_file(kslub_module.k, cf->dir->name, kslub_mod_cache_file_name(cf->idx), buf,
-					   cap);
+	return kslub_mod_render_cache_file(kslub_module.k, cf->dir->name,
+					   kslub_mod_cache_file_name(cf->idx), buf, cap);
 }
 
 static int cache_file_open(struct inode *inode, struct file *f)
@@ -176,7 +176,8 @@ static ssize_t cache_file_write(struct file *f, const char __user *ubuf, size_t 
 
 	if (mutex_lock_interruptible(&kslub_module.lock))
 		return -ERESTARTSYS;
-	rc = kslub_mod_cache_file_write(kslub_module.k, cf->dir->name, kslub_mod_cache_file_name(cf->idx));
+	rc = kslub_mod_cache_file_write(kslub_module.k, cf->dir->name,
+					kslub_mod_cache_file_name(cf->idx));
 	mutex_unlock(&kslub_module.lock);
 	if (rc < 0)
 		return rc;
@@ -214,8 +215,9 @@ static void cache_dir_add(const char *name)
 	for (i = 0; i < n; i++) {
 		cd->files[i].dir = cd;
 		cd->files[i].idx = i;
-		debugfs_create_file(kslub_mod_cache_file_name(i), kslub_mod_cache_file_writable(i) ? 0644 : 0444,
-				    cd->d, &cd->files[i], &cache_file_fops);
+		debugfs_create_file(kslub_mod_cache_file_name(i),
+				    kslub_mod_cache_file_writable(i) ? 0644 : 0444, cd->d,
+				    &cd->files[i], &cache_file_fops);
 	}
 	list_add_tail(&cd->list, &cache_dirs);
 }
@@ -280,7 +282,8 @@ static ssize_t control_write(struct file *f, const char __user *ubuf, size_t len
 		cache_dir_add(cmd.name);
 	} else if (rc == 0 && cmd.verb == KSLUB_MOD_DESTROY) {
 		cache_dir_remove(cmd.name);
-	} else if (rc == KSLUB_MOD_DELEGATED && (cmd.verb == KSLUB_MOD_STRESS || cmd.verb == KSLUB_MOD_COMPARE)) {
+	} else if (rc == KSLUB_MOD_DELEGATED &&
+		   (cmd.verb == KSLUB_MOD_STRESS || cmd.verb == KSLUB_MOD_COMPARE)) {
 		if (cmd.verb == KSLUB_MOD_STRESS)
 			scnprintf(what, sizeof(what), "stress %s", cmd.name);
 		else
@@ -377,8 +380,8 @@ static void selftest_run_locked(void)
 		selftest_text = kvzalloc(SELFTEST_TEXT_MAX, GFP_KERNEL);
 	if (!selftest_text)
 		return;
-	failed = kslub_mod_selftest(kslub_module.k, selftest_text, SELFTEST_TEXT_MAX, kslub_block_alloc,
-				    kslub_block_free);
+	failed = kslub_mod_selftest(kslub_module.k, selftest_text, SELFTEST_TEXT_MAX,
+				    kslub_block_alloc, kslub_block_free);
 	if (failed)
 		pr_warn("kslub: selftest: %d tests failed\n", failed);
 	else
@@ -400,7 +403,8 @@ void kslub_selftest_exit(void)
 
 static long render_selftest(const void *arg, char *buf, unsigned long cap)
 {
-	return scnprintf(buf, cap, "%s", selftest_text ? selftest_text : "KTAP version 1\n1..0 # SKIP not run\n");
+	return scnprintf(buf, cap, "%s",
+			 selftest_text ? selftest_text : "KTAP version 1\n1..0 # SKIP not run\n");
 }
 
 static int selftest_open(struct inode *inode, struct file *f)
@@ -440,7 +444,7 @@ static const struct file_operations selftest_fops = {
 
 void kslub_debugfs_init(void)
 {
-	struct name_list l = { 0, 256, NULL };
+	struct name_list l = {0, 256, NULL};
 	unsigned int i;
 
 	mutex_init(&kslub_module.lock);

@@ -10,10 +10,19 @@
 
 using namespace kslub;
 
-static ModCache *C(kslub_mod_cache *s) { return reinterpret_cast<ModCache *>(s); }
-static kslub_mod_cache *H(ModCache *s) { return reinterpret_cast<kslub_mod_cache *>(s); }
+static ModCache *C(kslub_mod_cache *s)
+{
+	return reinterpret_cast<ModCache *>(s);
+}
+static kslub_mod_cache *H(ModCache *s)
+{
+	return reinterpret_cast<kslub_mod_cache *>(s);
+}
 
-extern "C" const char *kslub_mod_cpu_cas_name(void) { return ModPlatform::cpu_cas_name(); }
+extern "C" const char *kslub_mod_cpu_cas_name(void)
+{
+	return ModPlatform::cpu_cas_name();
+}
 
 kslub_mod *mod_instance_new()
 {
@@ -32,12 +41,14 @@ void mod_instance_delete(kslub_mod *k)
 	kslub_shim_free(k);
 }
 
-extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr,
-					      int kernel_612, int *err)
+extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions,
+					      unsigned int nr, int kernel_612, int *err)
 {
 	static_assert(sizeof(RegionDesc) == sizeof(kslub_mod_region) &&
-			      __builtin_offsetof(RegionDesc, bytes) == __builtin_offsetof(kslub_mod_region, bytes) &&
-			      __builtin_offsetof(RegionDesc, node) == __builtin_offsetof(kslub_mod_region, node),
+			      __builtin_offsetof(RegionDesc, bytes) ==
+				      __builtin_offsetof(kslub_mod_region, bytes) &&
+			      __builtin_offsetof(RegionDesc, node) ==
+				      __builtin_offsetof(kslub_mod_region, node),
 		      "the C region list is the core's");
 	const RegionDesc *r = reinterpret_cast<const RegionDesc *>(regions);
 	if (!nr || nr > MAX_REGIONS) {
@@ -52,7 +63,8 @@ extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *reg
 	/* Allocator::init() in two steps, so that a failure in SLUB's can give back its per-CPU slots. */
 	int rc = k->alloc.buddy().init(r, nr);
 	if (!rc) {
-		rc = k->alloc.slub().init(kernel_612 ? KernelRules::Linux612 : KernelRules::Linux61);
+		rc = k->alloc.slub().init(kernel_612 ? KernelRules::Linux612 :
+						       KernelRules::Linux61);
 		if (rc && k->alloc.shutdown()) {
 			*err = rc;
 			return nullptr; /* something stayed allocated: leave the instance */
@@ -76,10 +88,13 @@ extern "C" int kslub_mod_destroy(struct kslub_mod *k)
 	return 0;
 }
 
-extern "C" void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu) { k->alloc.slub().cpu_dead(cpu); }
+extern "C" void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu)
+{
+	k->alloc.slub().cpu_dead(cpu);
+}
 
-extern "C" struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
-							  int *err)
+extern "C" struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name,
+							  unsigned int size, int *err)
 {
 	return H(k->alloc.slub().cache_create(name, size, 0, 0, nullptr, err));
 }
@@ -89,8 +104,14 @@ extern "C" int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cac
 	return k->alloc.slub().cache_destroy(C(s));
 }
 
-extern "C" const char *kslub_mod_cache_name(struct kslub_mod_cache *s) { return C(s)->name; }
-extern "C" unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s) { return C(s)->object_size; }
+extern "C" const char *kslub_mod_cache_name(struct kslub_mod_cache *s)
+{
+	return C(s)->name;
+}
+extern "C" unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s)
+{
+	return C(s)->object_size;
+}
 
 extern "C" void *kslub_mod_cache_alloc(struct kslub_mod_cache *s)
 {
@@ -107,7 +128,8 @@ extern "C" long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_c
 	return k->alloc.slub().validate(C(s));
 }
 
-extern "C" void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s),
+extern "C" void kslub_mod_for_each_cache(struct kslub_mod *k,
+					 void (*fn)(void *arg, struct kslub_mod_cache *s),
 					 void *arg)
 {
 	k->alloc.slub().for_each_cache([&](ModCache *s) { fn(arg, H(s)); });
@@ -123,8 +145,8 @@ extern "C" long kslub_mod_render_buddyinfo(struct kslub_mod *k, char *buf, unsig
 	return long(render_buddyinfo(k->alloc.buddy(), buf, cap));
 }
 
-extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache, const char *file, char *buf,
-					    unsigned long cap)
+extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache,
+					    const char *file, char *buf, unsigned long cap)
 {
 	ModCache *s = k->alloc.slub().find_cache(cache);
 	if (!s) {
@@ -135,10 +157,19 @@ extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cac
 	return render_cache_file(k->alloc.slub(), s, file, buf, cap);
 }
 
-extern "C" unsigned int kslub_mod_nr_cache_files(void) { return NR_CACHE_FILES; }
-extern "C" const char *kslub_mod_cache_file_name(unsigned int i) { return cache_file_name(i); }
+extern "C" unsigned int kslub_mod_nr_cache_files(void)
+{
+	return NR_CACHE_FILES;
+}
+extern "C" const char *kslub_mod_cache_file_name(unsigned int i)
+{
+	return cache_file_name(i);
+}
 
-extern "C" int kslub_mod_cache_file_writable(unsigned int i) { return i == ATTR_SHRINK || i == ATTR_VALIDATE; }
+extern "C" int kslub_mod_cache_file_writable(unsigned int i)
+{
+	return i == ATTR_SHRINK || i == ATTR_VALIDATE;
+}
 
 extern "C" long kslub_mod_cache_file_write(struct kslub_mod *k, const char *cache, const char *file)
 {
@@ -172,14 +203,27 @@ extern "C" int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsig
 	return rc == CONTROL_DELEGATED ? KSLUB_MOD_DELEGATED : rc;
 }
 
-extern "C" const char *kslub_mod_control_result(struct kslub_mod *k) { return k->control.result(); }
-extern "C" void kslub_mod_control_set_result(struct kslub_mod *k, const char *text) { k->control.set_result(text); }
+extern "C" const char *kslub_mod_control_result(struct kslub_mod *k)
+{
+	return k->control.result();
+}
+extern "C" void kslub_mod_control_set_result(struct kslub_mod *k, const char *text)
+{
+	k->control.set_result(text);
+}
 
-extern "C" struct kslub_mod_cache *kslub_mod_control_pin(struct kslub_mod *k, const char *name, int *err)
+extern "C" struct kslub_mod_cache *kslub_mod_control_pin(struct kslub_mod *k, const char *name,
+							 int *err)
 {
 	return H(k->control.pin(name, err));
 }
 
-extern "C" void kslub_mod_control_unpin(struct kslub_mod *k, struct kslub_mod_cache *s) { k->control.unpin(C(s)); }
+extern "C" void kslub_mod_control_unpin(struct kslub_mod *k, struct kslub_mod_cache *s)
+{
+	k->control.unpin(C(s));
+}
 
-extern "C" int kslub_mod_control_release_all(struct kslub_mod *k) { return k->control.release_all(); }
+extern "C" int kslub_mod_control_release_all(struct kslub_mod *k)
+{
+	return k->control.release_all();
+}

@@ -37,7 +37,7 @@
 #ifndef KSLUB_LINUX_VERSION
 #error "the module build passes KSLUB_LINUX_VERSION (major * 65536 + minor * 256)"
 #endif
-#define KSLUB_LINUX(maj, min) ((maj) * 65536 + (min) * 256)
+#define KSLUB_LINUX(maj, min) ((maj)*65536 + (min)*256)
 
 namespace kslub {
 
@@ -73,14 +73,21 @@ public:
 	}
 
 	/* CPUs */
-	unsigned nr_cpu_ids() const { return nr_cpu_ids_; }
-	unsigned nr_present_cpus() const { return nr_present_; }
+	unsigned nr_cpu_ids() const
+	{
+		return nr_cpu_ids_;
+	}
+	unsigned nr_present_cpus() const
+	{
+		return nr_present_;
+	}
 	unsigned raw_cpu() const
 	{
 		unsigned cpu;
 		asm volatile("movl %%gs:%c[off](%[self]), %[cpu]"
 			     : [cpu] "=r"(cpu)
-			     : [self] "r"(self_), [off] "i"(__builtin_offsetof(kslub_shim_cpu_self, cpu)));
+			     : [self] "r"(self_), [off] "i"(__builtin_offsetof(kslub_shim_cpu_self,
+									       cpu)));
 		return cpu;
 	}
 	static int cpu_to_node(unsigned cpu)
@@ -88,16 +95,28 @@ public:
 		int n = kslub_shim_cpu_to_node(cpu);
 		return n >= 0 && unsigned(n) < MAX_NODES ? n : 0;
 	}
-	static bool cpu_online(unsigned cpu) { return kslub_shim_cpu_online(cpu); }
-	static void preempt_disable() { kslub_shim_preempt_disable(); }
-	static void preempt_enable() { kslub_shim_preempt_enable(); }
+	static bool cpu_online(unsigned cpu)
+	{
+		return kslub_shim_cpu_online(cpu);
+	}
+	static void preempt_disable()
+	{
+		kslub_shim_preempt_disable();
+	}
+	static void preempt_enable()
+	{
+		kslub_shim_preempt_enable();
+	}
 
 	/* Per-CPU storage: __alloc_percpu cookies. */
 	template <class T> T *percpu_alloc()
 	{
 		return static_cast<T *>(kslub_shim_percpu_alloc(sizeof(T), alignof(T)));
 	}
-	template <class T> void percpu_free(T *pcp) { kslub_shim_percpu_free(pcp); }
+	template <class T> void percpu_free(T *pcp)
+	{
+		kslub_shim_percpu_free(pcp);
+	}
 	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const
 	{
 		return reinterpret_cast<T *>(reinterpret_cast<uptr>(pcp) + offsets_[cpu]);
@@ -107,7 +126,8 @@ public:
 		uptr off;
 		asm volatile("movq %%gs:%c[off](%[self]), %[v]"
 			     : [v] "=r"(off)
-			     : [self] "r"(self_), [off] "i"(__builtin_offsetof(kslub_shim_cpu_self, offset)));
+			     : [self] "r"(self_), [off] "i"(__builtin_offsetof(kslub_shim_cpu_self,
+									       offset)));
 		return reinterpret_cast<T *>(reinterpret_cast<uptr>(pcp) + off);
 	}
 	template <class T> static bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
@@ -121,79 +141,145 @@ public:
 		/* this_cpu_cmpxchg_double(): the same instruction, success in ZF. */
 #endif
 		asm volatile("cmpxchg16b %%gs:%[mem]"
-			     : [mem] "+m"(*reinterpret_cast<unsigned __int128 *>(pcp)), "+a"(lo), "+d"(hi),
-			       "=@ccz"(ok)
+			     : [mem] "+m"(*reinterpret_cast<unsigned __int128 *>(pcp)), "+a"(lo),
+			       "+d"(hi), "=@ccz"(ok)
 			     : "b"(reinterpret_cast<u64>(nw.ptr)), "c"(nw.word)
 			     : "memory");
 		return ok;
 	}
 
 	/* Shared state accessors: READ_ONCE / WRITE_ONCE with compiler ordering. */
-	template <class T> static T load(const T *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-	template <class T> static T peek(const T *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-	template <class T> static void store(T *p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+	template <class T> static T load(const T *p)
+	{
+		return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	}
+	template <class T> static T peek(const T *p)
+	{
+		return __atomic_load_n(p, __ATOMIC_RELAXED);
+	}
+	template <class T> static void store(T *p, T v)
+	{
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	}
 	static bool cas2(Pair *p, Pair old, Pair nw)
 	{
 		bool ok;
 		u64 lo = reinterpret_cast<u64>(old.ptr), hi = old.word;
 		asm volatile("lock cmpxchg16b %[mem]"
-			     : [mem] "+m"(*reinterpret_cast<unsigned __int128 *>(p)), "+a"(lo), "+d"(hi),
-			       "=@ccz"(ok)
+			     : [mem] "+m"(*reinterpret_cast<unsigned __int128 *>(p)), "+a"(lo),
+			       "+d"(hi), "=@ccz"(ok)
 			     : "b"(reinterpret_cast<u64>(nw.ptr)), "c"(nw.word)
 			     : "memory");
 		return ok;
 	}
 	static bool cas_u64(u64 *p, u64 old, u64 nw)
 	{
-		return __atomic_compare_exchange_n(p, &old, nw, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		return __atomic_compare_exchange_n(p, &old, nw, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_RELAXED);
 	}
-	static u64 atomic_add(u64 *p, s64 d) { return __atomic_add_fetch(p, u64(d), __ATOMIC_SEQ_CST); }
+	static u64 atomic_add(u64 *p, s64 d)
+	{
+		return __atomic_add_fetch(p, u64(d), __ATOMIC_SEQ_CST);
+	}
 	/* raw_cpu_inc(): one instruction, exact on its CPU, racy only after a migration. */
-	static void stat_inc(u64 *p) { asm volatile("incq %0" : "+m"(*p)); }
-	static void barrier() { asm volatile("" ::: "memory"); }
-	static void cpu_relax() { asm volatile("pause" ::: "memory"); }
-	static void *read_fp(void *const *slot) { return *const_cast<void *const volatile *>(slot); }
-	static void *read_fp_racy(void *const *slot) { return *const_cast<void *const volatile *>(slot); }
-	static void write_fp(void **slot, void *v) { *const_cast<void *volatile *>(slot) = v; }
+	static void stat_inc(u64 *p)
+	{
+		asm volatile("incq %0" : "+m"(*p));
+	}
+	static void barrier()
+	{
+		asm volatile("" ::: "memory");
+	}
+	static void cpu_relax()
+	{
+		asm volatile("pause" ::: "memory");
+	}
+	static void *read_fp(void *const *slot)
+	{
+		return *const_cast<void *const volatile *>(slot);
+	}
+	static void *read_fp_racy(void *const *slot)
+	{
+		return *const_cast<void *const volatile *>(slot);
+	}
+	static void write_fp(void **slot, void *v)
+	{
+		*const_cast<void *volatile *>(slot) = v;
+	}
 
 	/* Locks */
 	static void spin_lock_init(Spinlock &l, LockClass c)
 	{
-		kslub_shim_spin_lock_init(&l, c == LockClass::CacheList   ? KSLUB_SHIM_LOCK_CACHES
-					      : c == LockClass::NodeList  ? KSLUB_SHIM_LOCK_NODE_LIST
-									  : KSLUB_SHIM_LOCK_BUDDY_ZONE);
+		kslub_shim_spin_lock_init(&l,
+					  c == LockClass::CacheList ? KSLUB_SHIM_LOCK_CACHES :
+					  c == LockClass::NodeList  ? KSLUB_SHIM_LOCK_NODE_LIST :
+								      KSLUB_SHIM_LOCK_BUDDY_ZONE);
 	}
-	static unsigned long spin_lock_irqsave(Spinlock &l) { return kslub_shim_spin_lock_irqsave(&l); }
-	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f) { kslub_shim_spin_unlock_irqrestore(&l, f); }
-	static bool spin_is_locked(Spinlock &l) { return kslub_shim_spin_is_locked(&l); }
-	static void slot_lock_init(SlotLock &l) { kslub_shim_spin_lock_init(&l, KSLUB_SHIM_LOCK_SLOT); }
-	static unsigned long slot_lock(SlotLock &l) { return kslub_shim_spin_lock_irqsave(&l); }
-	static void slot_unlock(SlotLock &l, unsigned long f) { kslub_shim_spin_unlock_irqrestore(&l, f); }
-	static bool slot_is_locked(SlotLock &l) { return kslub_shim_spin_is_locked(&l); }
+	static unsigned long spin_lock_irqsave(Spinlock &l)
+	{
+		return kslub_shim_spin_lock_irqsave(&l);
+	}
+	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f)
+	{
+		kslub_shim_spin_unlock_irqrestore(&l, f);
+	}
+	static bool spin_is_locked(Spinlock &l)
+	{
+		return kslub_shim_spin_is_locked(&l);
+	}
+	static void slot_lock_init(SlotLock &l)
+	{
+		kslub_shim_spin_lock_init(&l, KSLUB_SHIM_LOCK_SLOT);
+	}
+	static unsigned long slot_lock(SlotLock &l)
+	{
+		return kslub_shim_spin_lock_irqsave(&l);
+	}
+	static void slot_unlock(SlotLock &l, unsigned long f)
+	{
+		kslub_shim_spin_unlock_irqrestore(&l, f);
+	}
+	static bool slot_is_locked(SlotLock &l)
+	{
+		return kslub_shim_spin_is_locked(&l);
+	}
 
 	/* Object memory: no shadow memory to keep here. */
 	static void poison_free(void *, usize) {}
 	static void unpoison(void *, usize) {}
 
 	/* Misc */
-	static u64 random() { return kslub_shim_random(); }
+	static u64 random()
+	{
+		return kslub_shim_random();
+	}
 
 	/* Tracepoints: one load and a branch while nobody listens. */
-	static bool tracing() { return __atomic_load_n(&kslub_shim_tracing_on, __ATOMIC_RELAXED) != 0; }
+	static bool tracing()
+	{
+		return __atomic_load_n(&kslub_shim_tracing_on, __ATOMIC_RELAXED) != 0;
+	}
 	static void trace(const TraceEvent &e)
 	{
-		kslub_shim_trace(unsigned(e.kind), e.cache, e.ptr, e.call_site, e.bytes_req, e.bytes_alloc, e.gfp,
-				 e.node);
+		kslub_shim_trace(unsigned(e.kind), e.cache, e.ptr, e.call_site, e.bytes_req,
+				 e.bytes_alloc, e.gfp, e.node);
 	}
 	void report(const Report &r)
 	{
 		__atomic_add_fetch(&reports_, 1, __ATOMIC_RELAXED);
 		if (!quiet_)
-			kslub_shim_report(report_kind_name(r.kind), r.what, r.cache, r.ptr, r.value);
+			kslub_shim_report(report_kind_name(r.kind), r.what, r.cache, r.ptr,
+					  r.value);
 	}
-	u64 reports() const { return __atomic_load_n(&reports_, __ATOMIC_RELAXED); }
+	u64 reports() const
+	{
+		return __atomic_load_n(&reports_, __ATOMIC_RELAXED);
+	}
 	/* Count reports without logging them (the self-test's private instances misuse on purpose). */
-	void set_quiet(bool q) { quiet_ = q; }
+	void set_quiet(bool q)
+	{
+		quiet_ = q;
+	}
 	/* Not [[noreturn]]: the kernel warns and carries on (and objtool wants no dead ends). */
 	static void assert_fail(const char *cond, const char *file, int line)
 	{
@@ -202,7 +288,8 @@ public:
 	template <class F> void run_on_cpu(unsigned cpu, F &&fn)
 	{
 		auto *f = &fn;
-		kslub_shim_run_on_cpu(cpu, [](void *arg) { (*static_cast<decltype(f)>(arg))(); }, f);
+		kslub_shim_run_on_cpu(
+			cpu, [](void *arg) { (*static_cast<decltype(f)>(arg))(); }, f);
 	}
 
 private:

@@ -11,29 +11,35 @@
 extern "C" {
 #endif
 
-struct kslub_mod;       /* one instance: platform, buddy, SLUB */
+struct kslub_mod;	/* one instance: platform, buddy, SLUB */
 struct kslub_mod_cache; /* one of its caches */
 
 struct kslub_mod_region {
-	void *base;          /* TOP_BLOCK_SIZE aligned, in the direct map */
+	void *base;	     /* TOP_BLOCK_SIZE aligned, in the direct map */
 	unsigned long bytes; /* whole top blocks */
 	int node;
 };
 
 #define KSLUB_MOD_TOP_ORDER 10 /* the core's top block: 4 MiB */
+/*
+ * The self-test and the stress threads fill objects with their address XOR
+ * this key (plus the word index), so that an object handed out twice or
+ * written through a stale pointer shows as a wrong word.
+ */
+#define KSLUB_MOD_FILL_KEY 0x6b736c7562737472ull
 
 const char *kslub_mod_cpu_cas_name(void);
 
 /* NULL and *err on failure; kernel_612 selects the 6.12 kmalloc alignment rule. */
-struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr, int kernel_612,
-				   int *err);
+struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr,
+				   int kernel_612, int *err);
 /* 0, or -EBUSY with nothing freed while objects are live (the caller then leaks the pool). */
 int kslub_mod_destroy(struct kslub_mod *k);
 /* The dead-CPU flush (slub_cpu_dead). */
 void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu);
 
-struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name, unsigned int size,
-					       int *err);
+struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name,
+					       unsigned int size, int *err);
 int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s);
 const char *kslub_mod_cache_name(struct kslub_mod_cache *s);
 unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s);
@@ -41,7 +47,8 @@ void *kslub_mod_cache_alloc(struct kslub_mod_cache *s);
 int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj);
 long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s);
 /* Calls fn for every cache with its name (the kmem_cache boot cache included). */
-void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s), void *arg);
+void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s),
+			      void *arg);
 
 /*
  * debugfs texts (core/show): the length the whole text needs (>= cap: cut,
@@ -49,8 +56,8 @@ void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct 
  */
 long kslub_mod_render_slabinfo(struct kslub_mod *k, char *buf, unsigned long cap);
 long kslub_mod_render_buddyinfo(struct kslub_mod *k, char *buf, unsigned long cap);
-long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache, const char *file, char *buf,
-				 unsigned long cap);
+long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cache, const char *file,
+				 char *buf, unsigned long cap);
 /* Files of caches/<name>/: the 29 attributes, then the 26 stats. */
 unsigned int kslub_mod_nr_cache_files(void);
 const char *kslub_mod_cache_file_name(unsigned int i);
@@ -59,7 +66,13 @@ int kslub_mod_cache_file_writable(unsigned int i);
 long kslub_mod_cache_file_write(struct kslub_mod *k, const char *cache, const char *file);
 
 /* The control file (core/control): one write is one command. */
-enum kslub_mod_verb { KSLUB_MOD_OTHER, KSLUB_MOD_CREATE, KSLUB_MOD_DESTROY, KSLUB_MOD_STRESS, KSLUB_MOD_COMPARE };
+enum kslub_mod_verb {
+	KSLUB_MOD_OTHER,
+	KSLUB_MOD_CREATE,
+	KSLUB_MOD_DESTROY,
+	KSLUB_MOD_STRESS,
+	KSLUB_MOD_COMPARE
+};
 struct kslub_mod_cmd {
 	enum kslub_mod_verb verb;
 	char name[32];
@@ -71,7 +84,8 @@ struct kslub_mod_cmd {
  * 0, -errno, KSLUB_MOD_DELEGATED (stress, compare: run them as *cmd says) or
  * KSLUB_MOD_STOP (stop: end the run in progress; *cmd's verb is KSLUB_MOD_OTHER).
  */
-int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsigned long len, struct kslub_mod_cmd *cmd);
+int kslub_mod_control_run(struct kslub_mod *k, const char *buf, unsigned long len,
+			  struct kslub_mod_cmd *cmd);
 const char *kslub_mod_control_result(struct kslub_mod *k);
 void kslub_mod_control_set_result(struct kslub_mod *k, const char *text);
 struct kslub_mod_cache *kslub_mod_control_pin(struct kslub_mod *k, const char *name, int *err);

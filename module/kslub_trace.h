@@ -26,6 +26,8 @@
 int kslub_trace_reg(void);
 void kslub_trace_unreg(void);
 
+/* The tracepoint macros read as the kernel lays them out, not as clang-format would. */
+/* clang-format off */
 TRACE_EVENT_FN(kslub_cache_alloc,
 	TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req, size_t bytes_alloc,
 		 unsigned long gfp_flags, int node, const char *name),
@@ -108,6 +110,7 @@ DEFINE_EVENT_FN(kslub_free, kslub_kfree,
 	TP_PROTO(unsigned long call_site, const void *ptr, const char *name),
 	TP_ARGS(call_site, ptr, name),
 	kslub_trace_reg, kslub_trace_unreg);
+/* clang-format on */
 
 #endif /* KSLUB_TRACE_H */
 

@@ -21,7 +21,8 @@
 
 static unsigned int pool_mb = 64;
 module_param(pool_mb, uint, 0444);
-MODULE_PARM_DESC(pool_mb, "pool taken from the page allocator at load, in MiB (4 MiB blocks, 4..240)");
+MODULE_PARM_DESC(pool_mb,
+		 "pool taken from the page allocator at load, in MiB (4 MiB blocks, 4..240)");
 
 static bool selftest = true;
 module_param(selftest, bool, 0444);
@@ -59,8 +60,9 @@ static struct page *block_alloc_node(int nid)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
-	return nid == NUMA_NO_NODE ? alloc_pages(gfp, KSLUB_MOD_TOP_ORDER) :
-				     alloc_pages_node(nid, gfp | __GFP_THISNODE, KSLUB_MOD_TOP_ORDER);
+	return nid == NUMA_NO_NODE ?
+		       alloc_pages(gfp, KSLUB_MOD_TOP_ORDER) :
+		       alloc_pages_node(nid, gfp | __GFP_THISNODE, KSLUB_MOD_TOP_ORDER);
 }
 
 /*
@@ -141,7 +143,8 @@ static int kslub_cpu_dead(unsigned int cpu)
 /* The selftest's pool blocks come from the kernel too. */
 void *kslub_block_alloc(int *node)
 {
-	struct page *page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL, KSLUB_MOD_TOP_ORDER);
+	struct page *page =
+		alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL, KSLUB_MOD_TOP_ORDER);
 
 	if (!page)
 		return NULL;

@@ -9,10 +9,10 @@
 #include "kslub_mod.h"
 
 struct kslub_module {
-	struct kslub_mod *k;     /* the instance made at load */
-	struct dentry *dir;      /* /sys/kernel/debug/kslub */
-	struct dentry *caches;   /* .../caches */
-	struct mutex lock;       /* the executor and every rendering (debugfs.c: the locking rules) */
+	struct kslub_mod *k;   /* the instance made at load */
+	struct dentry *dir;    /* /sys/kernel/debug/kslub */
+	struct dentry *caches; /* .../caches */
+	struct mutex lock;     /* the executor and every rendering (debugfs.c: the locking rules) */
 };
 extern struct kslub_module kslub_module;
 

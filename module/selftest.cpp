@@ -40,7 +40,10 @@ private:
 
 constexpr unsigned NR_TESTS = KMALLOC_NR_CACHES - 1 + 8;
 
-u64 pattern(const void *p, usize i) { return (uptr(p) ^ 0x6b736c7562ull) + i; }
+u64 pattern(const void *p, usize i)
+{
+	return (uptr(p) ^ KSLUB_MOD_FILL_KEY) + i;
+}
 
 /* 2 slabs and one more object of the kmalloc cache of `size`, filled, checked and freed. */
 bool kmalloc_round(Slub<ModPlatform> &sl, usize size, const char **why)
@@ -141,14 +144,17 @@ struct CrossFree {
 
 } // namespace
 
-extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long cap, void *(*alloc_block)(int *node),
-				  void (*free_block)(void *base))
+extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long cap,
+				  void *(*alloc_block)(int *node), void (*free_block)(void *base))
 {
 	Ktap kt(buf, cap);
 	Slub<ModPlatform> &sl = k->alloc.slub();
 	ModPlatform &pal = k->pal;
 
-	kt.text().str("KTAP version 1\n# kslub self-test: per-CPU CAS ").str(ModPlatform::cpu_cas_name()).chr('\n');
+	kt.text()
+		.str("KTAP version 1\n# kslub self-test: per-CPU CAS ")
+		.str(ModPlatform::cpu_cas_name())
+		.chr('\n');
 	kt.text().str("1..").dec(NR_TESTS).chr('\n');
 
 	/* 1..13: every kmalloc cache. */
@@ -181,8 +187,9 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 			ok = p && sl.cache_free(s, p) == 0;
 		}
 		u64 moved = sl.stat_sum(s, ALLOC_FASTPATH) - before;
-		kt.result(ok && moved > 0, "fast_path_taken", ok ? (moved ? nullptr : "alloc_fastpath did not move") :
-								     "alloc or free failed");
+		kt.result(ok && moved > 0, "fast_path_taken",
+			  ok ? (moved ? nullptr : "alloc_fastpath did not move") :
+			       "alloc or free failed");
 	}
 
 	/* Objects allocated here are freed on another CPU (by IPI there). */
@@ -203,8 +210,11 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 				for (unsigned i = 0; i < cf.n; i++)
 					cf.errors += cf.sl->cache_free(cf.s, cf.objs[i]) != 0;
 			});
-			bool ok = n == 16 && cf.errors == 0 && cf.ran_on == unsigned(other) && sl.validate(s) == 0;
-			kt.result(ok, "cross_cpu_free", ok ? nullptr : "a free failed, ran elsewhere, or validate found errors");
+			bool ok = n == 16 && cf.errors == 0 && cf.ran_on == unsigned(other) &&
+				  sl.validate(s) == 0;
+			kt.result(ok, "cross_cpu_free",
+				  ok ? nullptr :
+				       "a free failed, ran elsewhere, or validate found errors");
 		}
 	}
 
@@ -212,7 +222,8 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 	{
 		void *p = sl.kmalloc(16384, GFP_KERNEL);
 		bool ok = p && sl.ksize(p) == 16384 && sl.kfree(p) == 0;
-		kt.result(ok, "kmalloc_large", ok ? nullptr : "16 KiB allocation, size or free wrong");
+		kt.result(ok, "kmalloc_large",
+			  ok ? nullptr : "16 KiB allocation, size or free wrong");
 	}
 
 	/* A one-block pool runs out, says so with NULL, and recovers. */
@@ -328,17 +339,29 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 		u64 tid = pal.load(&c->tid);
 		void *fl = pal.load(&c->freelist);
 		/* Expecting tid + 1 (never a tid of this CPU): must fail and change nothing. */
-		bool failed = !pal.this_cpu_cas2(s->cpu_slab, Pair{fl, tid + 1}, Pair{nullptr, tid + 2});
+		bool failed =
+			!pal.this_cpu_cas2(s->cpu_slab, Pair{fl, tid + 1}, Pair{nullptr, tid + 2});
 		bool same = pal.load(&c->tid) == tid && pal.load(&c->freelist) == fl;
 		pal.preempt_enable();
-		kt.result(failed && same, "cpu_cas_checks_tid", failed && same ? nullptr : "a stale tid was accepted");
+		kt.result(failed && same, "cpu_cas_checks_tid",
+			  failed && same ? nullptr : "a stale tid was accepted");
 	}
 
 	/* Leave the instance as the tests found it: no CPU slabs, no empty slabs kept. */
 	sl.for_each_cache([&](ModCache *s) { sl.shrink(s); });
 
 	if (kt.count() != NR_TESTS)
-		kt.text().str("# planned ").dec(NR_TESTS).str(" tests, ran ").dec(kt.count()).chr('\n');
-	kt.text().str("# ").dec(kt.count() - unsigned(kt.failed())).str(" passed, ").dec(unsigned(kt.failed())).str(" failed\n");
+		kt.text()
+			.str("# planned ")
+			.dec(NR_TESTS)
+			.str(" tests, ran ")
+			.dec(kt.count())
+			.chr('\n');
+	kt.text()
+		.str("# ")
+		.dec(kt.count() - unsigned(kt.failed()))
+		.str(" passed, ")
+		.dec(unsigned(kt.failed()))
+		.str(" failed\n");
 	return kt.failed();
 }

@@ -187,7 +187,8 @@ void kslub_shim_report(const char *kind, const char *what, const char *cache, co
 		       unsigned long long value)
 {
 	pr_warn_ratelimited("kslub: %s: %s%s%s%s at %p [%llu]\n", kind, what ? what : "",
-			    cache ? " (cache " : "", cache ? cache : "", cache ? ")" : "", ptr, value);
+			    cache ? " (cache " : "", cache ? cache : "", cache ? ")" : "", ptr,
+			    value);
 }
 
 void kslub_shim_assert_fail(const char *cond, const char *file, int line)

@@ -28,9 +28,9 @@ struct kslub_shim_spinlock {
 
 /* Lock classes, one lockdep class each, in the core's lock order. */
 enum kslub_shim_lock_class {
-	KSLUB_SHIM_LOCK_CACHES,     /* the cache list */
+	KSLUB_SHIM_LOCK_CACHES,	    /* the cache list */
 	KSLUB_SHIM_LOCK_NODE_LIST,  /* a node's partial lists */
-	KSLUB_SHIM_LOCK_SLOT,       /* a kmem_cache_cpu slot */
+	KSLUB_SHIM_LOCK_SLOT,	    /* a kmem_cache_cpu slot */
 	KSLUB_SHIM_LOCK_BUDDY_ZONE, /* a buddy zone */
 	KSLUB_SHIM_NR_LOCK_CLASSES
 };
@@ -99,8 +99,9 @@ int kslub_shim_other_online_cpu(unsigned int cpu);
 #define KSLUB_SHIM_GFP_ZERO 1u
 #define KSLUB_SHIM_GFP_THISNODE 2u
 extern int kslub_shim_tracing_on;
-void kslub_shim_trace(unsigned int kind, const char *cache, const void *ptr, unsigned long call_site,
-		      unsigned long bytes_req, unsigned long bytes_alloc, unsigned int gfp, int node);
+void kslub_shim_trace(unsigned int kind, const char *cache, const void *ptr,
+		      unsigned long call_site, unsigned long bytes_req, unsigned long bytes_alloc,
+		      unsigned int gfp, int node);
 
 #ifdef __cplusplus
 }

@@ -41,20 +41,19 @@
 #include "module.h"
 #include "stress.h"
 
-#define STRESS_HELD 32      /* objects a thread keeps at most */
-#define STRESS_EXCHANGE 64  /* slots of the shared exchange array */
-#define PATTERN_KEY 0x6b736c7562737472ull
+#define STRESS_HELD 32	   /* objects a thread keeps at most */
+#define STRESS_EXCHANGE 64 /* slots of the shared exchange array */
 
 #define RUN_RESULT_MAX 192
 
 static DEFINE_SPINLOCK(run_lock);
 static DECLARE_WAIT_QUEUE_HEAD(run_wq); /* woken when a run ends */
 static struct {
-	bool active;   /* a run holds the slot */
-	bool stop;     /* it was asked to stop */
-	bool closed;   /* unloading: no new run */
-	unsigned long gen; /* runs ended so far */
-	char what[48]; /* "stress NAME", "compare SIZE" */
+	bool active;		     /* a run holds the slot */
+	bool stop;		     /* it was asked to stop */
+	bool closed;		     /* unloading: no new run */
+	unsigned long gen;	     /* runs ended so far */
+	char what[48];		     /* "stress NAME", "compare SIZE" */
 	char result[RUN_RESULT_MAX]; /* the result line of the last run */
 } run;
 
@@ -94,10 +93,12 @@ int kslub_run_claim(const char *what)
 	if (!err)
 		return 0;
 	if (err == -EBUSY)
-		scnprintf(line, sizeof(line), "error %d (EBUSY): %s: %s is running (write stop to end it)", err,
-			  what, busy);
+		scnprintf(line, sizeof(line),
+			  "error %d (EBUSY): %s: %s is running (write stop to end it)", err, what,
+			  busy);
 	else
-		scnprintf(line, sizeof(line), "error %d (ENODEV): %s: the module is unloading", err, what);
+		scnprintf(line, sizeof(line), "error %d (ENODEV): %s: the module is unloading", err,
+			  what);
 	mutex_lock(&kslub_module.lock);
 	kslub_mod_control_set_result(kslub_module.k, line);
 	mutex_unlock(&kslub_module.lock);
@@ -148,7 +149,8 @@ int kslub_run_stop(void)
 	spin_unlock(&run_lock);
 	if (!active) {
 		mutex_lock(&kslub_module.lock);
-		kslub_mod_control_set_result(kslub_module.k, "stop: no stress or compare run in progress");
+		kslub_mod_control_set_result(kslub_module.k,
+					     "stop: no stress or compare run in progress");
 		mutex_unlock(&kslub_module.lock);
 		return 0;
 	}
@@ -202,7 +204,7 @@ static struct {
 
 static u64 pattern(const void *obj)
 {
-	return (unsigned long)obj ^ PATTERN_KEY;
+	return (unsigned long)obj ^ KSLUB_MOD_FILL_KEY;
 }
 
 static void fill(void *obj, unsigned int size)
@@ -300,7 +302,8 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 	if (!per) {
 		per = kcalloc(nr_cpu_ids, sizeof(*per), GFP_KERNEL);
 		if (!per) {
-			scnprintf(line, sizeof(line), "error %d (ENOMEM): stress %s: out of memory", -ENOMEM, name);
+			scnprintf(line, sizeof(line), "error %d (ENOMEM): stress %s: out of memory",
+				  -ENOMEM, name);
 			run_set_result(line);
 			return -ENOMEM;
 		}
@@ -312,7 +315,10 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 	mutex_unlock(&kslub_module.lock);
 	if (!st.s) {
 		scnprintf(line, sizeof(line), "error %d (%s): stress %s: cannot pin the cache", err,
-			  err == -ENOENT ? "ENOENT" : err == -EBUSY ? "EBUSY" : "ENOMEM", name);
+			  err == -ENOENT ? "ENOENT" :
+			  err == -EBUSY	 ? "EBUSY" :
+					   "ENOMEM",
+			  name);
 		run_set_result(line);
 		return err;
 	}
@@ -334,7 +340,8 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		struct stress_cpu *pc = &per[cpu];
-		struct task_struct *t = kthread_create_on_cpu(stress_thread, pc, cpu, "kslub-stress/%u");
+		struct task_struct *t =
+			kthread_create_on_cpu(stress_thread, pc, cpu, "kslub-stress/%u");
 
 		if (IS_ERR(t)) {
 			err = PTR_ERR(t);
@@ -397,10 +404,12 @@ int kslub_stress_run(const char *name, unsigned long long ops)
 	st.validate_errors = kslub_mod_cache_validate(kslub_module.k, st.s);
 	kslub_mod_control_unpin(kslub_module.k, st.s);
 	mutex_unlock(&kslub_module.lock);
-	scnprintf(line, sizeof(line), "stress %s: %llu ops on %d CPUs, %llu errors, validate %ld%s", st.name, total,
-		  st.threads, bad, st.validate_errors,
-		  err == -EINTR ? " (interrupted)" : err == -ECANCELED ? " (stopped)" :
-		  err ? " (not every thread started)" : "");
+	scnprintf(line, sizeof(line), "stress %s: %llu ops on %d CPUs, %llu errors, validate %ld%s",
+		  st.name, total, st.threads, bad, st.validate_errors,
+		  err == -EINTR	    ? " (interrupted)" :
+		  err == -ECANCELED ? " (stopped)" :
+		  err		    ? " (not every thread started)" :
+				      "");
 	run_set_result(line);
 	WRITE_ONCE(st.running, false);
 	return err;
@@ -414,28 +423,33 @@ long kslub_stress_render(char *buf, unsigned long cap)
 	unsigned int i;
 
 	if (!READ_ONCE(st.ran) || !per)
-		return scnprintf(buf, cap, "no stress run yet (write \"stress NAME OPS\" to control)\n");
-	n += scnprintf(buf + n, cap - n, "cache %s ops_per_cpu %llu threads %d %s elapsed_ms %llu validate %ld\n",
+		return scnprintf(buf, cap,
+				 "no stress run yet (write \"stress NAME OPS\" to control)\n");
+	n += scnprintf(buf + n, cap - n,
+		       "cache %s ops_per_cpu %llu threads %d %s elapsed_ms %llu validate %ld\n",
 		       st.name, st.ops, st.threads, READ_ONCE(st.running) ? "running" : "done",
 		       READ_ONCE(st.running) ? 0ull : st.elapsed_ns / 1000000, st.validate_errors);
-	n += scnprintf(buf + n, cap - n, "%-5s %12s %12s %12s %12s %12s %12s %12s\n", "cpu", "ops", "allocs", "frees",
-		       "cross_frees", "fill_errors", "free_errors", "alloc_fail");
+	n += scnprintf(buf + n, cap - n, "%-5s %12s %12s %12s %12s %12s %12s %12s\n", "cpu", "ops",
+		       "allocs", "frees", "cross_frees", "fill_errors", "free_errors",
+		       "alloc_fail");
 	for (i = 0; i < nr_cpu_ids; i++) {
 		struct stress_cpu *pc = &per[i];
-		u64 v[7] = { READ_ONCE(pc->ops), READ_ONCE(pc->allocs), READ_ONCE(pc->frees),
-			     READ_ONCE(pc->cross_frees), READ_ONCE(pc->fill_errors), READ_ONCE(pc->free_errors),
-			     READ_ONCE(pc->alloc_failures) };
+		u64 v[7] = {READ_ONCE(pc->ops),		  READ_ONCE(pc->allocs),
+			    READ_ONCE(pc->frees),	  READ_ONCE(pc->cross_frees),
+			    READ_ONCE(pc->fill_errors),	  READ_ONCE(pc->free_errors),
+			    READ_ONCE(pc->alloc_failures)};
 		unsigned int j;
 
 		if (pc->cpu < 0 && !v[0] && !v[2])
 			continue;
 		for (j = 0; j < 7; j++)
 			t[j] += v[j];
-		n += scnprintf(buf + n, cap - n, "%-5u %12llu %12llu %12llu %12llu %12llu %12llu %12llu\n", i, v[0],
+		n += scnprintf(buf + n, cap - n,
+			       "%-5u %12llu %12llu %12llu %12llu %12llu %12llu %12llu\n", i, v[0],
 			       v[1], v[2], v[3], v[4], v[5], v[6]);
 	}
-	n += scnprintf(buf + n, cap - n, "%-5s %12llu %12llu %12llu %12llu %12llu %12llu %12llu\n", "all", t[0], t[1],
-		       t[2], t[3], t[4], t[5], t[6]);
+	n += scnprintf(buf + n, cap - n, "%-5s %12llu %12llu %12llu %12llu %12llu %12llu %12llu\n",
+		       "all", t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
 	/* scnprintf stops at cap - 1: ask for more room when it filled up. */
 	return n + 1 >= (long)cap ? (long)cap * 2 : n;
 }
@@ -448,9 +462,10 @@ static struct {
 } cmp;
 
 /* One pass of the pattern; the elapsed nanoseconds, or 0 when an allocation failed. */
-static u64 compare_pass(void *(*alloc)(void *c), void (*free)(void *c, void *obj), void *c, void **objs, u64 ops)
+static u64 compare_pass(void *(*alloc)(void *c), void (*free)(void *c, void *obj), void *c,
+			void **objs, u64 ops)
 {
-	static const unsigned int rounds[] = { 1, 8, 32 };
+	static const unsigned int rounds[] = {1, 8, 32};
 	u64 done = 0, start = ktime_get_ns();
 	unsigned int r = 0, i;
 
@@ -509,7 +524,8 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 	int err = 0, pass;
 
 	if (size > 2097152) {
-		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: SIZE above 2097152", -EINVAL, size);
+		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: SIZE above 2097152",
+			  -EINVAL, size);
 		run_set_result(line);
 		return -EINVAL;
 	}
@@ -536,7 +552,9 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		u64 b = a ? compare_pass(kernel_alloc_fn, kernel_free_fn, kc, objs, ops) : 0;
 
 		if (!a || !b)
-			err = fatal_signal_pending(current) ? -EINTR : run_stopping() ? -ECANCELED : -ENOMEM;
+			err = fatal_signal_pending(current) ? -EINTR :
+			      run_stopping()		    ? -ECANCELED :
+							      -ENOMEM;
 		best_k = min(best_k, a);
 		best_l = min(best_l, b);
 	}
@@ -550,8 +568,10 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		cmp.kernel_ns = best_l;
 		cmp.emulated = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 		WRITE_ONCE(cmp.ran, true);
-		scnprintf(line, sizeof(line), "compare %llu: kslub %llu.%02llu ns/op, kernel %llu.%02llu ns/op", size,
-			  best_k / done, best_k * 100 / done % 100, best_l / done, best_l * 100 / done % 100);
+		scnprintf(line, sizeof(line),
+			  "compare %llu: kslub %llu.%02llu ns/op, kernel %llu.%02llu ns/op", size,
+			  best_k / done, best_k * 100 / done % 100, best_l / done,
+			  best_l * 100 / done % 100);
 	}
 out_kslub:
 	mutex_lock(&kslub_module.lock);
@@ -562,17 +582,22 @@ out_objs:
 	kfree(objs);
 out_result:
 	if (err == -EINTR)
-		scnprintf(line, sizeof(line), "error %d (EINTR): compare %llu: interrupted", err, size);
+		scnprintf(line, sizeof(line), "error %d (EINTR): compare %llu: interrupted", err,
+			  size);
 	else if (err == -ECANCELED)
-		scnprintf(line, sizeof(line), "error %d (ECANCELED): compare %llu: stopped", err, size);
+		scnprintf(line, sizeof(line), "error %d (ECANCELED): compare %llu: stopped", err,
+			  size);
 	else if (err == -EEXIST)
-		scnprintf(line, sizeof(line), "error %d (EEXIST): compare %llu: a cache named kslub-compare exists",
+		scnprintf(line, sizeof(line),
+			  "error %d (EEXIST): compare %llu: a cache named kslub-compare exists",
 			  err, size);
 	else if (err == -EINVAL)
-		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: the allocator refused this size", err,
+		scnprintf(line, sizeof(line),
+			  "error %d (EINVAL): compare %llu: the allocator refused this size", err,
 			  size);
 	else if (err)
-		scnprintf(line, sizeof(line), "error %d (ENOMEM): compare %llu: out of memory", err, size);
+		scnprintf(line, sizeof(line), "error %d (ENOMEM): compare %llu: out of memory", err,
+			  size);
 	run_set_result(line);
 	return err;
 }
@@ -582,17 +607,21 @@ long kslub_compare_render(char *buf, unsigned long cap)
 	u64 ratio;
 
 	if (!READ_ONCE(cmp.ran))
-		return scnprintf(buf, cap, "no comparison yet (write \"compare SIZE OPS\" to control)\n");
+		return scnprintf(buf, cap,
+				 "no comparison yet (write \"compare SIZE OPS\" to control)\n");
 	ratio = cmp.kslub_ns * 1000 / cmp.kernel_ns;
-	return scnprintf(buf, cap,
-			 "size %llu ops %llu (alloc+free, rounds of 1, 8, 32; best of 2 passes)%s\n"
-			 "kslub  %llu.%02llu ns/op\n"
-			 "kernel %llu.%02llu ns/op\n"
-			 "ratio kslub/kernel %llu.%03llu\n",
-			 cmp.size, cmp.ops,
-			 cmp.emulated ? "\nmeasured under emulation (hypervisor present): only the ratio means something" : "",
-			 cmp.kslub_ns / cmp.ops, cmp.kslub_ns * 100 / cmp.ops % 100, cmp.kernel_ns / cmp.ops,
-			 cmp.kernel_ns * 100 / cmp.ops % 100, ratio / 1000, ratio % 1000);
+	return scnprintf(
+		buf, cap,
+		"size %llu ops %llu (alloc+free, rounds of 1, 8, 32; best of 2 passes)%s\n"
+		"kslub  %llu.%02llu ns/op\n"
+		"kernel %llu.%02llu ns/op\n"
+		"ratio kslub/kernel %llu.%03llu\n",
+		cmp.size, cmp.ops,
+		cmp.emulated ?
+			"\nmeasured under emulation (hypervisor present): only the ratio means something" :
+			"",
+		cmp.kslub_ns / cmp.ops, cmp.kslub_ns * 100 / cmp.ops % 100, cmp.kernel_ns / cmp.ops,
+		cmp.kernel_ns * 100 / cmp.ops % 100, ratio / 1000, ratio % 1000);
 }
 
 void kslub_stress_exit(void)

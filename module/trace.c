@@ -41,23 +41,22 @@ static unsigned long kslub_trace_gfp(unsigned int core_gfp)
 	return (__force unsigned long)gfp;
 }
 
-void kslub_shim_trace(unsigned int kind, const char *cache, const void *ptr, unsigned long call_site,
-		      unsigned long bytes_req, unsigned long bytes_alloc, unsigned int gfp, int node)
+void kslub_shim_trace(unsigned int kind, const char *cache, const void *ptr,
+		      unsigned long call_site, unsigned long bytes_req, unsigned long bytes_alloc,
+		      unsigned int gfp, int node)
 {
 	if (!cache)
 		cache = "";
 	switch (kind) {
 	case KSLUB_SHIM_TRACE_CACHE_ALLOC:
-		trace_kslub_cache_alloc(call_site, ptr, bytes_req, bytes_alloc, kslub_trace_gfp(gfp), node, cache);
+		trace_kslub_cache_alloc(call_site, ptr, bytes_req, bytes_alloc,
+					kslub_trace_gfp(gfp), node, cache);
 		break;
-	case KSLUB_SHIM_TRACE_CACHE_FREE:
-		trace_kslub_cache_free(call_site, ptr, cache);
-		break;
+	case KSLUB_SHIM_TRACE_CACHE_FREE: trace_kslub_cache_free(call_site, ptr, cache); break;
 	case KSLUB_SHIM_TRACE_KMALLOC:
-		trace_kslub_kmalloc(call_site, ptr, bytes_req, bytes_alloc, kslub_trace_gfp(gfp), node, cache);
+		trace_kslub_kmalloc(call_site, ptr, bytes_req, bytes_alloc, kslub_trace_gfp(gfp),
+				    node, cache);
 		break;
-	case KSLUB_SHIM_TRACE_KFREE:
-		trace_kslub_kfree(call_site, ptr, cache);
-		break;
+	case KSLUB_SHIM_TRACE_KFREE: trace_kslub_kfree(call_site, ptr, cache); break;
 	}
 }

@@ -52,15 +52,39 @@ enum Gfp : unsigned {
 constexpr unsigned MAX_NODES = 4;
 
 /* fls(): position of the most significant set bit, 1-based; fls(0) == 0. */
-constexpr unsigned fls(u64 x) { return x ? 64 - unsigned(__builtin_clzll(x)) : 0; }
+constexpr unsigned fls(u64 x)
+{
+	return x ? 64 - unsigned(__builtin_clzll(x)) : 0;
+}
 /* ilog2() of a non-zero value: floor(log2(x)). */
-constexpr unsigned ilog2(u64 x) { return fls(x) - 1; }
-constexpr bool is_power_of_2(u64 x) { return x && !(x & (x - 1)); }
-constexpr u64 roundup_pow_of_two(u64 x) { return x <= 1 ? 1 : u64(1) << fls(x - 1); }
-constexpr u64 align_up(u64 x, u64 a) { return (x + a - 1) & ~(a - 1); }
-constexpr u64 align_down(u64 x, u64 a) { return x & ~(a - 1); }
-template <class T> constexpr T min(T a, T b) { return a < b ? a : b; }
-template <class T> constexpr T max(T a, T b) { return a > b ? a : b; }
+constexpr unsigned ilog2(u64 x)
+{
+	return fls(x) - 1;
+}
+constexpr bool is_power_of_2(u64 x)
+{
+	return x && !(x & (x - 1));
+}
+constexpr u64 roundup_pow_of_two(u64 x)
+{
+	return x <= 1 ? 1 : u64(1) << fls(x - 1);
+}
+constexpr u64 align_up(u64 x, u64 a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+constexpr u64 align_down(u64 x, u64 a)
+{
+	return x & ~(a - 1);
+}
+template <class T> constexpr T min(T a, T b)
+{
+	return a < b ? a : b;
+}
+template <class T> constexpr T max(T a, T b)
+{
+	return a > b ? a : b;
+}
 /* get_order(): the smallest order whose block holds `size` bytes (size > 0). */
 constexpr unsigned get_order(u64 size)
 {
@@ -68,7 +92,10 @@ constexpr unsigned get_order(u64 size)
 }
 
 /* Byte swap, for the hardened free pointer (the kernel's swab64). */
-constexpr u64 swab64(u64 x) { return __builtin_bswap64(x); }
+constexpr u64 swab64(u64 x)
+{
+	return __builtin_bswap64(x);
+}
 
 template <class T> inline T *ptr_add(void *p, usize off)
 {
@@ -108,7 +135,10 @@ struct PlacementTag {};
 
 } // namespace kslub
 
-inline void *operator new(kslub::usize, void *where, kslub::PlacementTag) noexcept { return where; }
+inline void *operator new(kslub::usize, void *where, kslub::PlacementTag) noexcept
+{
+	return where;
+}
 inline void operator delete(void *, void *, kslub::PlacementTag) noexcept {}
 
 /*

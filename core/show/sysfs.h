@@ -206,7 +206,10 @@ void slabs_cpu_partial(TextBuf &t, Slub<P> &slub, KmemCache<P> *s, u32 objs_per_
 	t.chr('\n');
 }
 
-inline void flag(TextBuf &t, bool on) { t.dec(on ? 1 : 0).chr('\n'); }
+inline void flag(TextBuf &t, bool on)
+{
+	t.dec(on ? 1 : 0).chr('\n');
+}
 
 } // namespace show_detail
 

@@ -58,7 +58,10 @@ struct Geometry {
 	bool ok;
 };
 
-constexpr u32 order_objects(unsigned order, u32 size) { return u32((PAGE_SIZE << order) / size); }
+constexpr u32 order_objects(unsigned order, u32 size)
+{
+	return u32((PAGE_SIZE << order) / size);
+}
 
 /* calculate_alignment(): hardware cache alignment halves while the object fits twice. */
 constexpr u32 calculate_alignment(unsigned flags, u32 align, u32 size)

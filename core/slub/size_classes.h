@@ -26,8 +26,14 @@ constexpr unsigned KMALLOC_NR_CACHES = KMALLOC_SHIFT_HIGH + 1; /* indices 0..13,
 constexpr usize CACHE_MAX_OBJECT_SIZE = KMALLOC_MAX_CACHE_SIZE * 256;
 /* kmalloc(0) returns this: a non-NULL pointer that faults on use and kfree ignores. */
 constexpr uptr ZERO_SIZE_PTR_VALUE = 16;
-inline void *zero_size_ptr() { return reinterpret_cast<void *>(ZERO_SIZE_PTR_VALUE); }
-inline bool zero_or_null_ptr(const void *p) { return uptr(p) <= ZERO_SIZE_PTR_VALUE; }
+inline void *zero_size_ptr()
+{
+	return reinterpret_cast<void *>(ZERO_SIZE_PTR_VALUE);
+}
+inline bool zero_or_null_ptr(const void *p)
+{
+	return uptr(p) <= ZERO_SIZE_PTR_VALUE;
+}
 
 /* size_index[(size - 1) / 8] for sizes 1..192. */
 constexpr u8 kmalloc_size_index[24] = {
@@ -63,7 +69,10 @@ inline const char *kmalloc_cache_name(unsigned index)
 }
 
 /* The order of 2^order pages a kmalloc_large request takes. */
-constexpr unsigned kmalloc_large_order(usize size) { return get_order(size); }
+constexpr unsigned kmalloc_large_order(usize size)
+{
+	return get_order(size);
+}
 
 } // namespace kslub
 

@@ -57,7 +57,8 @@ constexpr usize NODE_BYTES = TOP_BLOCK_SIZE; /* small, so that exhaustion is rea
 constexpr uint32_t OBJECT_SIZES[8] = {8, 16, 64, 192, 512, 1024, 2048, 4096};
 constexpr uint32_t KMALLOC_SIZES[8] = {8, 24, 96, 100, 192, 700, 8192, 9000};
 constexpr uint8_t IRQ_OWNER = 0xff;
-constexpr uptr POOL_ADDRESS = 0x7e0000000000ull; /* TOP_BLOCK_SIZE aligned, in the application range of ASan's map */
+constexpr uptr POOL_ADDRESS =
+	0x7e0000000000ull; /* TOP_BLOCK_SIZE aligned, in the application range of ASan's map */
 
 struct Obj {
 	void *p;
@@ -100,7 +101,8 @@ struct Run {
 };
 Run *run_state;
 
-[[noreturn]] void finding(const char *check, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+[[noreturn]] void finding(const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 void finding(const char *check, const char *fmt, ...)
 {
@@ -114,7 +116,8 @@ void finding(const char *check, const char *fmt, ...)
 
 void on_finding(const char *check, const char *detail)
 {
-	fprintf(stderr, "kslub-races: FINDING [%s]: %s (execution %llu)\n", check, detail, executions);
+	fprintf(stderr, "kslub-races: FINDING [%s]: %s (execution %llu)\n", check, detail,
+		executions);
 	if (opts.exit_on_finding) {
 		fflush(stderr);
 		_exit(1);
@@ -123,8 +126,8 @@ void on_finding(const char *check, const char *detail)
 
 void on_report(void *, const Report &r)
 {
-	finding("allocator report", "%s: %s (cache %s, value %llu)", report_kind_name(r.kind), r.what ? r.what : "",
-		r.cache ? r.cache : "-", (unsigned long long)r.value);
+	finding("allocator report", "%s: %s (cache %s, value %llu)", report_kind_name(r.kind),
+		r.what ? r.what : "", r.cache ? r.cache : "-", (unsigned long long)r.value);
 }
 
 /* Timeline names for addresses: per-CPU fields, node fields, slab descriptors, objects. */
@@ -142,11 +145,11 @@ void label(void *, const void *addr, char *buf, size_t cap)
 				name = s->name;
 		});
 		usize off = (a - base) % stride;
-		const char *field = off == __builtin_offsetof(SCpu, freelist) ? "freelist"
-				    : off == __builtin_offsetof(SCpu, tid)    ? "tid"
-				    : off == __builtin_offsetof(SCpu, slab)   ? "slab"
-				    : off == __builtin_offsetof(SCpu, partial) ? "partial"
-										: "lock";
+		const char *field = off == __builtin_offsetof(SCpu, freelist) ? "freelist" :
+				    off == __builtin_offsetof(SCpu, tid)      ? "tid" :
+				    off == __builtin_offsetof(SCpu, slab)     ? "slab" :
+				    off == __builtin_offsetof(SCpu, partial)  ? "partial" :
+										"lock";
 		snprintf(buf, cap, "cpu%d.%s.%s", cpu, name, field);
 		return;
 	}
@@ -157,11 +160,11 @@ void label(void *, const void *addr, char *buf, size_t cap)
 		if (a >= lo && a < hi) {
 			const Page *pg = reg.map + (a - lo) / sizeof(Page);
 			usize off = (a - lo) % sizeof(Page);
-			const char *field = off == 0				     ? "freelist"
-					    : off == 8				     ? "counters"
-					    : off == __builtin_offsetof(Page, flags) ? "flags"
-					    : off == __builtin_offsetof(Page, order) ? "order"
-										     : "desc";
+			const char *field = off == 0				   ? "freelist" :
+					    off == 8				   ? "counters" :
+					    off == __builtin_offsetof(Page, flags) ? "flags" :
+					    off == __builtin_offsetof(Page, order) ? "order" :
+										     "desc";
 			snprintf(buf, cap, "slab@obj+%#llx.%s",
 				 (unsigned long long)(uptr(b.page_address(pg)) - pool_base), field);
 			return;
@@ -174,23 +177,26 @@ void label(void *, const void *addr, char *buf, size_t cap)
 	bool named = false;
 	if (r->ready)
 		r->slub->for_each_cache([&](SCache *s) {
-		if (named || a < uptr(s) || a >= uptr(s) + sizeof(SCache))
-			return;
-		usize off = a - uptr(s);
-		usize n0 = __builtin_offsetof(SCache, node);
-		if (off >= n0 && off < n0 + sizeof(s->node)) {
-			unsigned nid = unsigned((off - n0) / sizeof(SNode));
-			usize noff = (off - n0) % sizeof(SNode);
-			snprintf(buf, cap, "%s.node%u.%s", s->name, nid,
-				 noff == __builtin_offsetof(SNode, nr_partial) ? "nr_partial"
-				 : noff == __builtin_offsetof(SNode, nr_slabs) ? "nr_slabs"
-				 : noff == __builtin_offsetof(SNode, total_objects) ? "total_objects"
-										   : "list");
-		} else {
-			snprintf(buf, cap, "%s+%zu", s->name, off);
-		}
-		named = true;
-	});
+			if (named || a < uptr(s) || a >= uptr(s) + sizeof(SCache))
+				return;
+			usize off = a - uptr(s);
+			usize n0 = __builtin_offsetof(SCache, node);
+			if (off >= n0 && off < n0 + sizeof(s->node)) {
+				unsigned nid = unsigned((off - n0) / sizeof(SNode));
+				usize noff = (off - n0) % sizeof(SNode);
+				snprintf(buf, cap, "%s.node%u.%s", s->name, nid,
+					 noff == __builtin_offsetof(SNode, nr_partial) ?
+						 "nr_partial" :
+					 noff == __builtin_offsetof(SNode, nr_slabs) ?
+						 "nr_slabs" :
+					 noff == __builtin_offsetof(SNode, total_objects) ?
+						 "total_objects" :
+						 "list");
+			} else {
+				snprintf(buf, cap, "%s+%zu", s->name, off);
+			}
+			named = true;
+		});
 	if (named)
 		return;
 	if (a >= pool_base && a < pool_base + 2 * NODE_BYTES) {
@@ -200,7 +206,8 @@ void label(void *, const void *addr, char *buf, size_t cap)
 			uptr base = uptr(b.page_address(slab));
 			uptr obj = base + (a - base) / s->size * s->size;
 			if (a == obj + s->offset) {
-				snprintf(buf, cap, "next(obj+%#llx)", (unsigned long long)(obj - pool_base));
+				snprintf(buf, cap, "next(obj+%#llx)",
+					 (unsigned long long)(obj - pool_base));
 				return;
 			}
 		}
@@ -222,7 +229,8 @@ bool name_value(u64 v, char *buf, usize cap)
 		uptr lo = uptr(reg.map), hi = lo + reg.nr_pages * sizeof(Page);
 		if (v >= lo && v < hi && (v - lo) % sizeof(Page) == 0) {
 			const Page *pg = reinterpret_cast<const Page *>(v);
-			snprintf(buf, cap, "slab@obj+%#llx", (unsigned long long)(uptr(b.page_address(pg)) - pool_base));
+			snprintf(buf, cap, "slab@obj+%#llx",
+				 (unsigned long long)(uptr(b.page_address(pg)) - pool_base));
 			return true;
 		}
 	}
@@ -248,7 +256,8 @@ void verify(const Obj &o)
 {
 	long i = fill_changed_at(o.p, o.size, o.fill);
 	if (i >= 0)
-		finding("fill pattern", "object %p (%u bytes) changed at byte %ld while it was live: it had two owners",
+		finding("fill pattern",
+			"object %p (%u bytes) changed at byte %ld while it was live: it had two owners",
 			o.p, o.size, i);
 }
 
@@ -261,7 +270,8 @@ void record(void *p, uint32_t size, int cache, uint8_t owner)
 		finding("pointer", "allocation returned %p, outside the pool", p);
 	for (const Obj &o : r->live)
 		if (o.p == p)
-			finding("handed out twice", "object obj+%#llx handed out while it is live (owner %u)",
+			finding("handed out twice",
+				"object obj+%#llx handed out while it is live (owner %u)",
 				(unsigned long long)(uptr(p) - pool_base), o.owner);
 	Obj o{p, size, int8_t(cache), take_fill_byte(&r->next_fill), owner};
 	fill_object(o.p, o.size, o.fill);
@@ -288,7 +298,8 @@ bool take(unsigned owner, int cache, bool any_owner, uint8_t pick, Obj *out)
 	r->live[i] = r->live.back();
 	r->live.pop_back();
 	if (the_sim->timeline())
-		the_sim->note("=> freeing obj+%#llx", (unsigned long long)(uptr(out->p) - pool_base));
+		the_sim->note("=> freeing obj+%#llx",
+			      (unsigned long long)(uptr(out->p) - pool_base));
 	return true;
 }
 
@@ -310,8 +321,8 @@ void *alloc_one(unsigned cache, uint8_t owner, unsigned gfp, int node)
 {
 	Run *r = run_state;
 	r->counts[cache].singles_alloc++;
-	void *p = node == NUMA_NO_NODE ? r->slub->cache_alloc(r->caches[cache], gfp)
-				       : r->slub->cache_alloc_node(r->caches[cache], gfp, node);
+	void *p = node == NUMA_NO_NODE ? r->slub->cache_alloc(r->caches[cache], gfp) :
+					 r->slub->cache_alloc_node(r->caches[cache], gfp, node);
 	record(p, r->cache_size[cache], int(cache), owner);
 	return p;
 }
@@ -338,16 +349,18 @@ void task_op(void *arg, sim::Context *self)
 	uint8_t me = uint8_t(op.task);
 	Obj o;
 	if (the_sim->timeline()) {
-		static const char *names[] = {"alloc",	 "alloc",      "alloc_node", "free own", "free own", "free remote",
-					      "alloc_bulk", "free_bulk", "kmalloc", "kfree",    "shrink",   "alloc+free"};
-		the_sim->note("begins %s (%s)", names[op.kind % 12], op.kind % 12 == 8 || op.kind % 12 == 9 ? "kmalloc" : r->caches[cache]->name);
+		static const char *names[] = {"alloc",	    "alloc",	 "alloc_node",
+					      "free own",   "free own",	 "free remote",
+					      "alloc_bulk", "free_bulk", "kmalloc",
+					      "kfree",	    "shrink",	 "alloc+free"};
+		the_sim->note("begins %s (%s)", names[op.kind % 12],
+			      op.kind % 12 == 8 || op.kind % 12 == 9 ? "kmalloc" :
+								       r->caches[cache]->name);
 	}
 	(void)self;
 	switch (op.kind % 12) {
 	case 0:
-	case 1:
-		alloc_one(cache, me, 0, NUMA_NO_NODE);
-		break;
+	case 1: alloc_one(cache, me, 0, NUMA_NO_NODE); break;
 	case 2: {
 		int node = int(op.b % (r->nodes + 1)) - 1;
 		alloc_one(cache, me, (op.b & 4) ? GFP_THISNODE : 0, node);
@@ -390,9 +403,7 @@ void task_op(void *arg, sim::Context *self)
 			finding("bulk", "free_bulk of %zu live objects failed", n);
 		break;
 	}
-	case 8:
-		kmalloc_one(op.b, me);
-		break;
+	case 8: kmalloc_one(op.b, me); break;
 	case 9:
 		if (take(me, -1, false, op.b, &o) || take(me, -1, true, op.b, &o))
 			do_free(o);
@@ -418,12 +429,12 @@ void irq_op(void *, sim::Context *self, unsigned param)
 	unsigned cache = (param >> 2) & 1;
 	Obj o;
 	if (the_sim->timeline())
-		the_sim->note("interrupt handler: %s", (const char *[]){"alloc", "free", "alloc, alloc, free first", "kmalloc+kfree"}[param % 4]);
+		the_sim->note("interrupt handler: %s",
+			      (const char *[]){"alloc", "free", "alloc, alloc, free first",
+					       "kmalloc+kfree"}[param % 4]);
 	(void)self;
 	switch (param % 4) {
-	case 0:
-		alloc_one(cache, IRQ_OWNER, 0, NUMA_NO_NODE);
-		break;
+	case 0: alloc_one(cache, IRQ_OWNER, 0, NUMA_NO_NODE); break;
 	case 1:
 		if (take(IRQ_OWNER, -2, true, uint8_t(param), &o))
 			do_free(o);
@@ -483,8 +494,10 @@ void check_cache(SCache *s, const char *when)
 		finding("consistency", "%s: check() of %s found %ld errors", when, s->name, e);
 	uint64_t want = shadow_count(s);
 	if (c.live_objects != want)
-		finding("census", "%s: %s holds %llu live objects, the shadow record %llu (lost or invented objects)",
-			when, s->name, (unsigned long long)c.live_objects, (unsigned long long)want);
+		finding("census",
+			"%s: %s holds %llu live objects, the shadow record %llu (lost or invented objects)",
+			when, s->name, (unsigned long long)c.live_objects,
+			(unsigned long long)want);
 }
 
 void check_stats(unsigned i)
@@ -495,11 +508,15 @@ void check_stats(unsigned i)
 	u64 a = r->slub->stat_sum(s, ALLOC_FASTPATH) + r->slub->stat_sum(s, ALLOC_SLOWPATH);
 	u64 f = r->slub->stat_sum(s, FREE_FASTPATH) + r->slub->stat_sum(s, FREE_SLOWPATH);
 	if (a < k.singles_alloc || a > k.singles_alloc + k.bulk_alloc)
-		finding("stats", "%s: alloc_fastpath + alloc_slowpath = %llu for %llu allocations (+%llu in bulk)", s->name,
-			(unsigned long long)a, (unsigned long long)k.singles_alloc, (unsigned long long)k.bulk_alloc);
+		finding("stats",
+			"%s: alloc_fastpath + alloc_slowpath = %llu for %llu allocations (+%llu in bulk)",
+			s->name, (unsigned long long)a, (unsigned long long)k.singles_alloc,
+			(unsigned long long)k.bulk_alloc);
 	if (f < k.singles_free || f > k.singles_free + k.bulk_free)
-		finding("stats", "%s: free_fastpath + free_slowpath = %llu for %llu frees (+%llu in bulk)", s->name,
-			(unsigned long long)f, (unsigned long long)k.singles_free, (unsigned long long)k.bulk_free);
+		finding("stats",
+			"%s: free_fastpath + free_slowpath = %llu for %llu frees (+%llu in bulk)",
+			s->name, (unsigned long long)f, (unsigned long long)k.singles_free,
+			(unsigned long long)k.bulk_free);
 }
 
 void check_round(const char *when)
@@ -534,14 +551,18 @@ int run(const uint8_t *data, size_t size)
 		 * give each process other probe sequences, other coverage, and another course
 		 * of a fixed-seed fuzzing run.
 		 */
-		pool_map = mmap(reinterpret_cast<void *>(POOL_ADDRESS), 2 * NODE_BYTES, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		pool_map = mmap(reinterpret_cast<void *>(POOL_ADDRESS), 2 * NODE_BYTES,
+				PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+				-1, 0);
 		if (pool_map != MAP_FAILED && pool_map != reinterpret_cast<void *>(POOL_ADDRESS)) {
-			munmap(pool_map, 2 * NODE_BYTES); /* a kernel that took the address as a hint */
+			munmap(pool_map,
+			       2 * NODE_BYTES); /* a kernel that took the address as a hint */
 			pool_map = MAP_FAILED;
 		}
 		if (pool_map == MAP_FAILED)
-			pool_map = mmap(nullptr, 2 * NODE_BYTES + TOP_BLOCK_SIZE, PROT_READ | PROT_WRITE,
+			pool_map = mmap(nullptr, 2 * NODE_BYTES + TOP_BLOCK_SIZE,
+					PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (pool_map == MAP_FAILED) {
 			perror("kslub-races: pool");
@@ -578,7 +599,8 @@ int run(const uint8_t *data, size_t size)
 
 	RegionDesc regions[2];
 	for (unsigned n = 0; n < nodes; n++)
-		regions[n] = RegionDesc{reinterpret_cast<void *>(pool_base + n * NODE_BYTES), NODE_BYTES, int(n)};
+		regions[n] = RegionDesc{reinterpret_cast<void *>(pool_base + n * NODE_BYTES),
+					NODE_BYTES, int(n)};
 	SP::unpoison(reinterpret_cast<void *>(pool_base), 2 * NODE_BYTES);
 	if (int rc = alloc.init(regions, nodes, KernelRules::Linux61))
 		finding("setup", "init failed: %d", rc);
@@ -596,8 +618,8 @@ int run(const uint8_t *data, size_t size)
 		r.cache_size[i] = sz;
 	}
 	if (opts.verbose)
-		fprintf(stderr, "races: %u CPUs, %u nodes, %u tasks, caches %s and %s\n", cpus, nodes, tasks,
-			r.caches[0]->name, r.caches[1]->name);
+		fprintf(stderr, "races: %u CPUs, %u nodes, %u tasks, caches %s and %s\n", cpus,
+			nodes, tasks, r.caches[0]->name, r.caches[1]->name);
 
 	/* Rounds: every task gets one operation, the schedule interleaves them, then the checks. */
 	for (unsigned round = 0; round < MAX_ROUNDS && !in.empty(); round++) {
@@ -614,7 +636,8 @@ int run(const uint8_t *data, size_t size)
 	/* The end: everything back. */
 	for (const Obj &o : r.live) {
 		verify(o);
-		int rc = o.cache < 0 ? r.slub->kfree(o.p) : r.slub->cache_free(r.caches[o.cache], o.p);
+		int rc = o.cache < 0 ? r.slub->kfree(o.p) :
+				       r.slub->cache_free(r.caches[o.cache], o.p);
 		if (rc)
 			finding("final free", "free of %p failed: %d", o.p, rc);
 	}
@@ -630,8 +653,9 @@ int run(const uint8_t *data, size_t size)
 				finding("validate", "%s: %ld errors", s->name, e);
 	for (unsigned i = 0; i < NR_CACHES; i++)
 		if (int rc = r.slub->cache_destroy(r.caches[i]))
-			finding("destroy", "destroy of %s with nothing live failed: %d (objects lost)", r.caches[i]->name,
-				rc);
+			finding("destroy",
+				"destroy of %s with nothing live failed: %d (objects lost)",
+				r.caches[i]->name, rc);
 	r.slub->for_each_cache([&](SCache *s) { r.slub->shrink(s); });
 	u64 free_pages = alloc.buddy().free_page_count();
 	if (free_pages != r.boot_free_pages)
@@ -644,8 +668,8 @@ int run(const uint8_t *data, size_t size)
 		fprintf(stderr,
 			"races: no finding; %llu operations, %llu steps, %u preemptions, %u interrupts, %u migrations, %u "
 			"hotplug events\n",
-			(unsigned long long)r.ops_done, (unsigned long long)sm.steps(), sm.preemptions(), sm.interrupts(),
-			sm.migrations(), sm.hotplugs());
+			(unsigned long long)r.ops_done, (unsigned long long)sm.steps(),
+			sm.preemptions(), sm.interrupts(), sm.migrations(), sm.hotplugs());
 	run_state = nullptr;
 	return 0;
 }

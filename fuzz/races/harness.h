@@ -19,9 +19,9 @@
 namespace races {
 
 struct Options {
-	bool timeline = false;   /* record and print the per-CPU timeline on a finding */
+	bool timeline = false;	      /* record and print the per-CPU timeline on a finding */
 	bool exit_on_finding = false; /* exit(1) instead of abort() (the replay tool) */
-	bool verbose = false;    /* print a summary of the run */
+	bool verbose = false;	      /* print a summary of the run */
 };
 
 void set_options(const Options &o);

@@ -21,8 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0 || data[0] != '!')
 		return 0;
 	switch (SELFTEST_MODE) {
-	case MODE_CRASH:
-		__builtin_trap();
+	case MODE_CRASH: __builtin_trap();
 	case MODE_LEAK: {
 		char *p = static_cast<char *>(malloc(4096));
 		memset(p, 1, 4096);
@@ -33,8 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case MODE_TIMEOUT:
 		for (volatile unsigned long i = 0;; i++)
 			;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }

@@ -74,7 +74,8 @@ Fiber::~Fiber()
 void Fiber::start(Entry entry, void *arg, size_t stack_bytes)
 {
 	stack_bytes_ = (stack_bytes + 4095) & ~size_t(4095);
-	stack_ = mmap(nullptr, stack_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	stack_ = mmap(nullptr, stack_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
 	if (stack_ == MAP_FAILED) {
 		perror("sim: fiber stack");
 		abort();
@@ -89,7 +90,7 @@ void Fiber::start(Entry entry, void *arg, size_t stack_bytes)
 	 */
 	uintptr_t top = (uintptr_t(stack_) + stack_bytes_) & ~uintptr_t(15);
 	void **sp = reinterpret_cast<void **>(top - 16);
-	sp[1] = nullptr;                                      /* the trampoline's return address: none */
+	sp[1] = nullptr; /* the trampoline's return address: none */
 	sp[0] = reinterpret_cast<void *>(&Fiber::trampoline); /* where ret goes */
 	sp -= 6;
 	for (int i = 0; i < 6; i++)

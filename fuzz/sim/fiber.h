@@ -42,7 +42,8 @@ private:
 	Entry entry_ = nullptr;
 	void *arg_ = nullptr;
 	void *fake_stack_ = nullptr; /* ASan's fake stack of a suspended fiber */
-	const void *bottom_ = nullptr; /* stack bounds as ASan wants them; learned for the thread's own */
+	const void *bottom_ =
+		nullptr; /* stack bounds as ASan wants them; learned for the thread's own */
 	size_t size_ = 0;
 	bool fresh_ = false; /* started, never entered */
 };

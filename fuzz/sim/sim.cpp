@@ -179,8 +179,8 @@ void Sim::check_op_end(Context *c)
 {
 	int expect_preempt = c->kind == Kind::Irq ? 1 : 0;
 	if (c->preempt_count != expect_preempt || c->irqs_off != (c->kind == Kind::Irq))
-		finding("balance", "%s ended an operation with preempt count %d and interrupts %s", c->name,
-			c->preempt_count, c->irqs_off ? "off" : "on");
+		finding("balance", "%s ended an operation with preempt count %d and interrupts %s",
+			c->name, c->preempt_count, c->irqs_off ? "off" : "on");
 }
 
 void Sim::run_round()
@@ -193,7 +193,9 @@ void Sim::run_round()
 				/* Offline CPUs keep no tasks; anything left is a harness error. */
 				for (unsigned i = 0; i < MAX_CONTEXTS; i++)
 					if (ctx_[i].in_use && ctx_[i].has_work)
-						finding("scheduler", "%s has work but no CPU runs it", ctx_[i].name);
+						finding("scheduler",
+							"%s has work but no CPU runs it",
+							ctx_[i].name);
 				return;
 			}
 			active_ = unsigned(cpu);
@@ -214,14 +216,12 @@ void Sim::run_round()
 		case Y_SPIN: {
 			Context *owner = c->waiting->owner;
 			if (!owner || owner == c || owner->cpu == c->cpu)
-				finding("deadlock", "%s spins on a lock held by %s on its own CPU", c->name,
-					owner ? owner->name : "nobody");
+				finding("deadlock", "%s spins on a lock held by %s on its own CPU",
+					c->name, owner ? owner->name : "nobody");
 			active_ = owner->cpu;
 			break;
 		}
-		case Y_ACTION:
-			apply(c, c->action % 8, c->action / 8);
-			break;
+		case Y_ACTION: apply(c, c->action % 8, c->action / 8); break;
 		}
 	}
 }
@@ -261,7 +261,8 @@ void Sim::apply(Context *c, unsigned action, unsigned param)
 		unsigned target = (cpu + (param >> 3)) % nr_cpus_;
 		VCpu &tv = cpus_[target];
 		Context *r = running(target);
-		if (!tv.online || tv.irq || (r && r->irqs_off) || interrupts_ >= MAX_INTERRUPTS || !irq_fn_)
+		if (!tv.online || tv.irq || (r && r->irqs_off) || interrupts_ >= MAX_INTERRUPTS ||
+		    !irq_fn_)
 			break;
 		Context *irq = alloc_context(Kind::Irq, target);
 		if (!irq)
@@ -341,8 +342,7 @@ void Sim::apply(Context *c, unsigned action, unsigned param)
 		enqueue(dest, hp);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -461,7 +461,8 @@ void Sim::print_timeline() const
 	size_t n = timeline_count < TIMELINE_EVENTS ? timeline_count : TIMELINE_EVENTS;
 	size_t first = timeline_count - n;
 	constexpr int COL = 58;
-	fprintf(stderr, "\n=== timeline (%zu events%s; one column per virtual CPU, scheduler events at the left) ===\n",
+	fprintf(stderr,
+		"\n=== timeline (%zu events%s; one column per virtual CPU, scheduler events at the left) ===\n",
 		n, timeline_count > n ? ", oldest dropped" : "");
 	fprintf(stderr, "%7s  ", "step");
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
@@ -478,7 +479,8 @@ void Sim::print_timeline() const
 			fprintf(stderr, "%7llu  ** %s\n", (unsigned long long)e.step, cell);
 			continue;
 		}
-		fprintf(stderr, "%7llu  %*s%s\n", (unsigned long long)e.step, int(e.cpu) * COL, "", cell);
+		fprintf(stderr, "%7llu  %*s%s\n", (unsigned long long)e.step, int(e.cpu) * COL, "",
+			cell);
 	}
 	fprintf(stderr, "=== end of timeline ===\n");
 }

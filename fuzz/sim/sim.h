@@ -47,7 +47,8 @@ namespace sim {
 constexpr unsigned MAX_CPUS = 4;
 constexpr unsigned MAX_TASKS = 8;
 constexpr unsigned MAX_CONTEXTS = MAX_TASKS + MAX_CPUS + 2;
-constexpr uint64_t STEP_LIMIT = 20000; /* steps one operation may take before it is called a livelock */
+constexpr uint64_t STEP_LIMIT =
+	20000; /* steps one operation may take before it is called a livelock */
 
 enum class Kind : uint8_t { Task, Irq, Hotplug };
 
@@ -70,7 +71,7 @@ struct Context {
 	Work work;
 	void *work_arg;
 	uint64_t steps; /* in the current operation */
-	int yield;      /* why it last gave control back (Sim::Yield) */
+	int yield;	/* why it last gave control back (Sim::Yield) */
 	unsigned action;
 	Lock *waiting;
 };
@@ -125,7 +126,8 @@ public:
 
 	/* A fresh run: CPUs all online, tasks 0..nr_tasks-1 placed round robin. */
 	void reset(unsigned nr_cpus, unsigned nr_tasks, const uint8_t *sched, size_t sched_len);
-	void set_handlers(FindingFn finding, IrqFn irq, HotplugFn hotplug, LabelFn label, void *arg);
+	void set_handlers(FindingFn finding, IrqFn irq, HotplugFn hotplug, LabelFn label,
+			  void *arg);
 	void set_timeline(bool on) { timeline_ = on; }
 	bool timeline() const { return timeline_; }
 	/* Record accessor events: timeline on and a fiber running (not setup or the checks between rounds). */
@@ -152,7 +154,8 @@ public:
 	void note(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	void label(const void *addr, char *buf, size_t cap) const;
 	void print_timeline() const;
-	[[noreturn]] void finding(const char *check, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+	[[noreturn]] void finding(const char *check, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 
 	uint64_t steps() const { return step_; }
 	unsigned interrupts() const { return interrupts_; }

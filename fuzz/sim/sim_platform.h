@@ -92,7 +92,8 @@ public:
 	{
 		for (unsigned i = 0; i < MAX_PERCPU; i++) {
 			const PercpuArea &a = areas_[i];
-			if (a.base && uptr(addr) >= a.base && uptr(addr) < a.base + a.stride * sim_.nr_cpus()) {
+			if (a.base && uptr(addr) >= a.base &&
+			    uptr(addr) < a.base + a.stride * sim_.nr_cpus()) {
 				if (area_base)
 					*area_base = a.base;
 				if (stride)
@@ -206,7 +207,10 @@ public:
 	}
 
 	/* Locks */
-	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList) { l.l.owner = nullptr; }
+	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList)
+	{
+		l.l.owner = nullptr;
+	}
 	unsigned long spin_lock_irqsave(Spinlock &l)
 	{
 		bool was = sim_.irqs_save_disable();
@@ -216,7 +220,8 @@ public:
 	void spin_unlock_irqrestore(Spinlock &l, unsigned long flags)
 	{
 		if (l.l.owner != sim_.current() && sim_.current())
-			sim_.finding("lock", "unlock of a lock held by %s", l.l.owner ? l.l.owner->name : "nobody");
+			sim_.finding("lock", "unlock of a lock held by %s",
+				     l.l.owner ? l.l.owner->name : "nobody");
 		sim_.unlock(l.l);
 		sim_.irqs_restore(flags != 0);
 	}
@@ -270,7 +275,8 @@ public:
 	Text fmt_pair(Pair p) const
 	{
 		Text t;
-		snprintf(t.s, sizeof(t.s), "%s, %#llx", fmt_value(u64(uptr(p.ptr))).s, (unsigned long long)p.word);
+		snprintf(t.s, sizeof(t.s), "%s, %#llx", fmt_value(u64(uptr(p.ptr))).s,
+			 (unsigned long long)p.word);
 		return t;
 	}
 	void set_fp_decoder(FpDecodeFn fn) { fp_decode_ = fn; }

@@ -61,14 +61,23 @@ struct ExternPlatform {
 	bool cpu_online(unsigned cpu) const { return kslub_pal_cpu_online(cpu); }
 	void preempt_disable() { kslub_pal_preempt_disable(); }
 	void preempt_enable() { kslub_pal_preempt_enable(); }
-	template <class T> T *percpu_alloc() { return static_cast<T *>(kslub_pal_percpu_alloc(sizeof(T), alignof(T))); }
+	template <class T> T *percpu_alloc()
+	{
+		return static_cast<T *>(kslub_pal_percpu_alloc(sizeof(T), alignof(T)));
+	}
 	template <class T> void percpu_free(T *pcp) { kslub_pal_percpu_free(pcp); }
 	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const
 	{
 		return static_cast<T *>(kslub_pal_per_cpu_ptr(pcp, cpu));
 	}
-	template <class T> T *raw_cpu_ptr(T *pcp) const { return static_cast<T *>(kslub_pal_raw_cpu_ptr(pcp)); }
-	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw) { return kslub_pal_this_cpu_cas2(pcp, &old, &nw); }
+	template <class T> T *raw_cpu_ptr(T *pcp) const
+	{
+		return static_cast<T *>(kslub_pal_raw_cpu_ptr(pcp));
+	}
+	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	{
+		return kslub_pal_this_cpu_cas2(pcp, &old, &nw);
+	}
 	template <class T> static T load(const T *p)
 	{
 		T out;
@@ -88,7 +97,10 @@ struct ExternPlatform {
 	static void write_fp(void **slot, void *v) { kslub_pal_write_fp(slot, v); }
 	static void spin_lock_init(Spinlock &l, LockClass) { l.v = 0; }
 	static unsigned long spin_lock_irqsave(Spinlock &l) { return kslub_pal_lock(&l.v); }
-	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f) { kslub_pal_unlock(&l.v, f); }
+	static void spin_unlock_irqrestore(Spinlock &l, unsigned long f)
+	{
+		kslub_pal_unlock(&l.v, f);
+	}
 	static bool spin_is_locked(Spinlock &l) { return kslub_pal_is_locked(&l.v); }
 	static void slot_lock_init(SlotLock &l) { l.v = 0; }
 	static unsigned long slot_lock(SlotLock &l) { return kslub_pal_lock(&l.v); }
@@ -100,10 +112,14 @@ struct ExternPlatform {
 	static bool tracing() { return kslub_pal_tracing(); }
 	static void trace(const TraceEvent &e) { kslub_pal_trace(&e); }
 	static void report(const Report &r) { kslub_pal_report(&r); }
-	static void assert_fail(const char *c, const char *f, int l) { kslub_pal_assert_fail(c, f, l); }
+	static void assert_fail(const char *c, const char *f, int l)
+	{
+		kslub_pal_assert_fail(c, f, l);
+	}
 	template <class F> void run_on_cpu(unsigned cpu, F &&fn)
 	{
-		kslub_pal_run_on_cpu(cpu, [](void *a) { (*static_cast<F *>(a))(); }, &fn);
+		kslub_pal_run_on_cpu(
+			cpu, [](void *a) { (*static_cast<F *>(a))(); }, &fn);
 	}
 };
 
@@ -135,7 +151,8 @@ extern "C" int kslub_freestanding_exercise(void *mem, usize bytes)
 	sl.kfree(k);
 	CacheCensus c;
 	CacheInfo ci;
-	long n = sl.validate(s) + sl.check(s, &c) + sl.shrink(s) + long(sl.ksize(k)) + a->buddy().check();
+	long n = sl.validate(s) + sl.check(s, &c) + sl.shrink(s) + long(sl.ksize(k)) +
+		 a->buddy().check();
 	sl.info(s, &ci);
 	sl.cpu_dead(1);
 	sl.cache_destroy(s);
@@ -143,8 +160,8 @@ extern "C" int kslub_freestanding_exercise(void *mem, usize bytes)
 }
 
 /* The text and control layers: every renderer and the executor on one instance. */
-extern "C" long kslub_freestanding_show_control(void *mem, usize bytes, char *buf, usize cap, const char *cmd,
-						usize len)
+extern "C" long kslub_freestanding_show_control(void *mem, usize bytes, char *buf, usize cap,
+						const char *cmd, usize len)
 {
 	static ExternPlatform pal;
 	alignas(64) static u8 storage[sizeof(Allocator<ExternPlatform>)];
@@ -166,6 +183,7 @@ extern "C" long kslub_freestanding_show_control(void *mem, usize bytes, char *bu
 	int err;
 	if (auto *p = ctl->pin("kmalloc-64", &err))
 		ctl->unpin(p);
-	n += long(ctl->held_total() + ctl->held("kmalloc-64")) + ctl->held_check() + ctl->release_all();
+	n += long(ctl->held_total() + ctl->held("kmalloc-64")) + ctl->held_check() +
+	     ctl->release_all();
 	return n + a->shutdown();
 }

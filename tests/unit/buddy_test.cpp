@@ -77,8 +77,8 @@ public:
 	explicit Pool(unsigned nr_nodes) : nr_nodes_(nr_nodes), pal_(2, nr_nodes, true)
 	{
 		map_bytes_ = kPoolBytes + kTopBlock;
-		map_ = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			    0);
+		map_ = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (map_ == MAP_FAILED) {
 			map_ = nullptr;
 			return;
@@ -86,7 +86,8 @@ public:
 		base_ = (uintptr_t(map_) + kTopBlock - 1) & ~uintptr_t(kTopBlock - 1);
 		size_t per_node = kPoolBytes / nr_nodes;
 		for (unsigned n = 0; n < nr_nodes; n++)
-			regions_.push_back(kslub::RegionDesc{reinterpret_cast<void *>(base_ + n * per_node), per_node, int(n)});
+			regions_.push_back(kslub::RegionDesc{
+				reinterpret_cast<void *>(base_ + n * per_node), per_node, int(n)});
 		pal_.set_reporter(&Pool::record, this);
 		buddy_.reset(new Buddy(pal_));
 		init_rc_ = buddy_->init(regions_.data(), unsigned(regions_.size()));
@@ -128,7 +129,8 @@ public:
 private:
 	static void record(void *arg, const kslub::Report &r)
 	{
-		static_cast<Pool *>(arg)->reports.push_back(SeenBuddyReport{r.kind, r.what ? r.what : "", r.ptr});
+		static_cast<Pool *>(arg)->reports.push_back(
+			SeenBuddyReport{r.kind, r.what ? r.what : "", r.ptr});
 	}
 
 	unsigned nr_nodes_;
@@ -163,7 +165,10 @@ std::string table_str(const FreeTable &t, unsigned nr_nodes)
 					     << table_str(want, p.nr_nodes());
 }
 
-void *addr_of(Pool &p, Page *pg) { return p.b().page_address(pg); }
+void *addr_of(Pool &p, Page *pg)
+{
+	return p.b().page_address(pg);
+}
 
 /* ------------------------------------------------------------------------- */
 
@@ -291,7 +296,8 @@ TEST(BuddyFailureInjection, ExactlyNFailuresThenSuccess)
 	ASSERT_TRUE(p.ok());
 	p.b().fail_next(3);
 	for (int i = 0; i < 3; i++) {
-		EXPECT_EQ(p.b().alloc_pages(unsigned(i), NUMA_NO_NODE, 0), nullptr) << "attempt " << i;
+		EXPECT_EQ(p.b().alloc_pages(unsigned(i), NUMA_NO_NODE, 0), nullptr)
+			<< "attempt " << i;
 		/* A failed attempt leaves every list as it was. */
 		EXPECT_TRUE(table_is(p, fresh_layout(1)));
 	}
@@ -382,16 +388,20 @@ TEST_F(BuddyMisuse, MisalignedFrees)
 	FreeTable before = p().free_table();
 	/* Not page aligned. */
 	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(addr + 100), 2), kEINVAL,
-		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed", before, 0);
+		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed",
+		       before, 0);
 	/* Page 1 is not aligned to order 2. */
 	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(addr + kPage), 2), kEINVAL,
-		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed", before, 1);
+		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed",
+		       before, 1);
 	/* Page 2 is aligned to order 1 but is a tail page of the order-2 block. */
-	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(addr + 2 * kPage), 1), kEINVAL,
-		       kslub::ReportKind::InvalidFree, "not the first page of an allocated block", before, 2);
+	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(addr + 2 * kPage), 1),
+		       kEINVAL, kslub::ReportKind::InvalidFree,
+		       "not the first page of an allocated block", before, 2);
 	/* An order beyond the largest. */
 	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(addr), MAX_ORDER), kEINVAL,
-		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed", before, 3);
+		       kslub::ReportKind::InvalidFree, "address is not aligned to the order freed",
+		       before, 3);
 	EXPECT_EQ(p().b().free_pages(a, 2), 0);
 	EXPECT_TRUE(table_is(p(), fresh_layout(2)));
 }
@@ -401,11 +411,13 @@ TEST_F(BuddyMisuse, WrongOrderFree)
 	Page *a = p().b().alloc_pages(2, 1, kslub::GFP_THISNODE);
 	ASSERT_NE(a, nullptr);
 	FreeTable before = p().free_table();
-	expect_refused(p().b().free_pages_addr(addr_of(p(), a), 1), kEINVAL, kslub::ReportKind::InvalidFree,
-		       "freed with an order other than allocated", before, 0);
+	expect_refused(p().b().free_pages_addr(addr_of(p(), a), 1), kEINVAL,
+		       kslub::ReportKind::InvalidFree, "freed with an order other than allocated",
+		       before, 0);
 	/* Node 1's base is aligned to every order, so order 3 passes the alignment test and fails the same way. */
-	expect_refused(p().b().free_pages_addr(addr_of(p(), a), 3), kEINVAL, kslub::ReportKind::InvalidFree,
-		       "freed with an order other than allocated", before, 1);
+	expect_refused(p().b().free_pages_addr(addr_of(p(), a), 3), kEINVAL,
+		       kslub::ReportKind::InvalidFree, "freed with an order other than allocated",
+		       before, 1);
 	EXPECT_EQ(p().b().free_pages_addr(addr_of(p(), a), 2), 0);
 	EXPECT_TRUE(table_is(p(), fresh_layout(2)));
 }
@@ -414,17 +426,22 @@ TEST_F(BuddyMisuse, ForeignPointers)
 {
 	FreeTable before = p().free_table();
 	int on_stack = 0;
-	expect_refused(p().b().free_pages_addr(&on_stack, 0), kEFAULT, kslub::ReportKind::InvalidFree,
-		       "address is not in the page pool", before, 0);
+	expect_refused(p().b().free_pages_addr(&on_stack, 0), kEFAULT,
+		       kslub::ReportKind::InvalidFree, "address is not in the page pool", before,
+		       0);
 	std::unique_ptr<char[]> heap(new char[64]);
-	expect_refused(p().b().free_pages_addr(heap.get(), 0), kEFAULT, kslub::ReportKind::InvalidFree,
-		       "address is not in the page pool", before, 1);
+	expect_refused(p().b().free_pages_addr(heap.get(), 0), kEFAULT,
+		       kslub::ReportKind::InvalidFree, "address is not in the page pool", before,
+		       1);
 	/* Just past the pool: its top block is not in the map. */
-	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(p().base() + kPoolBytes), 0), kEFAULT,
-		       kslub::ReportKind::InvalidFree, "address is not in the page pool", before, 2);
+	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(p().base() + kPoolBytes),
+					       0),
+		       kEFAULT, kslub::ReportKind::InvalidFree, "address is not in the page pool",
+		       before, 2);
 	/* Page 0 of the pool holds descriptors: reserved, never allocated. */
 	expect_refused(p().b().free_pages_addr(reinterpret_cast<void *>(p().base()), 0), kEINVAL,
-		       kslub::ReportKind::InvalidFree, "not the first page of an allocated block", before, 3);
+		       kslub::ReportKind::InvalidFree, "not the first page of an allocated block",
+		       before, 3);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -442,7 +459,10 @@ struct RandomCase {
 	uint64_t seed;
 };
 
-void PrintTo(const RandomCase &c, std::ostream *os) { *os << c.nodes << " node(s), seed " << c.seed; }
+void PrintTo(const RandomCase &c, std::ostream *os)
+{
+	*os << c.nodes << " node(s), seed " << c.seed;
+}
 
 class BuddyRandom : public ::testing::TestWithParam<RandomCase> {};
 
@@ -464,8 +484,9 @@ TEST_P(BuddyRandom, InvariantsHoldAfterEveryOperation)
 
 	auto free_one = [&](std::map<uintptr_t, LiveBlock>::iterator it) {
 		uint64_t free_before = b.free_page_count();
-		int r = (rng() & 1) ? b.free_pages_addr(reinterpret_cast<void *>(it->first), it->second.order)
-				    : b.free_pages(it->second.page, it->second.order);
+		int r = (rng() & 1) ? b.free_pages_addr(reinterpret_cast<void *>(it->first),
+							it->second.order) :
+				      b.free_pages(it->second.page, it->second.order);
 		ASSERT_EQ(r, 0);
 		ASSERT_EQ(b.free_page_count(), free_before + (uint64_t(1) << it->second.order));
 		used -= uint64_t(1) << it->second.order;
@@ -477,7 +498,8 @@ TEST_P(BuddyRandom, InvariantsHoldAfterEveryOperation)
 		SCOPED_TRACE(step);
 		if (live.empty() || rng() % 100 < 55) {
 			/* Mostly small orders, with a fair share of big ones to exhaust the pool now and then. */
-			unsigned order = (rng() % 3 == 0) ? unsigned(rng() % MAX_ORDER) : unsigned(rng() % 4);
+			unsigned order = (rng() % 3 == 0) ? unsigned(rng() % MAX_ORDER) :
+							    unsigned(rng() % 4);
 			unsigned cpu = unsigned(rng() % 2);
 			int node = int(rng() % (rc.nodes + 1)) - 1; /* -1 .. nodes-1 */
 			unsigned gfp = (node >= 0 && (rng() & 1)) ? kslub::GFP_THISNODE : 0u;
@@ -502,7 +524,8 @@ TEST_P(BuddyRandom, InvariantsHoldAfterEveryOperation)
 
 			Page *pg = b.alloc_pages(order, node, gfp);
 			if (!pg) {
-				ASSERT_EQ(want_node, -1) << "allocation of order " << order << " failed with a block free";
+				ASSERT_EQ(want_node, -1) << "allocation of order " << order
+							 << " failed with a block free";
 				failures++;
 				ASSERT_TRUE(table_is(p, before));
 			} else {
@@ -516,7 +539,8 @@ TEST_P(BuddyRandom, InvariantsHoldAfterEveryOperation)
 				/* No overlap with the neighbours on either side. */
 				auto next = live.lower_bound(a);
 				if (next != live.end())
-					ASSERT_LE(a + bytes, next->first) << "overlaps the block after it";
+					ASSERT_LE(a + bytes, next->first)
+						<< "overlaps the block after it";
 				if (next != live.begin()) {
 					auto prev = std::prev(next);
 					ASSERT_LE(prev->first + (kPage << prev->second.order), a)
@@ -567,10 +591,12 @@ TEST_P(BuddyRandom, InvariantsHoldAfterEveryOperation)
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, BuddyRandom,
-			 ::testing::Values(RandomCase{1, 1}, RandomCase{1, 0x5eed}, RandomCase{1, 20240601},
-					   RandomCase{2, 1}, RandomCase{2, 0x5eed}, RandomCase{2, 20240601}),
+			 ::testing::Values(RandomCase{1, 1}, RandomCase{1, 0x5eed},
+					   RandomCase{1, 20240601}, RandomCase{2, 1},
+					   RandomCase{2, 0x5eed}, RandomCase{2, 20240601}),
 			 [](const ::testing::TestParamInfo<RandomCase> &info) {
-				 return std::to_string(info.param.nodes) + "Nodes_Seed" + std::to_string(info.param.seed);
+				 return std::to_string(info.param.nodes) + "Nodes_Seed" +
+					std::to_string(info.param.seed);
 			 });
 
 } // namespace

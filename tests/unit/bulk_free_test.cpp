@@ -33,7 +33,10 @@ using kslub_test::pool_free_pages;
 constexpr size_t kPool = size_t(64) << 20;
 constexpr unsigned kObjs = 64;
 
-uintptr_t page_of(const void *p) { return uintptr_t(p) & ~uintptr_t(4095); }
+uintptr_t page_of(const void *p)
+{
+	return uintptr_t(p) & ~uintptr_t(4095);
+}
 
 /* Everything a refused bulk free must leave alone. */
 struct Snapshot {
@@ -105,8 +108,9 @@ protected:
 			if (a.errors[i] || b.errors[i])
 				return ::testing::AssertionFailure() << "check found errors";
 			if (!census_equal(a.census[i], b.census[i]))
-				return ::testing::AssertionFailure() << "census " << census_str(b.census[i])
-								     << ", was " << census_str(a.census[i]);
+				return ::testing::AssertionFailure()
+				       << "census " << census_str(b.census[i]) << ", was "
+				       << census_str(a.census[i]);
 		}
 		if (a.stats != b.stats)
 			return ::testing::AssertionFailure() << "counters moved";
@@ -126,7 +130,8 @@ protected:
 	}
 
 	/* A refused call: the error, one report, nothing changed, the array as it was. */
-	void expect_refused(std::vector<void *> v, int rc, const char *kind, const char *what, const void *ptr)
+	void expect_refused(std::vector<void *> v, int rc, const char *kind, const char *what,
+			    const void *ptr)
 	{
 		Snapshot before = snap();
 		std::vector<void *> copy = v;
@@ -156,7 +161,8 @@ TEST_F(BulkFree, MiddleObjectAtTheHeadOfTheCpuFreelistIsRefused)
 	ASSERT_EQ(kslub_cache_free(s_, b), 0);
 	/* One CPU slab, 64 objects: a and c live; b and the 61 never used are free. */
 	EXPECT_TRUE(census_is(s_, Census{1, 1, 0, 0, 64, 2, 62}));
-	expect_refused({a, b, c}, kEINVAL, "double free", "object is already the first free object", b);
+	expect_refused({a, b, c}, kEINVAL, "double free", "object is already the first free object",
+		       b);
 	EXPECT_TRUE(census_is(s_, Census{1, 1, 0, 0, 64, 2, 62}));
 
 	/* The slab hands out its 62 free objects, b among them exactly once, and never a or c. */
@@ -167,7 +173,8 @@ TEST_F(BulkFree, MiddleObjectAtTheHeadOfTheCpuFreelistIsRefused)
 	EXPECT_EQ(std::count(got.begin(), got.end(), a), 0);
 	EXPECT_EQ(std::count(got.begin(), got.end(), c), 0);
 	std::sort(got.begin(), got.end());
-	EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end()) << "an object was handed out twice";
+	EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end())
+		<< "an object was handed out twice";
 	got.push_back(a);
 	got.push_back(c);
 	EXPECT_EQ(kslub_cache_free_bulk(s_, got.size(), got.data()), 0);
@@ -189,8 +196,8 @@ TEST_F(BulkFree, NothingIsFreedWhenALaterEntryIsBad)
 	ASSERT_NE(page_of(c), page_of(a));
 	ASSERT_EQ(kslub_cache_free(s_, b), 0); /* remote free: onto A's own freelist */
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 0, 128, 2, 126}));
-	expect_refused({c, a, b}, kEINVAL, "double free", "object is already the first free object of its slab",
-		       b);
+	expect_refused({c, a, b}, kEINVAL, "double free",
+		       "object is already the first free object of its slab", b);
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 0, 128, 2, 126}));
 	/* c and a are still allocated: each frees once, without a report. */
 	EXPECT_EQ(kslub_cache_free(s_, c), 0);
@@ -240,15 +247,17 @@ TEST_F(BulkFree, EveryKindOfBadEntryLeavesEverythingAsItWas)
 		const char *kind, *what;
 	};
 	std::vector<Bad> bad = {
-		{"foreign", &on_stack, kEFAULT, "invalid free", "pointer is not in a slab of this allocator"},
+		{"foreign", &on_stack, kEFAULT, "invalid free",
+		 "pointer is not in a slab of this allocator"},
 		{"interior", static_cast<char *>(mine[7]) + 8, kEINVAL, "invalid free",
 		 "pointer is not the start of an object"},
 		{"wrong cache", theirs, kEINVAL, "wrong cache", "bulk-other"},
-		{"duplicate", mine[5], kEINVAL, "double free", "object appears twice in a bulk free"},
+		{"duplicate", mine[5], kEINVAL, "double free",
+		 "object appears twice in a bulk free"},
 	};
 	if (CONFIG_KSLUB_FREELIST_HARDENED) {
-		bad.push_back(
-			{"CPU freelist head", x, kEINVAL, "double free", "object is already the first free object"});
+		bad.push_back({"CPU freelist head", x, kEINVAL, "double free",
+			       "object is already the first free object"});
 		bad.push_back({"slab freelist head", y, kEINVAL, "double free",
 			       "object is already the first free object of its slab"});
 	}
@@ -259,14 +268,16 @@ TEST_F(BulkFree, EveryKindOfBadEntryLeavesEverythingAsItWas)
 			good.push_back(mine[(i * 17) % mine.size()]);
 		std::sort(good.begin(), good.end());
 		ASSERT_EQ(std::adjacent_find(good.begin(), good.end()), good.end());
-		std::rotate(good.begin(), good.begin() + long(n / 3), good.end()); /* not in address order */
+		std::rotate(good.begin(), good.begin() + long(n / 3),
+			    good.end()); /* not in address order */
 		for (const Bad &b : bad) {
 			for (size_t at : {size_t(0), n / 2, n}) {
-				SCOPED_TRACE(std::string(b.name) + " at " + std::to_string(at) + " of " +
-					     std::to_string(n));
+				SCOPED_TRACE(std::string(b.name) + " at " + std::to_string(at) +
+					     " of " + std::to_string(n));
 				std::vector<void *> v = good;
 				v.insert(v.begin() + long(at), b.entry);
-				if (b.entry == mine[5] && std::find(good.begin(), good.end(), mine[5]) == good.end())
+				if (b.entry == mine[5] &&
+				    std::find(good.begin(), good.end(), mine[5]) == good.end())
 					v.insert(v.begin(), mine[5]);
 				expect_refused(v, b.rc, b.kind, b.what, b.entry);
 			}
@@ -304,7 +315,8 @@ TEST_F(BulkFree, MoreObjectsOfASlabThanItHasInUseIsRefused)
 		if (p != y)
 			v.push_back(p);
 	v.push_back(z);
-	expect_refused(v, kEINVAL, "double free", "slab has fewer objects in use than are being freed",
+	expect_refused(v, kEINVAL, "double free",
+		       "slab has fewer objects in use than are being freed",
 		       reinterpret_cast<void *>(page_of(x)));
 	EXPECT_EQ(log_.size(), 0u);
 	/* z still allocated, x already free: free the rest properly. */
@@ -316,7 +328,8 @@ TEST_F(BulkFree, MoreObjectsOfASlabThanItHasInUseIsRefused)
 TEST_F(BulkFree, DebugCacheRefusesAnObjectAlreadyFreeAndFreesNothing)
 {
 	int err = 1;
-	kslub_cache_t *d = kslub_cache_create(k_, "bulk-dbg", 64, 0, KSLUB_SLAB_CONSISTENCY_CHECKS, nullptr, &err);
+	kslub_cache_t *d = kslub_cache_create(k_, "bulk-dbg", 64, 0, KSLUB_SLAB_CONSISTENCY_CHECKS,
+					      nullptr, &err);
 	ASSERT_NE(d, nullptr) << err;
 	std::vector<void *> o;
 	for (int i = 0; i < 10; i++)
@@ -366,8 +379,8 @@ TEST_F(BulkFree, DuplicateAmongAHundredThousandObjectsIsFound)
 	EXPECT_EQ(std::count(v.begin(), v.end(), nullptr), long(n));
 	EXPECT_TRUE(live_is(s_, 0));
 	using ms = std::chrono::duration<double, std::milli>;
-	printf("bulk free of %zu + 1 duplicate: refused in %.1f ms; %zu freed in %.1f ms\n", n, ms(t1 - t0).count(), n,
-	       ms(t3 - t2).count());
+	printf("bulk free of %zu + 1 duplicate: refused in %.1f ms; %zu freed in %.1f ms\n", n,
+	       ms(t1 - t0).count(), n, ms(t3 - t2).count());
 }
 
 /*
@@ -389,7 +402,8 @@ TEST_F(BulkFree, WithoutScratchPagesTheSameVerdicts)
 		ASSERT_EQ(kslub_cache_free(s_, h), 0);
 		bad = v;
 		bad.insert(bad.begin() + 100, h);
-		expect_refused(bad, kEINVAL, "double free", "object is already the first free object", h);
+		expect_refused(bad, kEINVAL, "double free",
+			       "object is already the first free object", h);
 	}
 	EXPECT_EQ(kslub_cache_free_bulk(s_, v.size(), v.data()), 0);
 	kslub_fail_next(k_, 0);
@@ -420,7 +434,8 @@ TEST_F(BulkFree, ScratchInSeveralBlocksGivesTheSameVerdicts)
 		bad = v;
 		bad.push_back(h);
 		kslub_fail_next(k_, 2);
-		expect_refused(bad, kEINVAL, "double free", "object is already the first free object", h);
+		expect_refused(bad, kEINVAL, "double free",
+			       "object is already the first free object", h);
 	}
 	kslub_fail_next(k_, 2);
 	EXPECT_EQ(kslub_cache_free_bulk(s_, v.size(), v.data()), 0);

@@ -56,8 +56,8 @@ public:
 		uptr base = align_up(uptr(map_), TOP_BLOCK_SIZE);
 		RegionDesc r[MAX_NODES];
 		for (unsigned n = 0; n < nodes; n++)
-			r[n] = RegionDesc{ reinterpret_cast<void *>(base + n * per_node), per_node,
-					   int(n) };
+			r[n] = RegionDesc{reinterpret_cast<void *>(base + n * per_node), per_node,
+					  int(n)};
 		ok_ = map_ != MAP_FAILED && alloc_.init(r, nodes, KernelRules::Linux61) == 0;
 	}
 	~Instance()
@@ -67,22 +67,10 @@ public:
 		UP::unpoison(map_, bytes_);
 		munmap(map_, bytes_);
 	}
-	bool ok() const
-	{
-		return ok_;
-	}
-	Slub<UP> &slub()
-	{
-		return alloc_.slub();
-	}
-	BuddyAllocator<UP> &buddy()
-	{
-		return alloc_.buddy();
-	}
-	UP &pal()
-	{
-		return pal_;
-	}
+	bool ok() const { return ok_; }
+	Slub<UP> &slub() { return alloc_.slub(); }
+	BuddyAllocator<UP> &buddy() { return alloc_.buddy(); }
+	UP &pal() { return pal_; }
 	std::vector<std::string> reports;
 
 private:
@@ -109,10 +97,7 @@ u64 live_in_core(Slub<UP> &sl, Cache *s)
 
 class ControlTest : public ::testing::Test {
 protected:
-	virtual usize pool_per_node() const
-	{
-		return usize(16) << 20;
-	}
+	virtual usize pool_per_node() const { return usize(16) << 20; }
 
 	void SetUp() override
 	{
@@ -145,18 +130,9 @@ protected:
 	}
 
 	/* Run one command given as text (no newline needed). */
-	int run(const std::string &cmd)
-	{
-		return ctl_->run(cmd.data(), cmd.size());
-	}
-	std::string result() const
-	{
-		return ctl_->result();
-	}
-	Cache *cache(const char *name)
-	{
-		return k_->slub().find_cache(name);
-	}
+	int run(const std::string &cmd) { return ctl_->run(cmd.data(), cmd.size()); }
+	std::string result() const { return ctl_->result(); }
+	Cache *cache(const char *name) { return k_->slub().find_cache(name); }
 
 	std::unique_ptr<Instance> k_;
 	std::unique_ptr<Control<UP>> ctl_;
@@ -174,26 +150,26 @@ TEST(ControlParse, EveryVerb)
 		const char *name;
 		u64 size, align, count;
 	} cases[] = {
-		{ "create foo 100", ControlVerb::Create, "foo", 100, 0, 0 },
-		{ "create foo 100 align=64\n", ControlVerb::Create, "foo", 100, 64, 0 },
-		{ "  create   A.b_c-9   8   align=1  ", ControlVerb::Create, "A.b_c-9", 8, 1, 0 },
-		{ "create x 2097152 align=4096", ControlVerb::Create, "x", 2097152, 4096, 0 },
-		{ "destroy foo", ControlVerb::Destroy, "foo", 0, 0, 0 },
-		{ "alloc foo 1000000", ControlVerb::Alloc, "foo", 0, 0, 1000000 },
-		{ "free foo 007", ControlVerb::Free, "foo", 0, 0, 7 },
-		{ "kmalloc 4194304 1", ControlVerb::Kmalloc, "", 4194304, 0, 1 },
-		{ "kmalloc 1 1\n", ControlVerb::Kmalloc, "", 1, 0, 1 },
-		{ "kfree-all", ControlVerb::KfreeAll, "", 0, 0, 0 },
-		{ "kfree-all\n", ControlVerb::KfreeAll, "", 0, 0, 0 },
-		{ "shrink kmalloc-64", ControlVerb::Shrink, "kmalloc-64", 0, 0, 0 },
-		{ "validate kmalloc-8k", ControlVerb::Validate, "kmalloc-8k", 0, 0, 0 },
-		{ "stress foo 100000000", ControlVerb::Stress, "foo", 0, 0, 100000000 },
-		{ "compare 4194304 1", ControlVerb::Compare, "", 4194304, 0, 1 },
-		{ "stop", ControlVerb::Stop, "", 0, 0, 0 },
-		{ "stop\n", ControlVerb::Stop, "", 0, 0, 0 },
-		{ "   stop   \n", ControlVerb::Stop, "", 0, 0, 0 },
-		{ "alloc abcdefghijklmnopqrstuvwxyz01234 1", ControlVerb::Alloc,
-		  "abcdefghijklmnopqrstuvwxyz01234", 0, 0, 1 },
+		{"create foo 100", ControlVerb::Create, "foo", 100, 0, 0},
+		{"create foo 100 align=64\n", ControlVerb::Create, "foo", 100, 64, 0},
+		{"  create   A.b_c-9   8   align=1  ", ControlVerb::Create, "A.b_c-9", 8, 1, 0},
+		{"create x 2097152 align=4096", ControlVerb::Create, "x", 2097152, 4096, 0},
+		{"destroy foo", ControlVerb::Destroy, "foo", 0, 0, 0},
+		{"alloc foo 1000000", ControlVerb::Alloc, "foo", 0, 0, 1000000},
+		{"free foo 007", ControlVerb::Free, "foo", 0, 0, 7},
+		{"kmalloc 4194304 1", ControlVerb::Kmalloc, "", 4194304, 0, 1},
+		{"kmalloc 1 1\n", ControlVerb::Kmalloc, "", 1, 0, 1},
+		{"kfree-all", ControlVerb::KfreeAll, "", 0, 0, 0},
+		{"kfree-all\n", ControlVerb::KfreeAll, "", 0, 0, 0},
+		{"shrink kmalloc-64", ControlVerb::Shrink, "kmalloc-64", 0, 0, 0},
+		{"validate kmalloc-8k", ControlVerb::Validate, "kmalloc-8k", 0, 0, 0},
+		{"stress foo 100000000", ControlVerb::Stress, "foo", 0, 0, 100000000},
+		{"compare 4194304 1", ControlVerb::Compare, "", 4194304, 0, 1},
+		{"stop", ControlVerb::Stop, "", 0, 0, 0},
+		{"stop\n", ControlVerb::Stop, "", 0, 0, 0},
+		{"   stop   \n", ControlVerb::Stop, "", 0, 0, 0},
+		{"alloc abcdefghijklmnopqrstuvwxyz01234 1", ControlVerb::Alloc,
+		 "abcdefghijklmnopqrstuvwxyz01234", 0, 0, 1},
 	};
 	for (const Case &c : cases) {
 		ControlCommand cmd;
@@ -224,7 +200,7 @@ TEST(ControlParse, LineLimitBoundary)
 	EXPECT_EQ(control_parse(over.data(), over.size(), &cmd, &why), EINVAL_);
 	EXPECT_STREQ(why.reason, "command longer than 127 bytes (128)");
 	/* Not NUL terminated: the parser reads exactly len bytes. */
-	const char raw[] = { 'k', 'f', 'r', 'e', 'e', '-', 'a', 'l', 'l', 'X' };
+	const char raw[] = {'k', 'f', 'r', 'e', 'e', '-', 'a', 'l', 'l', 'X'};
 	EXPECT_EQ(control_parse(raw, 9, &cmd, &why), 0);
 	EXPECT_EQ(cmd.verb, ControlVerb::KfreeAll);
 	EXPECT_EQ(control_parse(raw, 10, &cmd, &why), EINVAL_);
@@ -240,32 +216,33 @@ TEST(ControlParse, Reasons)
 		std::string in;
 		const char *reason;
 	} cases[] = {
-		{ "", "empty command" },
-		{ "frob x",
-		  "unknown command 'frob' (create destroy alloc free kmalloc kfree-all shrink validate stress "
-		  "compare stop)" },
-		{ "stop now", "stop: too many arguments (usage: stop)" },
-		{ "STOP", "unknown command 'STOP' (create destroy alloc free kmalloc kfree-all shrink "
-			  "validate stress compare stop)" },
-		{ "alloc x", "alloc: missing argument (usage: alloc NAME COUNT)" },
-		{ "destroy x y", "destroy: too many arguments (usage: destroy NAME)" },
-		{ "alloc x 12a", "COUNT is not a decimal number: '12a'" },
-		{ "alloc x -3", "COUNT must be an unsigned decimal number, not '-3'" },
-		{ "alloc x 0", "COUNT 0 is below the minimum 1" },
-		{ "alloc x 1000001", "COUNT 1000001 is above the limit 1000000" },
-		{ "alloc x 18446744073709551616",
-		  "COUNT does not fit in 64 bits: '18446744073709551616'" },
-		{ "create x 4", "SIZE 4 is below the minimum 8" },
-		{ "create x 64 align=48", "align 48 is not a power of two" },
-		{ "create x 64 aligned=8",
-		  "create: the optional argument is align=N, not 'aligned=8'" },
-		{ "create x 64 align=", "align is empty" },
-		{ "create a/b 64", "NAME may hold only [A-Za-z0-9_.-]: 'a/b'" },
-		{ "create " + std::string(40, 'n') + " 64",
-		  "NAME is longer than 31 characters: 'nnnnnnnnnnnnnnnnnnnnnnnn...'" },
-		{ std::string("alloc\0x 1", 9), "NUL byte at offset 5" },
-		{ "alloc\tx 1", "control or non-ASCII byte 0x9 at offset 5" },
-		{ "alloc x 1\xff", "control or non-ASCII byte 0xff at offset 9" },
+		{"", "empty command"},
+		{"frob x",
+		 "unknown command 'frob' (create destroy alloc free kmalloc kfree-all shrink validate stress "
+		 "compare stop)"},
+		{"stop now", "stop: too many arguments (usage: stop)"},
+		{"STOP",
+		 "unknown command 'STOP' (create destroy alloc free kmalloc kfree-all shrink "
+		 "validate stress compare stop)"},
+		{"alloc x", "alloc: missing argument (usage: alloc NAME COUNT)"},
+		{"destroy x y", "destroy: too many arguments (usage: destroy NAME)"},
+		{"alloc x 12a", "COUNT is not a decimal number: '12a'"},
+		{"alloc x -3", "COUNT must be an unsigned decimal number, not '-3'"},
+		{"alloc x 0", "COUNT 0 is below the minimum 1"},
+		{"alloc x 1000001", "COUNT 1000001 is above the limit 1000000"},
+		{"alloc x 18446744073709551616",
+		 "COUNT does not fit in 64 bits: '18446744073709551616'"},
+		{"create x 4", "SIZE 4 is below the minimum 8"},
+		{"create x 64 align=48", "align 48 is not a power of two"},
+		{"create x 64 aligned=8",
+		 "create: the optional argument is align=N, not 'aligned=8'"},
+		{"create x 64 align=", "align is empty"},
+		{"create a/b 64", "NAME may hold only [A-Za-z0-9_.-]: 'a/b'"},
+		{"create " + std::string(40, 'n') + " 64",
+		 "NAME is longer than 31 characters: 'nnnnnnnnnnnnnnnnnnnnnnnn...'"},
+		{std::string("alloc\0x 1", 9), "NUL byte at offset 5"},
+		{"alloc\tx 1", "control or non-ASCII byte 0x9 at offset 5"},
+		{"alloc x 1\xff", "control or non-ASCII byte 0xff at offset 9"},
 	};
 	for (const Case &c : cases) {
 		ControlError why;
@@ -286,7 +263,7 @@ std::vector<Hostile> all_einval(std::initializer_list<std::string> ins)
 {
 	std::vector<Hostile> v;
 	for (const std::string &s : ins)
-		v.push_back({ s, EINVAL_ });
+		v.push_back({s, EINVAL_});
 	return v;
 }
 
@@ -298,202 +275,202 @@ std::string S(const char *p, size_t n)
 std::vector<Hostile> battery(const std::string &cls)
 {
 	if (cls == "unknown verb")
-		return all_einval({ "foo",	  "CREATE x 8",
-				    "Create x 8", "creat x 8",
-				    "createx 8",  "kfree",
-				    "kfree_all",  "kfreeall",
-				    "kfree-all2", "destroy-all",
-				    "alloc: x 1", "ALLOC x 1",
-				    "delete x",	  "rm x",
-				    "malloc 8 1", "help",
-				    "?",	  "1",
-				    "-",	  "create\\ x 8",
-				    "stres x 1",  "comparee 8 1",
-				    "vALIDATE x", "shrinkk x",
-				    "free-all",	  "#create x 8",
-				    "kfree-All",  "x create 8" });
+		return all_einval({"foo",	 "CREATE x 8",
+				   "Create x 8", "creat x 8",
+				   "createx 8",	 "kfree",
+				   "kfree_all",	 "kfreeall",
+				   "kfree-all2", "destroy-all",
+				   "alloc: x 1", "ALLOC x 1",
+				   "delete x",	 "rm x",
+				   "malloc 8 1", "help",
+				   "?",		 "1",
+				   "-",		 "create\\ x 8",
+				   "stres x 1",	 "comparee 8 1",
+				   "vALIDATE x", "shrinkk x",
+				   "free-all",	 "#create x 8",
+				   "kfree-All",	 "x create 8"});
 	if (cls == "empty")
-		return all_einval({ "",
-				    "\n",
-				    " ",
-				    "   ",
-				    "   \n",
-				    std::string(127, ' '),
-				    std::string(127, ' ') + "\n",
-				    " \n",
-				    "  ",
-				    std::string(50, ' '),
-				    std::string(100, ' '),
-				    std::string(126, ' ') + "\n",
-				    "    ",
-				    "     \n",
-				    "      ",
-				    "        ",
-				    "\n ",
-				    " \n ",
-				    std::string(2, ' ') + "\n",
-				    std::string(64, ' ') });
+		return all_einval({"",
+				   "\n",
+				   " ",
+				   "   ",
+				   "   \n",
+				   std::string(127, ' '),
+				   std::string(127, ' ') + "\n",
+				   " \n",
+				   "  ",
+				   std::string(50, ' '),
+				   std::string(100, ' '),
+				   std::string(126, ' ') + "\n",
+				   "    ",
+				   "     \n",
+				   "      ",
+				   "        ",
+				   "\n ",
+				   " \n ",
+				   std::string(2, ' ') + "\n",
+				   std::string(64, ' ')});
 	if (cls == "missing argument")
-		return all_einval({ "create",	      "create x", "destroy",	"alloc",
-				    "alloc x",	      "free",	  "free x",	"kmalloc",
-				    "kmalloc 8",      "shrink",	  "validate",	"stress",
-				    "stress x",	      "compare",  "compare 8",	"create   ",
-				    " alloc x ",      "free\n",	  "create x\n", "stress x \n",
-				    "kmalloc   8   ", "compare\n" });
+		return all_einval({"create",	     "create x", "destroy",    "alloc",
+				   "alloc x",	     "free",	 "free x",     "kmalloc",
+				   "kmalloc 8",	     "shrink",	 "validate",   "stress",
+				   "stress x",	     "compare",	 "compare 8",  "create   ",
+				   " alloc x ",	     "free\n",	 "create x\n", "stress x \n",
+				   "kmalloc   8   ", "compare\n"});
 	if (cls == "extra argument")
-		return all_einval({ "create x 8 align=8 extra",
-				    "create x 8 9",
-				    "destroy x y",
-				    "alloc x 1 2",
-				    "free x 1 2",
-				    "kmalloc 8 1 1",
-				    "kfree-all now",
-				    "kfree-all 1",
-				    "shrink x y",
-				    "validate x y",
-				    "stress x 1 2",
-				    "compare 8 1 2",
-				    "destroy x x x x x x",
-				    "alloc x 1 1 1 1 1 1 1",
-				    "create x 8 align=8 align=8",
-				    "create x 8 8",
-				    "create x 8 align",
-				    "kfree-all kfree-all",
-				    "validate a b c",
-				    "shrink a b c d e f g h",
-				    "create x 64 align=8 \n"
-				    "x" });
+		return all_einval({"create x 8 align=8 extra",
+				   "create x 8 9",
+				   "destroy x y",
+				   "alloc x 1 2",
+				   "free x 1 2",
+				   "kmalloc 8 1 1",
+				   "kfree-all now",
+				   "kfree-all 1",
+				   "shrink x y",
+				   "validate x y",
+				   "stress x 1 2",
+				   "compare 8 1 2",
+				   "destroy x x x x x x",
+				   "alloc x 1 1 1 1 1 1 1",
+				   "create x 8 align=8 align=8",
+				   "create x 8 8",
+				   "create x 8 align",
+				   "kfree-all kfree-all",
+				   "validate a b c",
+				   "shrink a b c d e f g h",
+				   "create x 64 align=8 \n"
+				   "x"});
 	if (cls == "not a number")
-		return all_einval({ "alloc x abc",
-				    "alloc x 1a",
-				    "alloc x a1",
-				    "alloc x 0x10",
-				    "alloc x 1e3",
-				    "alloc x 1.5",
-				    "alloc x 1,000",
-				    "alloc x 1_000",
-				    "create x 8k",
-				    "create x ten",
-				    "kmalloc 8b 1",
-				    "kmalloc eight 1",
-				    "kmalloc 8 one",
-				    "stress x 1M",
-				    "compare 8 fast",
-				    "create x 64 align=x",
-				    "create x 64 align=0x40",
-				    "create x 64 align=64k",
-				    "free x all",
-				    "alloc x +5",
-				    "kmalloc +8 1",
-				    "alloc x 1/2",
-				    "alloc x 1-2",
-				    "create x 64 align==8",
-				    "create x 64 align=8=8",
-				    "alloc x 1.",
-				    "alloc x .1" });
+		return all_einval({"alloc x abc",
+				   "alloc x 1a",
+				   "alloc x a1",
+				   "alloc x 0x10",
+				   "alloc x 1e3",
+				   "alloc x 1.5",
+				   "alloc x 1,000",
+				   "alloc x 1_000",
+				   "create x 8k",
+				   "create x ten",
+				   "kmalloc 8b 1",
+				   "kmalloc eight 1",
+				   "kmalloc 8 one",
+				   "stress x 1M",
+				   "compare 8 fast",
+				   "create x 64 align=x",
+				   "create x 64 align=0x40",
+				   "create x 64 align=64k",
+				   "free x all",
+				   "alloc x +5",
+				   "kmalloc +8 1",
+				   "alloc x 1/2",
+				   "alloc x 1-2",
+				   "create x 64 align==8",
+				   "create x 64 align=8=8",
+				   "alloc x 1.",
+				   "alloc x .1"});
 	if (cls == "negative")
-		return all_einval({ "alloc x -1",
-				    "alloc x -0",
-				    "free x -5",
-				    "kmalloc -8 1",
-				    "kmalloc 8 -1",
-				    "create x -8",
-				    "create x 64 align=-8",
-				    "stress x -1",
-				    "compare -8 1",
-				    "compare 8 -1",
-				    "alloc x -1000000",
-				    "alloc x -18446744073709551616",
-				    "kmalloc -1 -1",
-				    "create x -1 align=8",
-				    "free x -0",
-				    "stress x -100",
-				    "compare -1 -1",
-				    "create x -2097152",
-				    "alloc x --1",
-				    "kmalloc -0 1",
-				    "create x 64 align=-1" });
+		return all_einval({"alloc x -1",
+				   "alloc x -0",
+				   "free x -5",
+				   "kmalloc -8 1",
+				   "kmalloc 8 -1",
+				   "create x -8",
+				   "create x 64 align=-8",
+				   "stress x -1",
+				   "compare -8 1",
+				   "compare 8 -1",
+				   "alloc x -1000000",
+				   "alloc x -18446744073709551616",
+				   "kmalloc -1 -1",
+				   "create x -1 align=8",
+				   "free x -0",
+				   "stress x -100",
+				   "compare -1 -1",
+				   "create x -2097152",
+				   "alloc x --1",
+				   "kmalloc -0 1",
+				   "create x 64 align=-1"});
 	if (cls == "zero")
-		return all_einval({ "alloc x 0",
-				    "free x 0",
-				    "kmalloc 0 1",
-				    "kmalloc 8 0",
-				    "create x 0",
-				    "create x 64 align=0",
-				    "stress x 0",
-				    "compare 0 1",
-				    "compare 8 0",
-				    "alloc x 00",
-				    "alloc x 0000000000000000000000",
-				    "kmalloc 000 1",
-				    "free x 000",
-				    "create x 00 align=8",
-				    "stress x 00",
-				    "compare 00 00",
-				    "create x 0 align=0",
-				    "kmalloc 0 0",
-				    "alloc x 0\n",
-				    "free x 0\n",
-				    "create x 64 align=000" });
+		return all_einval({"alloc x 0",
+				   "free x 0",
+				   "kmalloc 0 1",
+				   "kmalloc 8 0",
+				   "create x 0",
+				   "create x 64 align=0",
+				   "stress x 0",
+				   "compare 0 1",
+				   "compare 8 0",
+				   "alloc x 00",
+				   "alloc x 0000000000000000000000",
+				   "kmalloc 000 1",
+				   "free x 000",
+				   "create x 00 align=8",
+				   "stress x 00",
+				   "compare 00 00",
+				   "create x 0 align=0",
+				   "kmalloc 0 0",
+				   "alloc x 0\n",
+				   "free x 0\n",
+				   "create x 64 align=000"});
 	if (cls == "over a limit")
-		return all_einval({ "alloc x 1000001",
-				    "free x 1000001",
-				    "kmalloc 8 1000001",
-				    "kmalloc 4194305 1",
-				    "create x 2097153",
-				    "create x 64 align=8192",
-				    "create x 64 align=4097",
-				    "stress x 100000001",
-				    "compare 4194305 1",
-				    "compare 8 100000001",
-				    "create x 4294967296",
-				    "create x 4294967304",
-				    "kmalloc 4294967297 1",
-				    "alloc x 4294967297",
-				    "create x 64 align=4294967296",
-				    "alloc x 9999999999",
-				    "create x 1",
-				    "create x 7",
-				    "create x 64 align=3",
-				    "create x 64 align=24",
-				    "create x 64 align=100",
-				    "alloc x 18446744073709551615",
-				    "kmalloc 18446744073709551615 1",
-				    "create x 64 align=2147483648" });
+		return all_einval({"alloc x 1000001",
+				   "free x 1000001",
+				   "kmalloc 8 1000001",
+				   "kmalloc 4194305 1",
+				   "create x 2097153",
+				   "create x 64 align=8192",
+				   "create x 64 align=4097",
+				   "stress x 100000001",
+				   "compare 4194305 1",
+				   "compare 8 100000001",
+				   "create x 4294967296",
+				   "create x 4294967304",
+				   "kmalloc 4294967297 1",
+				   "alloc x 4294967297",
+				   "create x 64 align=4294967296",
+				   "alloc x 9999999999",
+				   "create x 1",
+				   "create x 7",
+				   "create x 64 align=3",
+				   "create x 64 align=24",
+				   "create x 64 align=100",
+				   "alloc x 18446744073709551615",
+				   "kmalloc 18446744073709551615 1",
+				   "create x 64 align=2147483648"});
 	if (cls == "u64 overflow")
-		return all_einval({ "alloc x 18446744073709551616",
-				    "alloc x 99999999999999999999",
-				    "alloc x 184467440737095516150",
-				    "create x 18446744073709551617",
-				    "kmalloc 18446744073709551616 1",
-				    "kmalloc 1 18446744073709551616",
-				    "stress x 18446744073709551616",
-				    "compare 18446744073709551616 1",
-				    "compare 1 18446744073709551616",
-				    "create x 64 align=18446744073709551616",
-				    "free x 36893488147419103232",
-				    "alloc x 100000000000000000000000000000",
-				    "create x 18446744073709551624",
-				    "kmalloc 18446744073709551624 1",
-				    "alloc x 18446744073709551617",
-				    "free x 18446744073709551617",
-				    "stress x 18446744073709551617",
-				    "compare 18446744073709551624 18446744073709551617",
-				    "create x 64 align=18446744073709551624",
-				    "alloc x 340282366920938463463374607431768211457",
-				    "alloc x 18446744073709551621" });
+		return all_einval({"alloc x 18446744073709551616",
+				   "alloc x 99999999999999999999",
+				   "alloc x 184467440737095516150",
+				   "create x 18446744073709551617",
+				   "kmalloc 18446744073709551616 1",
+				   "kmalloc 1 18446744073709551616",
+				   "stress x 18446744073709551616",
+				   "compare 18446744073709551616 1",
+				   "compare 1 18446744073709551616",
+				   "create x 64 align=18446744073709551616",
+				   "free x 36893488147419103232",
+				   "alloc x 100000000000000000000000000000",
+				   "create x 18446744073709551624",
+				   "kmalloc 18446744073709551624 1",
+				   "alloc x 18446744073709551617",
+				   "free x 18446744073709551617",
+				   "stress x 18446744073709551617",
+				   "compare 18446744073709551624 18446744073709551617",
+				   "create x 64 align=18446744073709551624",
+				   "alloc x 340282366920938463463374607431768211457",
+				   "alloc x 18446744073709551621"});
 	if (cls == "bad name") {
 		std::vector<Hostile> v;
-		for (size_t n : { 32, 33, 40, 64, 100, 110 })
-			v.push_back({ "create " + std::string(n, 'a') + " 64", EINVAL_ });
-		v.push_back({ "alloc " + std::string(32, 'b') + " 1", EINVAL_ });
-		v.push_back({ "destroy " + std::string(32, 'c'), EINVAL_ });
-		v.push_back({ "stress " + std::string(50, 'd') + " 1", EINVAL_ });
+		for (size_t n : {32, 33, 40, 64, 100, 110})
+			v.push_back({"create " + std::string(n, 'a') + " 64", EINVAL_});
+		v.push_back({"alloc " + std::string(32, 'b') + " 1", EINVAL_});
+		v.push_back({"destroy " + std::string(32, 'c'), EINVAL_});
+		v.push_back({"stress " + std::string(50, 'd') + " 1", EINVAL_});
 		for (const char *dots :
-		     { "create . 64", "create .. 64", "destroy ..", "alloc . 1", "stress .. 1" })
-			v.push_back({ dots, EINVAL_ });
+		     {"create . 64", "create .. 64", "destroy ..", "alloc . 1", "stress .. 1"})
+			v.push_back({dots, EINVAL_});
 		for (char c : std::string("/\\:*$%'\",;()@!~`{}=+|<>[]#?&^"))
-			v.push_back({ std::string("create a") + c + "b 64", EINVAL_ });
+			v.push_back({std::string("create a") + c + "b 64", EINVAL_});
 		return v;
 	}
 	if (cls == "NUL byte") {
@@ -502,12 +479,12 @@ std::vector<Hostile> battery(const std::string &cls)
 		for (size_t pos = 0; pos <= base.size(); pos++) {
 			std::string s = base;
 			s.insert(pos, 1, '\0');
-			v.push_back({ s, EINVAL_ });
+			v.push_back({s, EINVAL_});
 		}
-		v.push_back({ S("\0", 1), EINVAL_ });
-		v.push_back({ S("\0\0\0", 3), EINVAL_ });
-		v.push_back({ S("kfree-all\0\n", 11), EINVAL_ });
-		v.push_back({ S("\0kfree-all", 10), EINVAL_ });
+		v.push_back({S("\0", 1), EINVAL_});
+		v.push_back({S("\0\0\0", 3), EINVAL_});
+		v.push_back({S("kfree-all\0\n", 11), EINVAL_});
+		v.push_back({S("\0kfree-all", 10), EINVAL_});
 		return v;
 	}
 	if (cls == "control byte") {
@@ -515,14 +492,14 @@ std::vector<Hostile> battery(const std::string &cls)
 		for (int b = 1; b < 0x20; b++) {
 			if (b == '\n')
 				continue;
-			v.push_back({ std::string("alloc x") + char(b) + "1", EINVAL_ });
+			v.push_back({std::string("alloc x") + char(b) + "1", EINVAL_});
 		}
-		for (const char *s : { "kfree-all\n\n", "kfree-all\nkfree-all", "\nkfree-all",
-				       "alloc x 1\r\n", "create x 8\x7f", "\x7f", "\x80", "\xff",
-				       "cr\xc3\xa9"
-				       "ate x 8",
-				       "alloc x 1\xc2\xa0", "\x1b[31mkfree-all", "alloc\x0bx 1" })
-			v.push_back({ s, EINVAL_ });
+		for (const char *s : {"kfree-all\n\n", "kfree-all\nkfree-all", "\nkfree-all",
+				      "alloc x 1\r\n", "create x 8\x7f", "\x7f", "\x80", "\xff",
+				      "cr\xc3\xa9"
+				      "ate x 8",
+				      "alloc x 1\xc2\xa0", "\x1b[31mkfree-all", "alloc\x0bx 1"})
+			v.push_back({s, EINVAL_});
 		return v;
 	}
 	if (cls == "random binary") {
@@ -537,75 +514,54 @@ std::vector<Hostile> battery(const std::string &cls)
 				s.push_back(char(x & 0xff));
 			}
 			s[x % n] = char(0x80 | (x >> 8));
-			v.push_back({ s, EINVAL_ });
+			v.push_back({s, EINVAL_});
 		}
 		return v;
 	}
 	if (cls == "over-long") {
 		std::vector<Hostile> v;
-		for (size_t n : { 128, 129, 130, 150, 200, 255, 256, 1000, 4096, 65536 })
-			v.push_back({ "alloc x 1" + std::string(n - 9, ' '), EINVAL_ });
-		for (size_t n : { 128, 200, 4096 })
-			v.push_back({ std::string(n, 'a'), EINVAL_ });
-		for (size_t n : { 128, 129, 300 })
-			v.push_back({ "alloc x " + std::string(n - 8, '0'), EINVAL_ });
-		v.push_back({ "create " + std::string(121, 'n') + " 64", EINVAL_ });
-		v.push_back({ std::string(128, ' ') + "\n", EINVAL_ });
-		v.push_back({ std::string(128, '\n'), EINVAL_ });
-		v.push_back({ std::string(1 << 20, 'k'), EINVAL_ });
-		v.push_back({ "kfree-all" + std::string(119, ' '), EINVAL_ });
-		v.push_back({ "kfree-all" + std::string(119, ' ') + "\n", EINVAL_ });
+		for (size_t n : {128, 129, 130, 150, 200, 255, 256, 1000, 4096, 65536})
+			v.push_back({"alloc x 1" + std::string(n - 9, ' '), EINVAL_});
+		for (size_t n : {128, 200, 4096})
+			v.push_back({std::string(n, 'a'), EINVAL_});
+		for (size_t n : {128, 129, 300})
+			v.push_back({"alloc x " + std::string(n - 8, '0'), EINVAL_});
+		v.push_back({"create " + std::string(121, 'n') + " 64", EINVAL_});
+		v.push_back({std::string(128, ' ') + "\n", EINVAL_});
+		v.push_back({std::string(128, '\n'), EINVAL_});
+		v.push_back({std::string(1 << 20, 'k'), EINVAL_});
+		v.push_back({"kfree-all" + std::string(119, ' '), EINVAL_});
+		v.push_back({"kfree-all" + std::string(119, ' ') + "\n", EINVAL_});
 		return v;
 	}
 	if (cls == "stop") {
 		/* The verb takes no argument, is lower case, and is one word. */
-		std::vector<Hostile> v = all_einval({ "stop now",
-						      "stop 1",
-						      "stop 0",
-						      "stop kmalloc-64",
-						      "stop stress",
-						      "stop all",
-						      "stop -9",
-						      "stop stop",
-						      "STOP",
-						      "Stop",
-						      "sTOP",
-						      "stopp",
-						      "sto",
-						      "st op",
-						      "stop-all",
-						      "stop_all",
-						      "stop;",
-						      "stop!",
-						      "stop\n\n",
-						      "stop\nstop",
-						      "\nstop",
-						      "stop\t",
-						      "\tstop",
-						      "stop\r\n",
-						      "stop\x7f",
-						      "stop\xff",
-						      "stop\xc2\xa0",
-						      "kill stop",
-						      "halt",
-						      "cancel" });
-		v.push_back({ S("stop\0", 5), EINVAL_ });
-		v.push_back({ S("\0stop", 5), EINVAL_ });
-		v.push_back({ S("st\0op\n", 6), EINVAL_ });
-		v.push_back({ "stop" + std::string(124, ' ') + "\n", EINVAL_ }); /* 128 bytes */
-		v.push_back({ std::string(200, ' ') + "stop", EINVAL_ });
-		v.push_back({ "stop" + std::string(4096, 'p'), EINVAL_ });
+		std::vector<Hostile> v =
+			all_einval({"stop now",	   "stop 1",   "stop 0",       "stop kmalloc-64",
+				    "stop stress", "stop all", "stop -9",      "stop stop",
+				    "STOP",	   "Stop",     "sTOP",	       "stopp",
+				    "sto",	   "st op",    "stop-all",     "stop_all",
+				    "stop;",	   "stop!",    "stop\n\n",     "stop\nstop",
+				    "\nstop",	   "stop\t",   "\tstop",       "stop\r\n",
+				    "stop\x7f",	   "stop\xff", "stop\xc2\xa0", "kill stop",
+				    "halt",	   "cancel"});
+		v.push_back({S("stop\0", 5), EINVAL_});
+		v.push_back({S("\0stop", 5), EINVAL_});
+		v.push_back({S("st\0op\n", 6), EINVAL_});
+		v.push_back({"stop" + std::string(124, ' ') + "\n", EINVAL_}); /* 128 bytes */
+		v.push_back({std::string(200, ' ') + "stop", EINVAL_});
+		v.push_back({"stop" + std::string(4096, 'p'), EINVAL_});
 		return v;
 	}
 	ADD_FAILURE() << "no battery " << cls;
 	return {};
 }
 
-const char *const kClasses[] = { "unknown verb",   "empty",	   "missing argument",
-				 "extra argument", "not a number", "negative",
-				 "zero",	   "over a limit", "u64 overflow",
-				 "bad name",	   "NUL byte",	   "control byte",
-				 "random binary",  "over-long",	   "stop" };
+const char *const kClasses[] = {"unknown verb",	  "empty",	  "missing argument",
+				"extra argument", "not a number", "negative",
+				"zero",		  "over a limit", "u64 overflow",
+				"bad name",	  "NUL byte",	  "control byte",
+				"random binary",  "over-long",	  "stop"};
 
 /* A reason is one line of printable ASCII within its buffer. */
 ::testing::AssertionResult one_line(const char *r, usize cap)
@@ -739,14 +695,14 @@ TEST_F(ControlTest, NamedKmallocCacheAndAlignment)
 
 TEST_F(ControlTest, NoSuchCacheIsENOENT)
 {
-	std::vector<std::string> names = { "nosuch",	  "kmalloc-7",	"kmalloc-63",
-					   "kmalloc-8K",  "KMALLOC-64", "kmem_cache_node",
-					   "kmalloc-64.", "x",		std::string(31, 'z'),
-					   "foo" };
+	std::vector<std::string> names = {"nosuch",	 "kmalloc-7",  "kmalloc-63",
+					  "kmalloc-8K",	 "KMALLOC-64", "kmem_cache_node",
+					  "kmalloc-64.", "x",	       std::string(31, 'z'),
+					  "foo"};
 	int n = 0;
 	for (const std::string &nm : names)
-		for (const char *fmt : { "destroy %s", "alloc %s 1", "free %s 1", "shrink %s",
-					 "validate %s", "stress %s 10" }) {
+		for (const char *fmt : {"destroy %s", "alloc %s 1", "free %s 1", "shrink %s",
+					"validate %s", "stress %s 10"}) {
 			char cmd[128];
 			snprintf(cmd, sizeof(cmd), fmt, nm.c_str());
 			EXPECT_EQ(run(cmd), ENOENT_) << cmd;
@@ -771,8 +727,8 @@ TEST_F(ControlTest, DuplicateIsEEXIST)
 	cmds.push_back("create kmem_cache 64");
 	EXPECT_EQ(run("create dup 100"), 0);
 	for (const char *c :
-	     { "create dup 100", "create dup 64", "create dup 8", "create dup 2097152",
-	       "create dup 100 align=64", "create dup 100 align=1", "create dup 4096\n" })
+	     {"create dup 100", "create dup 64", "create dup 8", "create dup 2097152",
+	      "create dup 100 align=64", "create dup 100 align=1", "create dup 4096\n"})
 		cmds.push_back(c);
 	EXPECT_GE(cmds.size(), 20u);
 	for (const std::string &c : cmds) {
@@ -790,8 +746,8 @@ TEST_F(ControlTest, ProtectedOrInUseIsEBUSY)
 	std::vector<std::string> cmds;
 	for (unsigned i = 1; i < KMALLOC_NR_CACHES; i++)
 		cmds.push_back(std::string("destroy ") + kmalloc_cache_name(i));
-	for (const char *c : { "destroy kmem_cache", "alloc kmem_cache 1", "free kmem_cache 1",
-			       "stress kmem_cache 5" })
+	for (const char *c : {"destroy kmem_cache", "alloc kmem_cache 1", "free kmem_cache 1",
+			      "stress kmem_cache 5"})
 		cmds.push_back(c);
 	for (const std::string &c : cmds) {
 		EXPECT_EQ(run(c), EBUSY_) << c;
@@ -896,10 +852,7 @@ TEST_F(ControlTest, ForeignLiveObjectsKeepTheCache)
 
 class ControlSmallPool : public ControlTest {
 protected:
-	usize pool_per_node() const override
-	{
-		return usize(8) << 20;
-	}
+	usize pool_per_node() const override { return usize(8) << 20; }
 };
 
 /*
@@ -920,8 +873,8 @@ TEST_F(ControlSmallPool, PoolExhaustionKeepsWhatWasAllocated)
 		more.push_back("alloc big " + std::to_string(i));
 	for (int i = 1; i <= 5; i++)
 		more.push_back("kmalloc 4194304 " + std::to_string(i));
-	for (const char *c : { "kmalloc 2097152 1", "kmalloc 2097153 2", "kmalloc 3000000 1",
-			       "kmalloc 4000000 9", "alloc big 1000000" })
+	for (const char *c : {"kmalloc 2097152 1", "kmalloc 2097153 2", "kmalloc 3000000 1",
+			      "kmalloc 4000000 9", "alloc big 1000000"})
 		more.push_back(c);
 	EXPECT_GE(more.size() + 1, 20u);
 	for (const std::string &c : more) {
@@ -983,8 +936,8 @@ TEST_F(ControlTest, MaximumCount)
 TEST_F(ControlTest, ReleaseAll)
 {
 	for (const char *c :
-	     { "create r1 100", "create r2 1024 align=64", "alloc r1 500", "alloc r2 70",
-	       "alloc kmalloc-192 33", "kmalloc 1 7", "kmalloc 8192 9", "kmalloc 100000 2" })
+	     {"create r1 100", "create r2 1024 align=64", "alloc r1 500", "alloc r2 70",
+	      "alloc kmalloc-192 33", "kmalloc 1 7", "kmalloc 8192 9", "kmalloc 100000 2"})
 		ASSERT_EQ(run(c), 0) << c << ": " << result();
 	EXPECT_EQ(ctl_->held_total(), 500u + 70 + 33 + 7 + 9 + 2);
 	EXPECT_EQ(ctl_->held_check(), 0);
@@ -1011,7 +964,7 @@ TEST_F(ControlTest, RandomSessionMatchesTheCore)
 	};
 	std::map<std::string, u64> shadow;
 	u64 shadow_km = 0;
-	const char *names[] = { "c0", "c1", "c2", "kmalloc-32", "kmalloc-1k" };
+	const char *names[] = {"c0", "c1", "c2", "kmalloc-32", "kmalloc-1k"};
 	for (int step = 0; step < 600; step++) {
 		std::string nm = names[rnd(5)];
 		bool user = nm[0] == 'c';

@@ -55,8 +55,8 @@ std::vector<SysfsRow> load_rows(const std::string &path)
 			continue;
 		std::istringstream ls(line);
 		SysfsRow r{};
-		if (ls >> r.name >> r.object_size >> r.slab_size >> r.order >> r.objs_per_slab >> r.cpu_partial >>
-		    r.min_partial >> r.align)
+		if (ls >> r.name >> r.object_size >> r.slab_size >> r.order >> r.objs_per_slab >>
+		    r.cpu_partial >> r.min_partial >> r.align)
 			rows.push_back(r);
 		else
 			ADD_FAILURE() << path << ": malformed line '" << line << "'";
@@ -186,7 +186,10 @@ struct KernelDataFile {
 	unsigned major, minor, nr_cpus;
 
 	/* The kmalloc-96/192 alignment rule changed in 6.12. */
-	unsigned flags() const { return (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0; }
+	unsigned flags() const
+	{
+		return (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0;
+	}
 };
 
 /* How GoogleTest (and so the CTest names it lists) shows a parameter: its file name, not its bytes. */
@@ -200,7 +203,8 @@ bool parse_data_file_name(const std::string &name, KernelDataFile *f)
 {
 	unsigned major = 0, minor = 0, cpus = 0;
 	int end = 0;
-	if (sscanf(name.c_str(), "kmalloc-linux-%u.%u-%ucpus.txt%n", &major, &minor, &cpus, &end) != 3 ||
+	if (sscanf(name.c_str(), "kmalloc-linux-%u.%u-%ucpus.txt%n", &major, &minor, &cpus, &end) !=
+		    3 ||
 	    size_t(end) != name.size() || cpus == 0)
 		return false;
 	f->file = name;
@@ -224,9 +228,9 @@ std::vector<KernelDataFile> kernel_data_files()
 	}
 	closedir(d);
 	std::sort(files.begin(), files.end(), [](const KernelDataFile &a, const KernelDataFile &b) {
-		return a.major != b.major ? a.major < b.major
-		       : a.minor != b.minor ? a.minor < b.minor
-					    : a.nr_cpus < b.nr_cpus;
+		return a.major != b.major ? a.major < b.major :
+		       a.minor != b.minor ? a.minor < b.minor :
+					    a.nr_cpus < b.nr_cpus;
 	});
 	return files;
 }
@@ -256,8 +260,8 @@ TEST(KmallocGeometryData, EveryKernelAndCpuCountIsRecorded)
 			bool found = false;
 			for (const KernelDataFile &f : files)
 				found = found || (f.kernel == kernel && f.nr_cpus == cpus);
-			EXPECT_TRUE(found) << "no " << KSLUB_TEST_DATA_DIR << "/kmalloc-linux-" << kernel << "-"
-					   << cpus << "cpus.txt";
+			EXPECT_TRUE(found) << "no " << KSLUB_TEST_DATA_DIR << "/kmalloc-linux-"
+					   << kernel << "-" << cpus << "cpus.txt";
 		}
 }
 
@@ -286,19 +290,21 @@ TEST_P(KmallocGeometryVsKernel, InstanceKmallocCaches)
 	kslub_t *k = kslub_create(16u << 20, f.nr_cpus, 1, KSLUB_DETERMINISTIC | f.flags(), &err);
 	ASSERT_NE(k, nullptr) << "kslub_create on " << f.nr_cpus << " CPUs: err " << err;
 	expect_instance_caches(k, rows,
-			       "Linux " + f.kernel + " on " + std::to_string(f.nr_cpus) + " CPUs (" + f.file + ")");
+			       "Linux " + f.kernel + " on " + std::to_string(f.nr_cpus) +
+				       " CPUs (" + f.file + ")");
 	EXPECT_EQ(kslub_destroy(k), 0);
 }
 
 std::string data_file_test_name(const ::testing::TestParamInfo<KernelDataFile> &info)
 {
-	std::string n = "Linux" + info.param.kernel + "_" + std::to_string(info.param.nr_cpus) + "cpus";
+	std::string n =
+		"Linux" + info.param.kernel + "_" + std::to_string(info.param.nr_cpus) + "cpus";
 	std::replace(n.begin(), n.end(), '.', '_');
 	return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(RecordedKernels, KmallocGeometryVsKernel, ::testing::ValuesIn(kernel_data_files()),
-			 data_file_test_name);
+INSTANTIATE_TEST_SUITE_P(RecordedKernels, KmallocGeometryVsKernel,
+			 ::testing::ValuesIn(kernel_data_files()), data_file_test_name);
 
 /* A request is served by its size class: 100 bytes by kmalloc-128, 5000 by kmalloc-8k. */
 TEST(KmallocGeometry, RequestSizeSelectsItsClass)
@@ -361,7 +367,8 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 	const std::string base = "/sys/kernel/slab/";
 	unsigned probe;
 	if (access((base + "kmalloc-64").c_str(), F_OK) != 0)
-		GTEST_SKIP() << "no /sys/kernel/slab/kmalloc-64 (not a SLUB kernel, or sysfs not mounted)";
+		GTEST_SKIP()
+			<< "no /sys/kernel/slab/kmalloc-64 (not a SLUB kernel, or sysfs not mounted)";
 	if (!read_uint(base + "kmalloc-64/order", &probe))
 		GTEST_SKIP() << "/sys/kernel/slab/kmalloc-64/order is not readable (needs root)";
 	if (sysconf(_SC_PAGESIZE) != 4096)
@@ -369,9 +376,11 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 	{
 		/* Boot options that change the geometry of every cache. */
 		std::ifstream in("/proc/cmdline");
-		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-		for (const char *opt : {"slub_debug", "slab_debug", "slub_min_objects", "slab_min_objects",
-					"slub_max_order", "slab_max_order", "slub_min_order", "slab_min_order"})
+		std::string cmdline((std::istreambuf_iterator<char>(in)),
+				    std::istreambuf_iterator<char>());
+		for (const char *opt :
+		     {"slub_debug", "slab_debug", "slub_min_objects", "slab_min_objects",
+		      "slub_max_order", "slab_max_order", "slub_min_order", "slab_min_order"})
 			if (cmdline.find(opt) != std::string::npos)
 				GTEST_SKIP() << "kernel booted with " << opt;
 	}
@@ -396,9 +405,10 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 	unsigned flags = (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0;
 
 	unsigned compared = 0;
-	for (const char *name : {"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128",
-				 "kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k",
-				 "kmalloc-8k"}) {
+	for (const char *name :
+	     {"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128",
+	      "kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k",
+	      "kmalloc-8k"}) {
 		const std::string d = base + name + "/";
 		SysfsRow r{};
 		r.name = name;
@@ -583,8 +593,9 @@ void expect_hand_table(const HandRow *rows, size_t n, unsigned nr_cpus)
 	for (unsigned flags : {0u, KSLUB_KERNEL_6_12}) {
 		for (size_t i = 0; i < n; i++) {
 			const HandRow &r = rows[i];
-			SCOPED_TRACE("kmalloc size " + std::to_string(r.size) + ", " + std::to_string(nr_cpus) +
-				     " CPUs, flags " + std::to_string(flags));
+			SCOPED_TRACE("kmalloc size " + std::to_string(r.size) + ", " +
+				     std::to_string(nr_cpus) + " CPUs, flags " +
+				     std::to_string(flags));
 			struct kslub_geometry g;
 			ASSERT_EQ(kslub_kmalloc_geometry(r.size, nr_cpus, flags, &g), 0);
 			EXPECT_EQ(g.object_size, r.size);
@@ -598,7 +609,10 @@ void expect_hand_table(const HandRow *rows, size_t n, unsigned nr_cpus)
 	}
 }
 
-TEST(KmallocGeometry, HandTableOneCpu) { expect_hand_table(kOneCpu, sizeof(kOneCpu) / sizeof(kOneCpu[0]), 1); }
+TEST(KmallocGeometry, HandTableOneCpu)
+{
+	expect_hand_table(kOneCpu, sizeof(kOneCpu) / sizeof(kOneCpu[0]), 1);
+}
 
 TEST(KmallocGeometry, HandTableTwoCpus)
 {
@@ -641,7 +655,10 @@ TEST(KmallocGeometry, CpuCountsBetweenPowersOfTwo)
 /* Caches made with kslub_cache_create()                                      */
 /* ------------------------------------------------------------------------- */
 
-void test_ctor(void *obj) { memset(obj, 0x5a, 8); }
+void test_ctor(void *obj)
+{
+	memset(obj, 0x5a, 8);
+}
 
 class CustomCacheGeometry : public ::testing::Test {
 protected:

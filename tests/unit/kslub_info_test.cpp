@@ -33,15 +33,17 @@ struct InfoRow {
 	bool operator==(const InfoRow &o) const
 	{
 		return name == o.name && object_size == o.object_size && slab_size == o.slab_size &&
-		       order == o.order && objs_per_slab == o.objs_per_slab && cpu_partial == o.cpu_partial &&
-		       min_partial == o.min_partial && align == o.align;
+		       order == o.order && objs_per_slab == o.objs_per_slab &&
+		       cpu_partial == o.cpu_partial && min_partial == o.min_partial &&
+		       align == o.align;
 	}
 };
 
 std::ostream &operator<<(std::ostream &os, const InfoRow &r)
 {
 	return os << r.name << " " << r.object_size << " " << r.slab_size << " " << r.order << " "
-		  << r.objs_per_slab << " " << r.cpu_partial << " " << r.min_partial << " " << r.align;
+		  << r.objs_per_slab << " " << r.cpu_partial << " " << r.min_partial << " "
+		  << r.align;
 }
 
 /* Rows of a table; comment lines and the tool's column header ("name ...") are skipped. */
@@ -57,8 +59,8 @@ std::vector<InfoRow> parse_rows(std::istream &in, std::string *error)
 		InfoRow r{};
 		r.name = first;
 		std::string extra;
-		if (!(ls >> r.object_size >> r.slab_size >> r.order >> r.objs_per_slab >> r.cpu_partial >>
-		      r.min_partial >> r.align) ||
+		if (!(ls >> r.object_size >> r.slab_size >> r.order >> r.objs_per_slab >>
+		      r.cpu_partial >> r.min_partial >> r.align) ||
 		    (ls >> extra)) {
 			*error += "malformed line '" + line + "'\n";
 			continue;
@@ -87,7 +89,8 @@ std::string tool_path()
 		return "";
 	std::string exe(buf, size_t(n));
 	size_t slash = exe.rfind('/');
-	return (slash == std::string::npos ? std::string(".") : exe.substr(0, slash)) + "/kslub-info";
+	return (slash == std::string::npos ? std::string(".") : exe.substr(0, slash)) +
+	       "/kslub-info";
 }
 
 struct RunResult {
@@ -188,8 +191,9 @@ TEST(KslubInfo, TwoCpusLinux612MatchesLinux618Sysfs)
 	std::vector<std::string> cols;
 	for (std::string w; hw >> w;)
 		cols.push_back(w);
-	EXPECT_EQ(cols, (std::vector<std::string>{"name", "object_size", "slab_size", "order", "objs_per_slab",
-						   "cpu_partial", "min_partial", "align"}));
+	EXPECT_EQ(cols, (std::vector<std::string>{"name", "object_size", "slab_size", "order",
+						  "objs_per_slab", "cpu_partial", "min_partial",
+						  "align"}));
 	expect_same_rows(tool_rows(r), want);
 }
 
@@ -217,26 +221,32 @@ TEST(KslubInfo, DefaultsAreTwoCpusLinux61)
  * clamp(ilog2(size) / 2, 5, 10); align 8 for 96 and 192, else the size.
  */
 const InfoRow kFourCpus61[] = {
-	{"kmalloc-8", 8, 8, 0, 512, 120, 5, 8},          /* 16 * 8 = 128 B -> order 0, 4096 / 8 */
-	{"kmalloc-16", 16, 16, 0, 256, 120, 5, 16},      /* 256 B -> order 0 */
-	{"kmalloc-32", 32, 32, 0, 128, 120, 5, 32},      /* 512 B -> order 0 */
-	{"kmalloc-64", 64, 64, 0, 64, 120, 5, 64},       /* 1 KiB -> order 0 */
-	{"kmalloc-96", 96, 96, 0, 42, 120, 5, 8},        /* 1536 B -> order 0; 4096 - 42 * 96 = 64 <= 256 */
-	{"kmalloc-128", 128, 128, 0, 32, 120, 5, 128},   /* 2 KiB -> order 0 */
-	{"kmalloc-192", 192, 192, 0, 21, 120, 5, 8},     /* 3 KiB -> order 0; 4096 - 21 * 192 = 64 <= 256 */
-	{"kmalloc-256", 256, 256, 0, 16, 52, 5, 256},    /* 16 * 256 = 4 KiB -> order 0 */
-	{"kmalloc-512", 512, 512, 1, 16, 52, 5, 512},    /* 8 KiB -> order 1, 8192 / 512 = 16 */
-	{"kmalloc-1k", 1024, 1024, 2, 16, 24, 5, 1024},  /* 16 KiB -> order 2; ilog2 10 / 2 = 5 */
-	{"kmalloc-2k", 2048, 2048, 3, 16, 24, 5, 2048},  /* min(16, 16); 32 KiB -> order 3; 11 / 2 = 5 */
-	{"kmalloc-4k", 4096, 4096, 3, 8, 6, 6, 4096},    /* min(16, 8) = 8 -> 32 KiB, order 3; 12 / 2 = 6 */
-	{"kmalloc-8k", 8192, 8192, 3, 4, 6, 6, 8192},    /* min(16, 4) = 4 -> 32 KiB, order 3; 13 / 2 = 6 */
+	{"kmalloc-8", 8, 8, 0, 512, 120, 5, 8},	    /* 16 * 8 = 128 B -> order 0, 4096 / 8 */
+	{"kmalloc-16", 16, 16, 0, 256, 120, 5, 16}, /* 256 B -> order 0 */
+	{"kmalloc-32", 32, 32, 0, 128, 120, 5, 32}, /* 512 B -> order 0 */
+	{"kmalloc-64", 64, 64, 0, 64, 120, 5, 64},  /* 1 KiB -> order 0 */
+	{"kmalloc-96", 96, 96, 0, 42, 120, 5,
+	 8}, /* 1536 B -> order 0; 4096 - 42 * 96 = 64 <= 256 */
+	{"kmalloc-128", 128, 128, 0, 32, 120, 5, 128}, /* 2 KiB -> order 0 */
+	{"kmalloc-192", 192, 192, 0, 21, 120, 5,
+	 8}, /* 3 KiB -> order 0; 4096 - 21 * 192 = 64 <= 256 */
+	{"kmalloc-256", 256, 256, 0, 16, 52, 5, 256},	/* 16 * 256 = 4 KiB -> order 0 */
+	{"kmalloc-512", 512, 512, 1, 16, 52, 5, 512},	/* 8 KiB -> order 1, 8192 / 512 = 16 */
+	{"kmalloc-1k", 1024, 1024, 2, 16, 24, 5, 1024}, /* 16 KiB -> order 2; ilog2 10 / 2 = 5 */
+	{"kmalloc-2k", 2048, 2048, 3, 16, 24, 5,
+	 2048}, /* min(16, 16); 32 KiB -> order 3; 11 / 2 = 5 */
+	{"kmalloc-4k", 4096, 4096, 3, 8, 6, 6,
+	 4096}, /* min(16, 8) = 8 -> 32 KiB, order 3; 12 / 2 = 6 */
+	{"kmalloc-8k", 8192, 8192, 3, 4, 6, 6,
+	 8192}, /* min(16, 4) = 4 -> 32 KiB, order 3; 13 / 2 = 6 */
 };
 
 TEST(KslubInfo, FourCpusLinux61MatchesHandTable)
 {
 	RunResult r = run_tool({"--cpus", "4"});
 	ASSERT_EQ(r.exit_code, 0) << r.err;
-	expect_same_rows(tool_rows(r), std::vector<InfoRow>(std::begin(kFourCpus61), std::end(kFourCpus61)));
+	expect_same_rows(tool_rows(r),
+			 std::vector<InfoRow>(std::begin(kFourCpus61), std::end(kFourCpus61)));
 }
 
 TEST(KslubInfo, HelpExitsZeroAndDocumentsCpus)
@@ -252,9 +262,9 @@ TEST(KslubInfo, HelpExitsZeroAndDocumentsCpus)
 TEST(KslubInfo, BadArgumentsFailWithAMessage)
 {
 	const std::vector<std::vector<std::string>> bad = {
-		{"--cpus", "0"},    {"--cpus", "abc"}, {"--cpus", "-2"},    {"--cpus", "3x"},
-		{"--cpus"},         {"--kernel", "5.4"}, {"--kernel"},      {"--kernel", "6.120"},
-		{"--bogus"},        {"extra"},
+		{"--cpus", "0"}, {"--cpus", "abc"},   {"--cpus", "-2"}, {"--cpus", "3x"},
+		{"--cpus"},	 {"--kernel", "5.4"}, {"--kernel"},	{"--kernel", "6.120"},
+		{"--bogus"},	 {"extra"},
 	};
 	for (const auto &args : bad) {
 		std::string shown;

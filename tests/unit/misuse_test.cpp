@@ -43,7 +43,10 @@ __attribute__((no_sanitize("address"))) void poke_u64(void *p, uint64_t v)
 	*static_cast<volatile uint64_t *>(p) = v;
 }
 
-uintptr_t page_of(const void *p) { return uintptr_t(p) & ~uintptr_t(4095); }
+uintptr_t page_of(const void *p)
+{
+	return uintptr_t(p) & ~uintptr_t(4095);
+}
 
 class Misuse : public ::testing::Test {
 protected:
@@ -76,7 +79,8 @@ protected:
 	}
 
 	/* Exactly one new report, of this kind and explanation; then forget it. */
-	void expect_one_report(const char *kind, const char *what, const char *cache, const void *ptr)
+	void expect_one_report(const char *kind, const char *what, const char *cache,
+			       const void *ptr)
 	{
 		ASSERT_EQ(log_.size(), 1u) << log_.dump();
 		EXPECT_EQ(log_[0].kind, kind);
@@ -135,7 +139,8 @@ TEST_F(Misuse, ImmediateDoubleFreeFromAnotherCpuIsCaughtInTheSlowPath)
 	kslub_census before = census_of(s_);
 	kslub_test::StatWatch w(s_);
 	EXPECT_EQ(kslub_cache_free(s_, a), kEINVAL);
-	expect_one_report("double free", "object is already the first free object of its slab", "mis-64", a);
+	expect_one_report("double free", "object is already the first free object of its slab",
+			  "mis-64", a);
 	EXPECT_TRUE(census_equal(census_of(s_), before)) << census_str(census_of(s_));
 	EXPECT_TRUE(w.moved({})) << "a refused free counts nothing";
 	ASSERT_EQ(kslub_set_cpu(k_, 0), 0);
@@ -158,9 +163,11 @@ TEST_F(Misuse, ImmediateDoubleFreeFromAnotherCpuIsCaughtInTheSlowPath)
 TEST_F(Misuse, DebugCacheCatchesADoubleFreeOfANonHeadObject)
 {
 	int err = 1;
-	kslub_cache_t *d = kslub_cache_create(k_, "mis-dbg", 64, 0, KSLUB_SLAB_CONSISTENCY_CHECKS, nullptr, &err);
+	kslub_cache_t *d = kslub_cache_create(k_, "mis-dbg", 64, 0, KSLUB_SLAB_CONSISTENCY_CHECKS,
+					      nullptr, &err);
 	ASSERT_NE(d, nullptr) << err;
-	void *a = kslub_cache_alloc(d, 0), *b = kslub_cache_alloc(d, 0), *c = kslub_cache_alloc(d, 0);
+	void *a = kslub_cache_alloc(d, 0), *b = kslub_cache_alloc(d, 0),
+	     *c = kslub_cache_alloc(d, 0);
 	ASSERT_TRUE(a && b && c);
 	ASSERT_EQ(kslub_cache_free(d, a), 0);
 	ASSERT_EQ(kslub_cache_free(d, b), 0); /* slab freelist: b, a, ... */
@@ -195,7 +202,8 @@ TEST(MisuseDebugInstance, KmallocDoubleFreeOfANonHeadObjectIsCaught)
 	ASSERT_EQ(kslub_cache_geometry(km, &g), 0);
 	EXPECT_EQ(g.cpu_partial, 0u); /* debug caches keep no CPU partial slabs */
 
-	void *a = kslub_kmalloc(k, 64, 0), *b = kslub_kmalloc(k, 60, 0), *c = kslub_kmalloc(k, 50, 0);
+	void *a = kslub_kmalloc(k, 64, 0), *b = kslub_kmalloc(k, 60, 0),
+	     *c = kslub_kmalloc(k, 50, 0);
 	ASSERT_TRUE(a && b && c);
 	ASSERT_EQ(kslub_kfree(k, a), 0);
 	ASSERT_EQ(kslub_kfree(k, b), 0);
@@ -306,11 +314,13 @@ TEST_F(Misuse, ForeignPointersAreRefusedAndChangeNothing)
 	ASSERT_NE(heap.get(), nullptr);
 
 	EXPECT_EQ(kslub_cache_free(s_, &on_stack), kEFAULT);
-	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64", &on_stack);
+	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64",
+			  &on_stack);
 	EXPECT_EQ(kslub_kfree(k_, &on_stack), kEFAULT);
 	expect_one_report("invalid free", "pointer is not from this allocator", "", &on_stack);
 	EXPECT_EQ(kslub_cache_free(s_, heap.get()), kEFAULT);
-	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64", heap.get());
+	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64",
+			  heap.get());
 	EXPECT_EQ(kslub_kfree(k_, heap.get()), kEFAULT);
 	expect_one_report("invalid free", "pointer is not from this allocator", "", heap.get());
 
@@ -321,16 +331,20 @@ TEST_F(Misuse, ForeignPointersAreRefusedAndChangeNothing)
 	expect_one_report("invalid free", "pointer is not the start of an object", "mis-64", mid);
 
 	EXPECT_EQ(kslub_cache_free(s_, freed + 8192), kEFAULT);
-	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64", freed + 8192);
+	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64",
+			  freed + 8192);
 	EXPECT_EQ(kslub_kfree(k_, freed + 8192), kEINVAL);
-	expect_one_report("invalid free", "pointer is not the start of an allocation", "", freed + 8192);
+	expect_one_report("invalid free", "pointer is not the start of an allocation", "",
+			  freed + 8192);
 	EXPECT_EQ(kslub_kfree(k_, freed), kEINVAL);
 	expect_one_report("double free", "pointer is in free pages", "", freed);
 
 	EXPECT_EQ(kslub_kfree(k_, large + 4096), kEINVAL);
-	expect_one_report("invalid free", "pointer is not the start of an allocation", "", large + 4096);
+	expect_one_report("invalid free", "pointer is not the start of an allocation", "",
+			  large + 4096);
 	EXPECT_EQ(kslub_cache_free(s_, large), kEFAULT);
-	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64", large);
+	expect_one_report("invalid free", "pointer is not in a slab of this allocator", "mis-64",
+			  large);
 
 	/* NULL and kmalloc(0)'s ZERO_SIZE_PTR are not misuse. */
 	EXPECT_EQ(kslub_kfree(k_, nullptr), 0);
@@ -359,7 +373,8 @@ TEST_F(Misuse, FreeToTheWrongCacheIsRefused)
 	kslub_census mine = census_of(s_), theirs = census_of(other);
 
 	EXPECT_EQ(kslub_cache_free(other, a), kEINVAL);
-	expect_one_report("wrong cache", "mis-64", "mis-64b", a); /* the explanation names the owner */
+	expect_one_report("wrong cache", "mis-64", "mis-64b",
+			  a); /* the explanation names the owner */
 	EXPECT_EQ(kslub_cache_free(s_, km), kEINVAL);
 	expect_one_report("wrong cache", "kmalloc-64", "mis-64", km);
 	EXPECT_TRUE(census_equal(census_of(s_), mine));
@@ -498,7 +513,7 @@ TEST_F(Misuse, CorruptedFreePointerCostsValidateExactlyTwoErrors)
 	EXPECT_EQ(uintptr_t(log_[1].ptr), slab);
 	EXPECT_EQ(log_[1].value, 8u); /* the inuse it found */
 	log_.clear();
-	struct kslub_cache_usage u{};
+	struct kslub_cache_usage u {};
 	ASSERT_EQ(kslub_cache_usage(s_, &u), 0);
 	EXPECT_EQ(u.errors, 2u);
 
@@ -540,7 +555,8 @@ TEST_F(Misuse, CorruptedCpuFreelistIsCutAtTheFlush)
 	poke_u64(static_cast<char *>(head) + kFpOffset, kGarbage);
 
 	EXPECT_EQ(kslub_cache_validate(s_), 1);
-	expect_one_report("freelist corrupt", "CPU freelist points outside its slab", "mis-64", head);
+	expect_one_report("freelist corrupt", "CPU freelist points outside its slab", "mis-64",
+			  head);
 	/* One free object kept (the head); the 53 behind it are lost to the allocator, counted in use. */
 	EXPECT_TRUE(census_is(s_, Census{1, 0, 1, 0, 64, 63, 1}));
 	EXPECT_EQ(kslub_cache_validate(s_), 0);
@@ -567,7 +583,8 @@ TEST_F(Misuse, CorruptedCpuFreelistIsCutAtTheFlush)
  */
 TEST_F(Misuse, CpuFreelistCycleCostsValidateExactlyOneError)
 {
-	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0), *c = kslub_cache_alloc(s_, 0);
+	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0),
+	     *c = kslub_cache_alloc(s_, 0);
 	ASSERT_TRUE(a && b && c);
 	const uintptr_t slab = page_of(a);
 	ASSERT_EQ(page_of(c), slab);
@@ -578,7 +595,7 @@ TEST_F(Misuse, CpuFreelistCycleCostsValidateExactlyOneError)
 
 	EXPECT_EQ(kslub_cache_validate(s_), 1);
 	expect_one_report("freelist corrupt", "CPU freelist longer than its slab", "mis-64", a);
-	struct kslub_cache_usage u{};
+	struct kslub_cache_usage u {};
 	ASSERT_EQ(kslub_cache_usage(s_, &u), 0);
 	EXPECT_EQ(u.errors, 1u);
 	EXPECT_TRUE(census_is(s_, Census{1, 0, 1, 0, 64, 63, 1}));
@@ -616,7 +633,8 @@ TEST_F(Misuse, ValidateCountsFlushAndWalkErrorsTogether)
 	ASSERT_EQ(kslub_cache_free(s_, o[2]), 0);
 	ASSERT_EQ(kslub_cache_free(s_, o[5]), 0);
 	ASSERT_EQ(kslub_set_cpu(k_, 1), 0);
-	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0), *c = kslub_cache_alloc(s_, 0);
+	void *a = kslub_cache_alloc(s_, 0), *b = kslub_cache_alloc(s_, 0),
+	     *c = kslub_cache_alloc(s_, 0);
 	ASSERT_TRUE(a && b && c);
 	const uintptr_t slab_a = page_of(o[0]), slab_b = page_of(a);
 	ASSERT_NE(slab_a, slab_b);
@@ -644,7 +662,8 @@ TEST_F(Misuse, ValidateCountsFlushAndWalkErrorsTogether)
 	EXPECT_EQ(log_.size(), 0u);
 
 	for (unsigned i = 0; i < kObjs; i++) {
-		void *p = reinterpret_cast<void *>(slab_a + 64 * i), *q = reinterpret_cast<void *>(slab_b + 64 * i);
+		void *p = reinterpret_cast<void *>(slab_a + 64 * i),
+		     *q = reinterpret_cast<void *>(slab_b + 64 * i);
 		if (p != o[5])
 			EXPECT_EQ(kslub_cache_free(s_, p), 0) << i;
 		if (q != a)
@@ -659,7 +678,8 @@ TEST_F(Misuse, ValidateCountsFlushAndWalkErrorsTogether)
 size_t count_caches(kslub_t *k)
 {
 	size_t n = 0;
-	kslub_for_each_cache(k, [](kslub_cache_t *, void *arg) { ++*static_cast<size_t *>(arg); }, &n);
+	kslub_for_each_cache(
+		k, [](kslub_cache_t *, void *arg) { ++*static_cast<size_t *>(arg); }, &n);
 	return n;
 }
 
@@ -704,7 +724,8 @@ TEST_F(Misuse, FreeingACacheDescriptorIsRefusedAtEveryEntryPoint)
 	ASSERT_NE(n, nullptr) << err;
 	EXPECT_TRUE(n != s_ && n != km64 && n != plain);
 	EXPECT_EQ(count_caches(k_), caches + 1);
-	void *x = kslub_cache_alloc(s_, 0), *y = kslub_kmalloc(k_, 64, 0), *z = kslub_cache_alloc(n, 0);
+	void *x = kslub_cache_alloc(s_, 0), *y = kslub_kmalloc(k_, 64, 0),
+	     *z = kslub_cache_alloc(n, 0);
 	ASSERT_TRUE(x && y && z);
 	EXPECT_EQ(kslub_cache_free(s_, x), 0);
 	EXPECT_EQ(kslub_kfree(k_, y), 0);
@@ -777,7 +798,8 @@ TEST(MisuseReporter, DefaultReporterPrintsOneLineToStderr)
 	::testing::internal::CaptureStderr();
 	EXPECT_EQ(kslub_kfree(k, &on_stack), kEFAULT);
 	std::string out = ::testing::internal::GetCapturedStderr();
-	EXPECT_EQ(out.rfind("kslub: invalid free: pointer is not from this allocator at 0x", 0), 0u) << out;
+	EXPECT_EQ(out.rfind("kslub: invalid free: pointer is not from this allocator at 0x", 0), 0u)
+		<< out;
 	EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
 	EXPECT_EQ(kslub_report_count(k), 1u);
 
@@ -841,7 +863,8 @@ TEST_F(MisuseAsanDeathTest, WriteToFreedPages)
 TEST_F(MisuseAsanDeathTest, OverflowIntoAFreeNeighbour)
 {
 	if (CONFIG_KSLUB_FREELIST_RANDOM)
-		GTEST_SKIP() << "the first object of a slab is only its first slot without freelist randomisation";
+		GTEST_SKIP()
+			<< "the first object of a slab is only its first slot without freelist randomisation";
 	EXPECT_DEATH(
 		{
 			volatile char *p = static_cast<char *>(kslub_cache_alloc(s_, 0));

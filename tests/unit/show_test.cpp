@@ -54,8 +54,8 @@ public:
 		uptr base = align_up(uptr(map_), TOP_BLOCK_SIZE);
 		RegionDesc r[MAX_NODES];
 		for (unsigned n = 0; n < nodes; n++)
-			r[n] = RegionDesc{ reinterpret_cast<void *>(base + n * per_node), per_node,
-					   int(n) };
+			r[n] = RegionDesc{reinterpret_cast<void *>(base + n * per_node), per_node,
+					  int(n)};
 		nodes_ = nodes;
 		regions_.assign(r, r + nodes);
 	}
@@ -67,32 +67,17 @@ public:
 		munmap(map_, bytes_);
 	}
 	/* Buddy allocator only. */
-	void init_buddy()
-	{
-		ASSERT_EQ(alloc_.buddy().init(regions_.data(), nodes_), 0);
-	}
+	void init_buddy() { ASSERT_EQ(alloc_.buddy().init(regions_.data(), nodes_), 0); }
 	/* Buddy and SLUB. */
 	void init()
 	{
 		ASSERT_EQ(alloc_.init(regions_.data(), nodes_, KernelRules::Linux61), 0);
 		inited_ = true;
 	}
-	Slub<UP> &slub()
-	{
-		return alloc_.slub();
-	}
-	BuddyAllocator<UP> &buddy()
-	{
-		return alloc_.buddy();
-	}
-	UP &pal()
-	{
-		return pal_;
-	}
-	void cpu(unsigned c)
-	{
-		pal_.set_current_cpu(c);
-	}
+	Slub<UP> &slub() { return alloc_.slub(); }
+	BuddyAllocator<UP> &buddy() { return alloc_.buddy(); }
+	UP &pal() { return pal_; }
+	void cpu(unsigned c) { pal_.set_current_cpu(c); }
 	std::vector<std::string> reports;
 
 private:
@@ -316,7 +301,7 @@ TEST(Slabinfo, TruncatedOutputStaysBoundedAndReportsItsLength)
 	k.init();
 	std::string full = slabinfo(k.slub());
 	for (usize cap :
-	     { usize(0), usize(1), usize(10), usize(100), full.size(), full.size() + 1 }) {
+	     {usize(0), usize(1), usize(10), usize(100), full.size(), full.size() + 1}) {
 		std::vector<char> buf(cap + 16, 'Z');
 		usize n = render_slabinfo(k.slub(), cap ? buf.data() : nullptr, cap);
 		EXPECT_EQ(n, full.size()) << cap;
@@ -403,8 +388,8 @@ TEST(Slabinfo, KmallocGeometryColumnsAsThisKernel)
 	/* Powers of two only: kmalloc-96 and -192 are aligned differently from 6.12 on. */
 	int compared = 0;
 	for (const char *name :
-	     { "kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128", "kmalloc-256",
-	       "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k" }) {
+	     {"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128", "kmalloc-256",
+	      "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k"}) {
 		if (!r.count(name))
 			continue;
 		EXPECT_EQ(o[name], r[name]) << name;
@@ -490,35 +475,35 @@ TEST(Buddyinfo, SameStructureAsThisKernel)
 
 TEST(CacheAttrs, The29NamesOf61)
 {
-	const char *want[] = { "aliases",
-			       "align",
-			       "cache_dma",
-			       "cpu_partial",
-			       "cpu_slabs",
-			       "ctor",
-			       "destroy_by_rcu",
-			       "hwcache_align",
-			       "min_partial",
-			       "object_size",
-			       "objects",
-			       "objects_partial",
-			       "objs_per_slab",
-			       "order",
-			       "partial",
-			       "poison",
-			       "reclaim_account",
-			       "red_zone",
-			       "remote_node_defrag_ratio",
-			       "sanity_checks",
-			       "shrink",
-			       "slab_size",
-			       "slabs",
-			       "slabs_cpu_partial",
-			       "store_user",
-			       "total_objects",
-			       "trace",
-			       "usersize",
-			       "validate" };
+	const char *want[] = {"aliases",
+			      "align",
+			      "cache_dma",
+			      "cpu_partial",
+			      "cpu_slabs",
+			      "ctor",
+			      "destroy_by_rcu",
+			      "hwcache_align",
+			      "min_partial",
+			      "object_size",
+			      "objects",
+			      "objects_partial",
+			      "objs_per_slab",
+			      "order",
+			      "partial",
+			      "poison",
+			      "reclaim_account",
+			      "red_zone",
+			      "remote_node_defrag_ratio",
+			      "sanity_checks",
+			      "shrink",
+			      "slab_size",
+			      "slabs",
+			      "slabs_cpu_partial",
+			      "store_user",
+			      "total_objects",
+			      "trace",
+			      "usersize",
+			      "validate"};
 	ASSERT_EQ(NR_CACHE_ATTRS, 29u);
 	for (unsigned i = 0; i < 29; i++) {
 		EXPECT_STREQ(cache_attr_name(i), want[i]);
@@ -538,8 +523,8 @@ TEST(CacheAttrs, UnknownNamesAreENOENT)
 	k.init();
 	Cache *s = k.slub().find_cache("kmalloc-64");
 	char buf[64] = "unchanged";
-	for (const char *bad : { "", "slabs ", "SLABS", "sheaf_capacity", "skip_kfence", "../slabs",
-				 "alloc_fastpath2" })
+	for (const char *bad : {"", "slabs ", "SLABS", "sheaf_capacity", "skip_kfence", "../slabs",
+				"alloc_fastpath2"})
 		EXPECT_EQ(render_cache_file(k.slub(), s, bad, buf, sizeof(buf)), -KSLUB_ENOENT)
 			<< bad;
 	EXPECT_EQ(render_cache_file(k.slub(), s, nullptr, buf, sizeof(buf)), -KSLUB_ENOENT);
@@ -557,35 +542,35 @@ TEST(CacheAttrs, GeometryAndFlagsOfAFreshCache)
 	ASSERT_NE(s, nullptr);
 	auto &sl = k.slub();
 	const std::pair<const char *, const char *> want[] = {
-		{ "aliases", "0\n" },
-		{ "align", "8\n" },
-		{ "cache_dma", "0\n" },
-		{ "cpu_partial", "24\n" },
-		{ "cpu_slabs", "0\n" },
-		{ "ctor", "" },
-		{ "destroy_by_rcu", "0\n" },
-		{ "hwcache_align", "0\n" },
-		{ "min_partial", "5\n" },
-		{ "object_size", "1024\n" },
-		{ "objects", "0\n" },
-		{ "objects_partial", "0\n" },
-		{ "objs_per_slab", "16\n" },
-		{ "order", "2\n" },
-		{ "partial", "0\n" },
-		{ "poison", "0\n" },
-		{ "reclaim_account", "0\n" },
-		{ "red_zone", "0\n" },
-		{ "remote_node_defrag_ratio", "100\n" },
-		{ "sanity_checks", "0\n" },
-		{ "shrink", "" },
-		{ "slab_size", "1024\n" },
-		{ "slabs", "0\n" },
-		{ "slabs_cpu_partial", "0(0)\n" },
-		{ "store_user", "0\n" },
-		{ "total_objects", "0\n" },
-		{ "trace", "0\n" },
-		{ "usersize", "0\n" },
-		{ "validate", "" },
+		{"aliases", "0\n"},
+		{"align", "8\n"},
+		{"cache_dma", "0\n"},
+		{"cpu_partial", "24\n"},
+		{"cpu_slabs", "0\n"},
+		{"ctor", ""},
+		{"destroy_by_rcu", "0\n"},
+		{"hwcache_align", "0\n"},
+		{"min_partial", "5\n"},
+		{"object_size", "1024\n"},
+		{"objects", "0\n"},
+		{"objects_partial", "0\n"},
+		{"objs_per_slab", "16\n"},
+		{"order", "2\n"},
+		{"partial", "0\n"},
+		{"poison", "0\n"},
+		{"reclaim_account", "0\n"},
+		{"red_zone", "0\n"},
+		{"remote_node_defrag_ratio", "100\n"},
+		{"sanity_checks", "0\n"},
+		{"shrink", ""},
+		{"slab_size", "1024\n"},
+		{"slabs", "0\n"},
+		{"slabs_cpu_partial", "0(0)\n"},
+		{"store_user", "0\n"},
+		{"total_objects", "0\n"},
+		{"trace", "0\n"},
+		{"usersize", "0\n"},
+		{"validate", ""},
 	};
 	for (auto &w : want)
 		EXPECT_EQ(attr(sl, s, w.first), w.second) << w.first;
@@ -761,35 +746,35 @@ TEST(Stats, SumThenNonZeroOnlineCpus)
 const std::map<std::string, std::string> &shapes()
 {
 	static const std::map<std::string, std::string> m = {
-		{ "aliases", R"(\d+\n)" },
-		{ "align", R"(\d+\n)" },
-		{ "cache_dma", R"([01]\n)" },
-		{ "cpu_partial", R"(\d+\n)" },
-		{ "cpu_slabs", R"(\d+( N\d+=\d+)*\n)" },
-		{ "ctor", R"((|\S+\n))" },
-		{ "destroy_by_rcu", R"([01]\n)" },
-		{ "hwcache_align", R"([01]\n)" },
-		{ "min_partial", R"(\d+\n)" },
-		{ "object_size", R"(\d+\n)" },
-		{ "objects", R"(\d+( N\d+=\d+)*\n)" },
-		{ "objects_partial", R"(\d+( N\d+=\d+)*\n)" },
-		{ "objs_per_slab", R"(\d+\n)" },
-		{ "order", R"(\d+\n)" },
-		{ "partial", R"(\d+( N\d+=\d+)*\n)" },
-		{ "poison", R"([01]\n)" },
-		{ "reclaim_account", R"([01]\n)" },
-		{ "red_zone", R"([01]\n)" },
-		{ "remote_node_defrag_ratio", R"(\d+\n)" },
-		{ "sanity_checks", R"([01]\n)" },
-		{ "shrink", R"()" },
-		{ "slab_size", R"(\d+\n)" },
-		{ "slabs", R"(\d+( N\d+=\d+)*\n)" },
-		{ "slabs_cpu_partial", R"(\d+\(\d+\)( C\d+=\d+\(\d+\))*\n)" },
-		{ "store_user", R"([01]\n)" },
-		{ "total_objects", R"(\d+( N\d+=\d+)*\n)" },
-		{ "trace", R"([01]\n)" },
-		{ "usersize", R"(\d+\n)" },
-		{ "validate", R"()" },
+		{"aliases", R"(\d+\n)"},
+		{"align", R"(\d+\n)"},
+		{"cache_dma", R"([01]\n)"},
+		{"cpu_partial", R"(\d+\n)"},
+		{"cpu_slabs", R"(\d+( N\d+=\d+)*\n)"},
+		{"ctor", R"((|\S+\n))"},
+		{"destroy_by_rcu", R"([01]\n)"},
+		{"hwcache_align", R"([01]\n)"},
+		{"min_partial", R"(\d+\n)"},
+		{"object_size", R"(\d+\n)"},
+		{"objects", R"(\d+( N\d+=\d+)*\n)"},
+		{"objects_partial", R"(\d+( N\d+=\d+)*\n)"},
+		{"objs_per_slab", R"(\d+\n)"},
+		{"order", R"(\d+\n)"},
+		{"partial", R"(\d+( N\d+=\d+)*\n)"},
+		{"poison", R"([01]\n)"},
+		{"reclaim_account", R"([01]\n)"},
+		{"red_zone", R"([01]\n)"},
+		{"remote_node_defrag_ratio", R"(\d+\n)"},
+		{"sanity_checks", R"([01]\n)"},
+		{"shrink", R"()"},
+		{"slab_size", R"(\d+\n)"},
+		{"slabs", R"(\d+( N\d+=\d+)*\n)"},
+		{"slabs_cpu_partial", R"(\d+\(\d+\)( C\d+=\d+\(\d+\))*\n)"},
+		{"store_user", R"([01]\n)"},
+		{"total_objects", R"(\d+( N\d+=\d+)*\n)"},
+		{"trace", R"([01]\n)"},
+		{"usersize", R"(\d+\n)"},
+		{"validate", R"()"},
 	};
 	return m;
 }
@@ -826,10 +811,10 @@ TEST(CacheAttrs, SameNamesAndShapesAsThisKernel)
 	 * The values that do not depend on use or on the CPU count agree with the kernel's kmalloc-64
 	 * (not aliases: a kernel that merges other caches into kmalloc-64 counts them).
 	 */
-	for (const char *name : { "object_size", "slab_size", "order", "objs_per_slab",
-				  "min_partial", "usersize", "ctor", "shrink", "validate",
-				  "hwcache_align", "destroy_by_rcu", "remote_node_defrag_ratio",
-				  "reclaim_account", "cache_dma", "red_zone", "store_user" }) {
+	for (const char *name : {"object_size", "slab_size", "order", "objs_per_slab",
+				 "min_partial", "usersize", "ctor", "shrink", "validate",
+				 "hwcache_align", "destroy_by_rcu", "remote_node_defrag_ratio",
+				 "reclaim_account", "cache_dma", "red_zone", "store_user"}) {
 		std::string real = read_file(dir + name, &ok);
 		EXPECT_EQ(attr(sl, s, name), real) << name;
 	}

@@ -18,10 +18,10 @@
 namespace {
 
 struct ClassRange {
-	size_t lo, hi;      /* requests lo..hi bytes */
-	size_t cls;         /* are served by kmalloc-cls */
-	const char *name;   /* the kernel's name for it */
-	size_t align_612;   /* object alignment with the 6.12 rules */
+	size_t lo, hi;	  /* requests lo..hi bytes */
+	size_t cls;	  /* are served by kmalloc-cls */
+	const char *name; /* the kernel's name for it */
+	size_t align_612; /* object alignment with the 6.12 rules */
 };
 
 /*
@@ -55,15 +55,15 @@ struct LargeRange {
 	size_t lo, hi, ksize;
 };
 const LargeRange kLarge[] = {
-	{8193, 16384, 16384},           /* order 2 */
-	{16385, 32768, 32768},          /* order 3 */
-	{32769, 65536, 65536},          /* order 4 */
-	{65537, 131072, 131072},        /* order 5 */
-	{131073, 262144, 262144},       /* order 6 */
-	{262145, 524288, 524288},       /* order 7 */
-	{524289, 1048576, 1048576},     /* order 8 */
-	{1048577, 2097152, 2097152},    /* order 9 */
-	{2097153, 4194304, 4194304},    /* order 10, the largest block (MAX_ORDER 11) */
+	{8193, 16384, 16384},	     /* order 2 */
+	{16385, 32768, 32768},	     /* order 3 */
+	{32769, 65536, 65536},	     /* order 4 */
+	{65537, 131072, 131072},     /* order 5 */
+	{131073, 262144, 262144},    /* order 6 */
+	{262145, 524288, 524288},    /* order 7 */
+	{524289, 1048576, 1048576},  /* order 8 */
+	{1048577, 2097152, 2097152}, /* order 9 */
+	{2097153, 4194304, 4194304}, /* order 10, the largest block (MAX_ORDER 11) */
 };
 
 const ClassRange *class_of(size_t size)
@@ -134,7 +134,8 @@ TEST_P(KmallocSizeClass, EverySizeUpTo8KiB)
 		ASSERT_NE(p, nullptr) << "size " << size;
 		ASSERT_EQ(kslub_ksize(k, p), c->cls) << "size " << size;
 		/* 6.1 guarantees natural alignment for powers of two, 8 otherwise; 6.12 more. */
-		size_t align = rules_612 ? c->align_612 : (c->cls == 96 || c->cls == 192 ? 8 : c->cls);
+		size_t align = rules_612 ? c->align_612 :
+					   (c->cls == 96 || c->cls == 192 ? 8 : c->cls);
 		ASSERT_EQ(uintptr_t(p) % align, 0u) << "size " << size;
 		ASSERT_EQ(kslub_kfree(k, p), 0) << "size " << size;
 	}
@@ -179,7 +180,8 @@ std::vector<size_t> large_samples()
 			v.push_back(p + 1);
 	}
 	v.push_back(8193);
-	for (size_t odd : {10000u, 12345u, 20000u, 40000u, 99999u, 100000u, 300001u, 1000000u, 3000000u})
+	for (size_t odd :
+	     {10000u, 12345u, 20000u, 40000u, 99999u, 100000u, 300001u, 1000000u, 3000000u})
 		v.push_back(odd);
 	return v;
 }
@@ -253,7 +255,8 @@ TEST_P(KmallocSizeClass, DestroyAfterMixedUse)
 	/* Still live: destroy refuses and keeps the instance (it may report the live objects). */
 	unsigned seen = 0;
 	kslub_set_reporter(
-		k, [](void *arg, const struct kslub_report *) { ++*static_cast<unsigned *>(arg); }, &seen);
+		k, [](void *arg, const struct kslub_report *) { ++*static_cast<unsigned *>(arg); },
+		&seen);
 	uint64_t reports = kslub_report_count(k);
 	EXPECT_EQ(kslub_destroy(k), -EBUSY);
 	expected_reports = reports + seen;
@@ -262,7 +265,8 @@ TEST_P(KmallocSizeClass, DestroyAfterMixedUse)
 		EXPECT_EQ(kslub_kfree(k, p), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rules, KmallocSizeClass, ::testing::Values(0u, unsigned(KSLUB_KERNEL_6_12)),
+INSTANTIATE_TEST_SUITE_P(Rules, KmallocSizeClass,
+			 ::testing::Values(0u, unsigned(KSLUB_KERNEL_6_12)),
 			 [](const ::testing::TestParamInfo<unsigned> &info) {
 				 return std::string(info.param ? "Linux612" : "Linux61");
 			 });

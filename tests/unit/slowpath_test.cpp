@@ -37,11 +37,14 @@ using kslub_test::pool_free_pages;
 using kslub_test::StatWatch;
 
 constexpr size_t kPool = size_t(16) << 20;
-constexpr unsigned kObjs = 16;          /* objects per slab of the 1024-byte cache */
+constexpr unsigned kObjs = 16;		/* objects per slab of the 1024-byte cache */
 constexpr uintptr_t kSlabBytes = 16384; /* order 2 */
 
 /* Slabs are blocks of the buddy allocator, aligned to their size: the slab of an object. */
-uintptr_t slab_of(const void *p) { return uintptr_t(p) & ~(kSlabBytes - 1); }
+uintptr_t slab_of(const void *p)
+{
+	return uintptr_t(p) & ~(kSlabBytes - 1);
+}
 
 class SlowPath : public ::testing::Test {
 protected:
@@ -50,7 +53,8 @@ protected:
 	void SetUp() override
 	{
 		if (!CONFIG_KSLUB_STATS)
-			GTEST_SKIP() << "built without CONFIG_KSLUB_STATS: the counters do not move";
+			GTEST_SKIP()
+				<< "built without CONFIG_KSLUB_STATS: the counters do not move";
 		int err = 1;
 		k_ = kslub_create(kPool, 2, nodes(), KSLUB_DETERMINISTIC, &err);
 		ASSERT_NE(k_, nullptr) << err;
@@ -135,21 +139,28 @@ protected:
 	{
 		cpu(1);
 		std::vector<void *> o = alloc_n(80);
-		EXPECT_TRUE(w_->moved({{"alloc_slowpath", 5}, {"alloc_slab", 5}, {"deactivate_bypass", 4},
+		EXPECT_TRUE(w_->moved({{"alloc_slowpath", 5},
+				       {"alloc_slab", 5},
+				       {"deactivate_bypass", 4},
 				       {"alloc_fastpath", 75}}));
 		for (unsigned i = 1; i < 16; i++)
 			release(o[i]);
-		EXPECT_TRUE(w_->moved({{"free_slowpath", 15}, {"cpu_partial_free", 1}, {"free_frozen", 14}}));
+		EXPECT_TRUE(w_->moved(
+			{{"free_slowpath", 15}, {"cpu_partial_free", 1}, {"free_frozen", 14}}));
 		release(o[16]);
 		release(o[32]);
 		EXPECT_TRUE(w_->moved({{"free_slowpath", 2}, {"cpu_partial_free", 2}}));
 		release(o[48]);
-		EXPECT_TRUE(w_->moved({{"free_slowpath", 1}, {"cpu_partial_free", 1}, {"free_add_partial", 3},
+		EXPECT_TRUE(w_->moved({{"free_slowpath", 1},
+				       {"cpu_partial_free", 1},
+				       {"free_add_partial", 3},
 				       {"cpu_partial_drain", 1}}));
 		release(o[64]);
 		EXPECT_TRUE(w_->moved({{"free_fastpath", 1}}));
 		flush_by_hotplug(1);
-		EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1}, {"cpuslab_flush", 1}, {"free_add_partial", 1}}));
+		EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1},
+				       {"cpuslab_flush", 1},
+				       {"free_add_partial", 1}}));
 		return o;
 	}
 
@@ -191,7 +202,8 @@ TEST_F(SlowPath, FirstAllocOfANewCacheTakesANewSlab)
 	void *b = alloc();
 	EXPECT_TRUE(w_->moved({{"alloc_fastpath", 1}}));
 	if (!CONFIG_KSLUB_FREELIST_RANDOM)
-		EXPECT_EQ(uintptr_t(b), uintptr_t(a) + 1024); /* a new slab's freelist runs in address order */
+		EXPECT_EQ(uintptr_t(b),
+			  uintptr_t(a) + 1024); /* a new slab's freelist runs in address order */
 	EXPECT_EQ(slab_of(b), slab_of(a));
 	release(b);
 	EXPECT_TRUE(w_->moved({{"free_fastpath", 1}}));
@@ -239,7 +251,8 @@ TEST_F(SlowPath, ExhaustedCpuSlabWithoutRemoteFreesIsBypassed)
 	alloc_n(kObjs);
 	w_->arm();
 	void *p = alloc();
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"alloc_slab", 1}}));
+	EXPECT_TRUE(
+		w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"alloc_slab", 1}}));
 	/* Two slabs: the full one frozen by nobody and on no list, the new CPU slab. */
 	EXPECT_TRUE(census_is(s_, Census{2, 1, 0, 0, 32, 17, 15}));
 	EXPECT_NE(slab_of(p), slab_of(held_[0]));
@@ -254,7 +267,8 @@ TEST_F(SlowPath, ExhaustedCpuSlabWithoutRemoteFreesIsBypassed)
  */
 TEST_F(SlowPath, FreeToAFullSlabFreezesItOntoTheCpuPartialListAndAllocTakesItBack)
 {
-	std::vector<void *> o = alloc_n(kObjs + 1); /* slab A full and unfrozen, slab B with one object */
+	std::vector<void *> o =
+		alloc_n(kObjs + 1); /* slab A full and unfrozen, slab B with one object */
 	w_->arm();
 	release(o[0]);
 	EXPECT_TRUE(w_->moved({{"free_slowpath", 1}, {"cpu_partial_free", 1}}));
@@ -268,7 +282,9 @@ TEST_F(SlowPath, FreeToAFullSlabFreezesItOntoTheCpuPartialListAndAllocTakesItBac
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 1, 32, 30, 2}));
 
 	EXPECT_EQ(alloc(), o[1]);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"cpu_partial_alloc", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"deactivate_bypass", 1},
+			       {"cpu_partial_alloc", 1},
 			       {"alloc_refill", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 1, 0, 0, 32, 31, 1}));
 	EXPECT_EQ(alloc(), o[0]);
@@ -290,7 +306,9 @@ TEST_F(SlowPath, FreeToAFullSlabFreezesItOntoTheCpuPartialListAndAllocTakesItBac
 TEST_F(SlowPath, CpuPartialListDrainsAndTheNodeListRefillsTheCpu)
 {
 	std::vector<void *> o = alloc_n(5 * kObjs);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 5}, {"alloc_slab", 5}, {"deactivate_bypass", 4},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 5},
+			       {"alloc_slab", 5},
+			       {"deactivate_bypass", 4},
 			       {"alloc_fastpath", 75}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 1, 0, 0, 80, 80, 0}));
 
@@ -303,31 +321,40 @@ TEST_F(SlowPath, CpuPartialListDrainsAndTheNodeListRefillsTheCpu)
 	EXPECT_TRUE(census_is(s_, Census{5, 4, 0, 3, 80, 77, 3}));
 
 	release(o[48]);
-	EXPECT_TRUE(w_->moved({{"free_slowpath", 1}, {"cpu_partial_free", 1}, {"free_add_partial", 3},
+	EXPECT_TRUE(w_->moved({{"free_slowpath", 1},
+			       {"cpu_partial_free", 1},
+			       {"free_add_partial", 3},
 			       {"cpu_partial_drain", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 2, 3, 1, 80, 76, 4}));
 
 	EXPECT_EQ(kslub_cache_validate(s_), 0);
-	EXPECT_TRUE(w_->moved({{"deactivate_full", 1}, {"cpuslab_flush", 1}, {"free_add_partial", 1}}));
+	EXPECT_TRUE(
+		w_->moved({{"deactivate_full", 1}, {"cpuslab_flush", 1}, {"free_add_partial", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 0, 4, 0, 80, 76, 4}));
 
 	/* C's only free object. */
 	EXPECT_EQ(alloc(), o[32]);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 2}}));
+	EXPECT_TRUE(w_->moved(
+		{{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 2}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 3, 1, 2, 80, 77, 3}));
 
 	/* C is exhausted: bypass it, take A (pushed last, the head of the CPU partial chain). */
 	EXPECT_EQ(alloc(), o[0]);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"cpu_partial_alloc", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"deactivate_bypass", 1},
+			       {"cpu_partial_alloc", 1},
 			       {"alloc_refill", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 2, 1, 1, 80, 78, 2}));
 	/* Then B. */
 	EXPECT_EQ(alloc(), o[16]);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"cpu_partial_alloc", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"deactivate_bypass", 1},
+			       {"cpu_partial_alloc", 1},
 			       {"alloc_refill", 1}}));
 	/* Then D from the node, alone there. */
 	EXPECT_EQ(alloc(), o[48]);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"alloc_from_partial", 1}}));
+	EXPECT_TRUE(w_->moved(
+		{{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"alloc_from_partial", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{5, 1, 0, 0, 80, 80, 0}));
 }
 
@@ -404,12 +431,14 @@ TEST_F(SlowPath, FlushOfACpuSlabWithRemoteFreesGoesToTheListTail)
 	flush_by_hotplug(1);
 	EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1}, {"cpuslab_flush", 1}}));
 	flush_by_hotplug(0);
-	EXPECT_TRUE(w_->moved({{"deactivate_remote_frees", 1}, {"deactivate_to_tail", 1}, {"cpuslab_flush", 1}}));
+	EXPECT_TRUE(w_->moved(
+		{{"deactivate_remote_frees", 1}, {"deactivate_to_tail", 1}, {"cpuslab_flush", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 0, 2, 0, 32, 2, 30}));
 
 	cpu(0);
 	void *p = alloc();
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 1}}));
+	EXPECT_TRUE(w_->moved(
+		{{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 1}}));
 	EXPECT_EQ(slab_of(p), slab_of(x));
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 1, 32, 3, 29}));
 	(void)y2;
@@ -451,7 +480,8 @@ TEST_F(SlowPath, FlushDiscardsAnEmptySlabOfTheCpuPartialListAtMinPartial)
 	w_->arm();
 	for (unsigned i = 0; i < kObjs; i++)
 		release(s[i]);
-	EXPECT_TRUE(w_->moved({{"free_slowpath", 16}, {"cpu_partial_free", 1}, {"free_frozen", 15}}));
+	EXPECT_TRUE(
+		w_->moved({{"free_slowpath", 16}, {"cpu_partial_free", 1}, {"free_frozen", 15}}));
 	five_partial_slabs_from_cpu1();
 	if (HasFailure())
 		return;
@@ -459,7 +489,9 @@ TEST_F(SlowPath, FlushDiscardsAnEmptySlabOfTheCpuPartialListAtMinPartial)
 
 	uint64_t pool_before = pool_free_pages(k_);
 	flush_by_hotplug(0);
-	EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1}, {"cpuslab_flush", 1}, {"deactivate_empty", 1},
+	EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1},
+			       {"cpuslab_flush", 1},
+			       {"deactivate_empty", 1},
 			       {"free_slab", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{6, 0, 6, 0, 96, 62, 34}));
 	EXPECT_EQ(pool_free_pages(k_) - pool_before, 4u);
@@ -479,7 +511,8 @@ TEST_F(SlowPath, FreeEmptyingAPartialSlabDiscardsItAtMinPartial)
 	cpu(0);
 	uint64_t pool_before = pool_free_pages(k_);
 	release(o[0]);
-	EXPECT_TRUE(w_->moved({{"free_slowpath", 1}, {"free_remove_partial", 1}, {"free_slab", 1}}));
+	EXPECT_TRUE(
+		w_->moved({{"free_slowpath", 1}, {"free_remove_partial", 1}, {"free_slab", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{4, 0, 4, 0, 64, 60, 4}));
 	EXPECT_EQ(pool_free_pages(k_) - pool_before, 4u);
 }
@@ -527,18 +560,22 @@ TEST_F(SlowPath, ShrinkDiscardsEmptySlabsAndPutsTheFullestFirst)
 		release(o[i]);
 	for (unsigned i = 32; i < 42; i++)
 		release(o[i]);
-	EXPECT_TRUE(w_->moved({{"free_slowpath", 20}, {"cpu_partial_free", 2}, {"free_frozen", 18},
+	EXPECT_TRUE(w_->moved({{"free_slowpath", 20},
+			       {"cpu_partial_free", 2},
+			       {"free_frozen", 18},
 			       {"free_fastpath", 10}}));
 	EXPECT_TRUE(census_is(s_, Census{3, 3, 0, 2, 48, 18, 30}));
 
 	uint64_t pool_before = pool_free_pages(k_);
 	EXPECT_EQ(kslub_cache_shrink(s_), 1);
-	EXPECT_TRUE(w_->moved({{"deactivate_to_head", 1}, {"cpuslab_flush", 1}, {"free_add_partial", 2}}));
+	EXPECT_TRUE(w_->moved(
+		{{"deactivate_to_head", 1}, {"cpuslab_flush", 1}, {"free_add_partial", 2}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 0, 2, 0, 32, 18, 14}));
 	EXPECT_EQ(pool_free_pages(k_) - pool_before, 4u);
 
 	void *p = alloc();
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 1}}));
+	EXPECT_TRUE(w_->moved(
+		{{"alloc_slowpath", 1}, {"alloc_from_partial", 1}, {"cpu_partial_node", 1}}));
 	EXPECT_EQ(slab_of(p), slab_of(o[16]));
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 1, 32, 19, 13}));
 }
@@ -558,7 +595,8 @@ TEST_F(SlowPath, BulkAllocAndFree)
 {
 	void *p[20] = {};
 	ASSERT_EQ(kslub_cache_alloc_bulk(s_, 0, 20, p), 20);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 2}, {"alloc_slab", 2}, {"deactivate_bypass", 1}}));
+	EXPECT_TRUE(
+		w_->moved({{"alloc_slowpath", 2}, {"alloc_slab", 2}, {"deactivate_bypass", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 1, 0, 0, 32, 20, 12}));
 	for (int i = 0; i < 20; i++) {
 		ASSERT_NE(p[i], nullptr);
@@ -569,7 +607,8 @@ TEST_F(SlowPath, BulkAllocAndFree)
 	std::copy(p, p + 20, first);
 
 	ASSERT_EQ(kslub_cache_free_bulk(s_, 20, p), 0);
-	EXPECT_TRUE(w_->moved({{"free_fastpath", 1}, {"free_slowpath", 1}, {"cpu_partial_free", 1}}));
+	EXPECT_TRUE(
+		w_->moved({{"free_fastpath", 1}, {"free_slowpath", 1}, {"cpu_partial_free", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 2, 0, 1, 32, 0, 32}));
 	for (void *q : p)
 		EXPECT_EQ(q, nullptr);
@@ -579,7 +618,9 @@ TEST_F(SlowPath, BulkAllocAndFree)
 	 * slow path bypasses it and takes the (empty) CPU partial slab.
 	 */
 	ASSERT_EQ(kslub_cache_alloc_bulk(s_, 0, 20, p), 20);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"deactivate_bypass", 1}, {"cpu_partial_alloc", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"deactivate_bypass", 1},
+			       {"cpu_partial_alloc", 1},
 			       {"alloc_refill", 1}}));
 	EXPECT_TRUE(census_is(s_, Census{2, 1, 0, 0, 32, 20, 12}));
 	for (void *q : p)
@@ -666,7 +707,9 @@ TEST_F(SlowPathTwoNodes, AllocOnAnotherNodeDeactivatesTheCpuSlab)
 	 * 2, leaving one free block at each of orders 2..9 there.
 	 */
 	void *b = alloc_node(1);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"alloc_node_mismatch", 1}, {"deactivate_to_head", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"alloc_node_mismatch", 1},
+			       {"deactivate_to_head", 1},
 			       {"alloc_slab", 1}}));
 	EXPECT_EQ(kslub_buddy_nr_free(k_, 1, 10), 1u);
 	for (unsigned o = 0; o < 10; o++)
@@ -689,7 +732,9 @@ TEST_F(SlowPathTwoNodes, AllocOnAnotherNodeDeactivatesTheCpuSlab)
 	 * head of node 1's list, and node 0's partial slab (a's) is taken.
 	 */
 	void *d = alloc_node(0);
-	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1}, {"alloc_node_mismatch", 1}, {"deactivate_to_head", 1},
+	EXPECT_TRUE(w_->moved({{"alloc_slowpath", 1},
+			       {"alloc_node_mismatch", 1},
+			       {"deactivate_to_head", 1},
 			       {"alloc_from_partial", 1}}));
 	EXPECT_EQ(slab_of(d), slab_of(a));
 	EXPECT_TRUE(census_is(s_, Census{2, 1, 1, 0, 32, 6, 26}));

@@ -69,8 +69,9 @@ public:
 private:
 	static void record(void *arg, const kslub_report *r)
 	{
-		static_cast<ReportLog *>(arg)->seen.push_back(SeenReport{r->kind ? r->kind : "", r->what ? r->what : "",
-									   r->cache ? r->cache : "", r->ptr, r->value});
+		static_cast<ReportLog *>(arg)->seen.push_back(
+			SeenReport{r->kind ? r->kind : "", r->what ? r->what : "",
+				   r->cache ? r->cache : "", r->ptr, r->value});
 	}
 };
 
@@ -105,14 +106,15 @@ public:
 			auto it = expected.find(kslub_stat_name(i));
 			uint64_t want = it == expected.end() ? 0 : it->second;
 			if (got != want)
-				bad << "  " << kslub_stat_name(i) << ": moved by " << int64_t(got) << ", expected " << want
-				    << "\n";
+				bad << "  " << kslub_stat_name(i) << ": moved by " << int64_t(got)
+				    << ", expected " << want << "\n";
 		}
 		arm();
 		if (bad.str().empty())
 			return ::testing::AssertionSuccess();
-		return ::testing::AssertionFailure() << "counters of " << kslub_cache_name(s_) << " differ:\n"
-						     << bad.str();
+		return ::testing::AssertionFailure()
+		       << "counters of " << kslub_cache_name(s_) << " differ:\n"
+		       << bad.str();
 	}
 
 private:
@@ -129,13 +131,16 @@ struct Census {
 inline std::string census_str(const kslub_census &c)
 {
 	std::ostringstream o;
-	o << "{slabs " << c.slabs << ", frozen " << c.frozen_slabs << ", partial " << c.partial_slabs
-	  << ", cpu_partial " << c.cpu_partial_slabs << ", objects " << c.objects << ", live " << c.live_objects
-	  << ", free " << c.free_objects << "}";
+	o << "{slabs " << c.slabs << ", frozen " << c.frozen_slabs << ", partial "
+	  << c.partial_slabs << ", cpu_partial " << c.cpu_partial_slabs << ", objects " << c.objects
+	  << ", live " << c.live_objects << ", free " << c.free_objects << "}";
 	return o.str();
 }
 
-inline bool census_equal(const kslub_census &a, const kslub_census &b) { return memcmp(&a, &b, sizeof(a)) == 0; }
+inline bool census_equal(const kslub_census &a, const kslub_census &b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
 
 /* kslub_cache_check() finds nothing and the census is exactly `want`. */
 inline ::testing::AssertionResult census_is(kslub_cache_t *s, const Census &want)
@@ -146,8 +151,9 @@ inline ::testing::AssertionResult census_is(kslub_cache_t *s, const Census &want
 		       want.objects, want.live_objects, want.free_objects};
 	if (errors == 0 && census_equal(got, w))
 		return ::testing::AssertionSuccess();
-	return ::testing::AssertionFailure() << "cache " << kslub_cache_name(s) << ": check found " << errors
-					     << " errors; census " << census_str(got) << ", expected " << census_str(w);
+	return ::testing::AssertionFailure()
+	       << "cache " << kslub_cache_name(s) << ": check found " << errors
+	       << " errors; census " << census_str(got) << ", expected " << census_str(w);
 }
 
 /* kslub_cache_check() finds nothing and the user holds exactly `live` objects. */
@@ -157,8 +163,9 @@ inline ::testing::AssertionResult live_is(kslub_cache_t *s, uint64_t live)
 	long errors = kslub_cache_check(s, &got);
 	if (errors == 0 && got.live_objects == live)
 		return ::testing::AssertionSuccess();
-	return ::testing::AssertionFailure() << "cache " << kslub_cache_name(s) << ": check found " << errors
-					     << " errors; census " << census_str(got) << ", expected live " << live;
+	return ::testing::AssertionFailure()
+	       << "cache " << kslub_cache_name(s) << ": check found " << errors
+	       << " errors; census " << census_str(got) << ", expected live " << live;
 }
 
 inline kslub_census census_of(kslub_cache_t *s)

@@ -63,7 +63,7 @@ struct Generated {
 	std::vector<Part> parts;
 	size_t part = 0;
 	uint64_t done = 0; /* repetitions of parts[part] written */
-	size_t off = 0; /* into the one being written */
+	size_t off = 0;	   /* into the one being written */
 
 	static ssize_t read(void *cookie, char *buf, size_t size)
 	{
@@ -143,7 +143,7 @@ TEST(TraceReader, MetadataHeaderAndRecords)
 	EXPECT_EQ(t.lines, 11u);
 	EXPECT_EQ(t.nr_errors, 0u);
 	ASSERT_EQ(t.records.size(), 6u);
-	const uint64_t per_event[NR_EVENTS] = { 1, 1, 1, 1, 1, 1 };
+	const uint64_t per_event[NR_EVENTS] = {1, 1, 1, 1, 1, 1};
 	for (unsigned e = 0; e < NR_EVENTS; e++)
 		EXPECT_EQ(t.per_event[e], per_event[e]) << event_name(Event(e));
 	const Record &r = t.records[1];
@@ -169,29 +169,29 @@ TEST(TraceReader, MetadataHeaderAndRecords)
 TEST(TraceReader, MalformedLinesAreReportedWithTheirNumbersAndSkipped)
 {
 	const std::string s =
-		"# cpus=2\n" /* 1 */
-		+ H + /* 2 */
-		"garbage\n" /* 3 */
-		"1,2,3\n" /* 4 */
-		"5,0,kmalloc,0xzz,0x1,8,8,0x0,\n" /* 5 */
-		"\n" /* 6 */
-		"7,4096,kmalloc,0x1,0x1,8,8,0x0,\n" /* 7 */
-		"8,0,page_alloc,0x1,0x0,0,4095,0x0,\n" /* 8 */
-		"9,0,kmalloc,0x1,0x0,99999999999999999999999,0,0x0,\n" /* 9 */
-		"10,0,kmalloc,0x1,0x0,8,8,0x0,x,y\n" /* 10 */
-		"11,0,kmalloc,0x1,0x0,8,8,0x0,a b\n" /* 11 */
-		"12,0,kmallocx,0x1,0x0,8,8,0x0,\n" /* 12 */
-		"13,0,kmalloc,1,0x0,8,8,0x0,\n" /* 13 */
-		"-14,0,kmalloc,0x1,0x0,8,8,0x0,\n" /* 14 */
-		"15,0,kmalloc,0x11112222333344445,0x0,8,8,0x0,\n" /* 15 */
+		"# cpus=2\n"							/* 1 */
+		+ H +								/* 2 */
+		"garbage\n"							/* 3 */
+		"1,2,3\n"							/* 4 */
+		"5,0,kmalloc,0xzz,0x1,8,8,0x0,\n"				/* 5 */
+		"\n"								/* 6 */
+		"7,4096,kmalloc,0x1,0x1,8,8,0x0,\n"				/* 7 */
+		"8,0,page_alloc,0x1,0x0,0,4095,0x0,\n"				/* 8 */
+		"9,0,kmalloc,0x1,0x0,99999999999999999999999,0,0x0,\n"		/* 9 */
+		"10,0,kmalloc,0x1,0x0,8,8,0x0,x,y\n"				/* 10 */
+		"11,0,kmalloc,0x1,0x0,8,8,0x0,a b\n"				/* 11 */
+		"12,0,kmallocx,0x1,0x0,8,8,0x0,\n"				/* 12 */
+		"13,0,kmalloc,1,0x0,8,8,0x0,\n"					/* 13 */
+		"-14,0,kmalloc,0x1,0x0,8,8,0x0,\n"				/* 14 */
+		"15,0,kmalloc,0x11112222333344445,0x0,8,8,0x0,\n"		/* 15 */
 		"16,0,kmalloc,0xffff888100000000,0xffffffff81000000,8,8,0x0,\n" /* 16: fine */
-		"# late=1\n" /* 17 */
-		+ H; /* 18 */
+		"# late=1\n"							/* 17 */
+		+ H;								/* 18 */
 	Trace t = parse(s);
 	EXPECT_EQ(t.lines, 18u);
 	ASSERT_EQ(t.records.size(), 1u);
 	EXPECT_EQ(t.records[0].line, 16u);
-	const uint64_t lines[] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18 };
+	const uint64_t lines[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18};
 	ASSERT_EQ(t.errors.size(), sizeof(lines) / sizeof(lines[0]));
 	EXPECT_EQ(t.nr_errors, t.errors.size());
 	for (size_t i = 0; i < t.errors.size(); i++)
@@ -407,17 +407,17 @@ TEST(TraceReplay, SizeClassAgreementOverEveryKmalloc)
 {
 	struct {
 		uint64_t req, alloc;
-	} cls[] = { { 1, 8 },	       { 8, 8 },
-		    { 9, 16 },	       { 24, 32 },
-		    { 33, 64 },	       { 64, 64 },
-		    { 65, 96 },	       { 96, 96 },
-		    { 97, 128 },       { 129, 192 },
-		    { 192, 192 },      { 193, 256 },
-		    { 257, 512 },      { 1000, 1024 },
-		    { 2048, 2048 },    { 4097, 8192 },
-		    { 8192, 8192 },    { 8193, 16384 },
-		    { 16385, 32768 },  { 65536, 65536 },
-		    { 65537, 131072 }, { 4194304, 4194304 } };
+	} cls[] = {{1, 8},	    {8, 8},
+		   {9, 16},	    {24, 32},
+		   {33, 64},	    {64, 64},
+		   {65, 96},	    {96, 96},
+		   {97, 128},	    {129, 192},
+		   {192, 192},	    {193, 256},
+		   {257, 512},	    {1000, 1024},
+		   {2048, 2048},    {4097, 8192},
+		   {8192, 8192},    {8193, 16384},
+		   {16385, 32768},  {65536, 65536},
+		   {65537, 131072}, {4194304, 4194304}};
 	std::string s = "# cpus=1\n" + H;
 	uint64_t ptr = 0xffff888100000000;
 	for (auto &c : cls) {
@@ -575,14 +575,14 @@ TEST(TraceLimits, CpusLineAboveKslubsStopsTheReplay)
 		"'# cpus=' needs a number from 1 to 256 (the most CPUs kslub has), not '257'";
 	Trace t = parse("# kernel=6.18.44\n# cpus=257\n" + H + rec);
 	EXPECT_EQ(t.nr_errors, 1u);
-	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{ 2 }));
+	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{2}));
 	EXPECT_EQ(t.errors.empty() ? std::string() : t.errors[0].what, why);
 	EXPECT_EQ(t.fatal.line, 2u);
 	EXPECT_EQ(t.cpus, -1);
 	EXPECT_EQ(t.records.size(), 1u); /* read, but not replayed */
 	ReplayOptions o;
 	o.pool_bytes = 16u << 20;
-	for (unsigned cpus : { 0u, 4u }) {
+	for (unsigned cpus : {0u, 4u}) {
 		o.cpus = cpus;
 		ReplayReport r;
 		std::string err;
@@ -607,20 +607,20 @@ TEST(TraceLimits, CpusLineAboveKslubsStopsTheReplay)
  */
 TEST(TraceLimits, CpuColumnAboveKslubsIsReportedAndSkipped)
 {
-	Trace t = parse("# cpus=256\n" + H + /* 1, 2 */
-			"1,255,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n" /* 3 */
-			"2,256,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,\n" /* 4 */
-			"3,4095,kmalloc,0xffff888100000080,0x0,50,64,0xdc0,\n" /* 5 */
-			"4,255,kfree,0xffff888100000000,0x0,0,0,0x0,\n" /* 6 */
-			"5,255,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,\n" /* 7 */
+	Trace t = parse("# cpus=256\n" + H +					 /* 1, 2 */
+			"1,255,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n"	 /* 3 */
+			"2,256,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,\n"	 /* 4 */
+			"3,4095,kmalloc,0xffff888100000080,0x0,50,64,0xdc0,\n"	 /* 5 */
+			"4,255,kfree,0xffff888100000000,0x0,0,0,0x0,\n"		 /* 6 */
+			"5,255,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,\n"	 /* 7 */
 			"6,4294967296,kfree,0xffff888100000000,0x0,0,0,0x0,\n"); /* 8 */
-	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{ 4, 5, 8 }));
+	EXPECT_EQ(error_lines(t), (std::vector<uint64_t>{4, 5, 8}));
 	EXPECT_EQ(t.nr_errors, 3u);
 	EXPECT_EQ(
 		t.errors.empty() ? std::string() : t.errors[0].what,
 		"field 2 (cpu): expected a CPU number from 0 to 255 (kslub has at most 256 CPUs), "
 		"got '256'");
-	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{ 3, 6, 7 }));
+	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{3, 6, 7}));
 	EXPECT_EQ(t.max_cpu, 255u);
 	EXPECT_EQ(t.fatal.line, 0u);
 	ReplayReport r = replay(t);
@@ -771,13 +771,13 @@ TEST(TraceLimits, OverlongLineIsSkippedWithoutBeingHeld)
 {
 	const uint64_t big = uint64_t(32) << 20;
 	Generated g;
-	g.parts = { { "# kernel=6.18.44\n# cpus=2\n" + H, 1 }, /* 1-3 */
-		    { "1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n", 1 }, /* 4 */
-		    { "2,0,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,", 1 }, /* 5 ... */
-		    { std::string(4096, 'x'), big / 4096 },
-		    { "\r\n", 1 }, /* ... 5 */
-		    { "3,1,kfree,0xffff888100000000,0x0,0,0,0x0,\n", 1 }, /* 6 */
-		    { "4,1,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,", 1 } }; /* 7, no '\n' */
+	g.parts = {{"# kernel=6.18.44\n# cpus=2\n" + H, 1},		     /* 1-3 */
+		   {"1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n", 1}, /* 4 */
+		   {"2,0,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,", 1},   /* 5 ... */
+		   {std::string(4096, 'x'), big / 4096},
+		   {"\r\n", 1},						      /* ... 5 */
+		   {"3,1,kfree,0xffff888100000000,0x0,0,0,0x0,\n", 1},	      /* 6 */
+		   {"4,1,kmalloc,0xffff888100000000,0x0,100,128,0xdc0,", 1}}; /* 7, no '\n' */
 	const uint64_t len5 = strlen("2,0,kmalloc,0xffff888100000040,0x0,50,64,0xdc0,") + big;
 	FILE *f = g.open();
 	ASSERT_NE(f, nullptr);
@@ -790,7 +790,7 @@ TEST(TraceLimits, OverlongLineIsSkippedWithoutBeingHeld)
 	EXPECT_EQ(t.errors[0].line, 5u);
 	EXPECT_EQ(t.errors[0].what,
 		  "line too long: " + std::to_string(len5) + " bytes, at most 4096");
-	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{ 4, 6, 7 }));
+	EXPECT_EQ(record_lines(t), (std::vector<uint64_t>{4, 6, 7}));
 	EXPECT_GT(t.read_buffer_bytes, 0u);
 	EXPECT_LE(t.read_buffer_bytes, TraceLimits().read_block + 2 * (TRACE_MAX_LINE + 1));
 	ReplayReport r = replay(t);
@@ -799,19 +799,19 @@ TEST(TraceLimits, OverlongLineIsSkippedWithoutBeingHeld)
 	EXPECT_EQ(r.kmalloc_agree, 2u);
 	EXPECT_EQ(r.frees_unknown, 0u);
 
-	std::string s = H + /* 1 */
-			std::string(4096, 'y') + "\n" + /* 2: as long as a line may be */
-			std::string(4097, 'y') + "\n" + /* 3: one byte more */
+	std::string s = H +				  /* 1 */
+			std::string(4096, 'y') + "\n" +	  /* 2: as long as a line may be */
+			std::string(4097, 'y') + "\n" +	  /* 3: one byte more */
 			std::string(4096, 'y') + "\r\n" + /* 4 */
 			"1,0,kmalloc,0xffff888100000000,0x0,50,64,0xdc0,\n"; /* 5 */
 	Trace b = parse(s);
 	EXPECT_EQ(b.lines, 5u);
-	EXPECT_EQ(error_lines(b), (std::vector<uint64_t>{ 2, 3, 4 }));
+	EXPECT_EQ(error_lines(b), (std::vector<uint64_t>{2, 3, 4}));
 	ASSERT_EQ(b.errors.size(), 3u);
 	EXPECT_EQ(b.errors[0].what.substr(0, 20), "1 fields, expected 9");
 	EXPECT_EQ(b.errors[1].what, "line too long: 4097 bytes, at most 4096");
 	EXPECT_EQ(b.errors[2].what.substr(0, 20), "1 fields, expected 9");
-	EXPECT_EQ(record_lines(b), (std::vector<uint64_t>{ 5 }));
+	EXPECT_EQ(record_lines(b), (std::vector<uint64_t>{5}));
 }
 
 /*
@@ -832,8 +832,8 @@ TEST(TraceLimits, StreamReadsAsTheBufferAtAnyBlockSize)
 	Trace want;
 	parse_trace(s.data(), s.size(), &want, 64, lim);
 	EXPECT_EQ(want.lines, 12u);
-	EXPECT_EQ(record_lines(want), (std::vector<uint64_t>{ 3, 11 }));
-	EXPECT_EQ(error_lines(want), (std::vector<uint64_t>{ 4, 5, 6, 7, 8, 9, 10, 12 }));
+	EXPECT_EQ(record_lines(want), (std::vector<uint64_t>{3, 11}));
+	EXPECT_EQ(error_lines(want), (std::vector<uint64_t>{4, 5, 6, 7, 8, 9, 10, 12}));
 	for (size_t block = 1; block <= 100; block++) {
 		lim.read_block = block;
 		FILE *f = fmemopen(const_cast<char *>(s.data()), s.size(), "r");

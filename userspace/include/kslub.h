@@ -23,8 +23,8 @@ typedef struct kslub_cache kslub_cache_t;
 
 /* kslub_create() flags */
 #define KSLUB_DETERMINISTIC 0x1u /* single thread; the caller picks the CPU (kslub_set_cpu) */
-#define KSLUB_KERNEL_6_12 0x2u   /* kmalloc-96/192 alignment of Linux 6.12 and later */
-#define KSLUB_DEBUG_CACHES 0x4u  /* every cache a debug cache (SLAB_CONSISTENCY_CHECKS) */
+#define KSLUB_KERNEL_6_12 0x2u	 /* kmalloc-96/192 alignment of Linux 6.12 and later */
+#define KSLUB_DEBUG_CACHES 0x4u	 /* every cache a debug cache (SLAB_CONSISTENCY_CHECKS) */
 
 /* kslub_cache_create() flags */
 #define KSLUB_SLAB_HWCACHE_ALIGN 0x1u
@@ -46,7 +46,8 @@ typedef struct kslub_cache kslub_cache_t;
  * evenly over nr_nodes nodes), nr_cpus CPUs (1..256) and nr_nodes nodes
  * (1..4). NULL on failure, with *err (if given) set.
  */
-kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err);
+kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags,
+		      int *err);
 /*
  * -EBUSY (instance kept, still usable) while objects are live, kmalloc_large
  * blocks included; 0 and the instance is gone.
@@ -61,8 +62,8 @@ int kslub_cpu_online(kslub_t *k, unsigned cpu);
 
 /* Reports of misuse and corruption: default stderr. */
 struct kslub_report {
-	const char *kind; /* "double free", "invalid free", ... */
-	const char *what; /* one-line explanation */
+	const char *kind;  /* "double free", "invalid free", ... */
+	const char *what;  /* one-line explanation */
 	const char *cache; /* or NULL */
 	const void *ptr;
 	uint64_t value;
@@ -71,8 +72,8 @@ typedef void (*kslub_report_fn)(void *arg, const struct kslub_report *r);
 void kslub_set_reporter(kslub_t *k, kslub_report_fn fn, void *arg);
 uint64_t kslub_report_count(const kslub_t *k);
 
-kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align, unsigned flags,
-				  void (*ctor)(void *), int *err);
+kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align,
+				  unsigned flags, void (*ctor)(void *), int *err);
 int kslub_cache_destroy(kslub_cache_t *s);
 kslub_cache_t *kslub_cache_find(kslub_t *k, const char *name);
 /* The kmalloc cache serving a request of size bytes, or NULL above 8 KiB. */
@@ -142,7 +143,8 @@ int kslub_stat_index(const char *name);
 uint64_t kslub_cache_stat(const kslub_cache_t *s, unsigned item, int cpu);
 
 struct kslub_cache_usage {
-	uint64_t slabs, total_objects, partial_slabs, objects_partial, cpu_slabs, slabs_cpu_partial, errors;
+	uint64_t slabs, total_objects, partial_slabs, objects_partial, cpu_slabs, slabs_cpu_partial,
+		errors;
 };
 int kslub_cache_usage(kslub_cache_t *s, struct kslub_cache_usage *u);
 

@@ -10,8 +10,8 @@ unsigned UserPlatform::host_cpu()
 {
 #ifdef RSEQ_SIG
 	if (__rseq_size > 0) {
-		auto *rs = reinterpret_cast<volatile struct rseq *>(static_cast<char *>(__builtin_thread_pointer()) +
-								   __rseq_offset);
+		auto *rs = reinterpret_cast<volatile struct rseq *>(
+			static_cast<char *>(__builtin_thread_pointer()) + __rseq_offset);
 		int cpu = int(rs->cpu_id);
 		if (cpu >= 0)
 			return unsigned(cpu);

@@ -16,7 +16,8 @@ using namespace kslub;
 static_assert(KSLUB_MAX_ORDER == MAX_ORDER && KSLUB_NR_STATS == NR_SLUB_STAT_ITEMS &&
 		      KSLUB_NUMA_NO_NODE == NUMA_NO_NODE,
 	      "kslub.h: the core's MAX_ORDER, NR_SLUB_STAT_ITEMS, NUMA_NO_NODE");
-static_assert(KSLUB_GFP_KERNEL == GFP_KERNEL && KSLUB_GFP_ZERO == GFP_ZERO && KSLUB_GFP_THISNODE == GFP_THISNODE,
+static_assert(KSLUB_GFP_KERNEL == GFP_KERNEL && KSLUB_GFP_ZERO == GFP_ZERO &&
+		      KSLUB_GFP_THISNODE == GFP_THISNODE,
 	      "kslub.h: the core's GFP flags");
 
 using UserSlub = Slub<UserPlatform>;
@@ -29,17 +30,32 @@ struct kslub_instance {
 	size_t map_bytes = 0;
 	kslub_report_fn report_fn = nullptr;
 	void *report_arg = nullptr;
-	bool debug_caches = false; /* KSLUB_DEBUG_CACHES: caches created later are debug caches too */
+	bool debug_caches =
+		false; /* KSLUB_DEBUG_CACHES: caches created later are debug caches too */
 
-	kslub_instance(unsigned cpus, unsigned nodes, bool det) : pal(cpus, nodes, det), alloc(pal) {}
+	kslub_instance(unsigned cpus, unsigned nodes, bool det) : pal(cpus, nodes, det), alloc(pal)
+	{
+	}
 };
 
 /* A kslub_cache_t is the core's cache; its instance is found through the boot cache's owner. */
-static UserCache *C(kslub_cache_t *s) { return reinterpret_cast<UserCache *>(s); }
-static const UserCache *C(const kslub_cache_t *s) { return reinterpret_cast<const UserCache *>(s); }
-static kslub_cache_t *H(UserCache *s) { return reinterpret_cast<kslub_cache_t *>(s); }
+static UserCache *C(kslub_cache_t *s)
+{
+	return reinterpret_cast<UserCache *>(s);
+}
+static const UserCache *C(const kslub_cache_t *s)
+{
+	return reinterpret_cast<const UserCache *>(s);
+}
+static kslub_cache_t *H(UserCache *s)
+{
+	return reinterpret_cast<kslub_cache_t *>(s);
+}
 
-static kslub_t *owner(const kslub_cache_t *s) { return static_cast<kslub_t *>(C(s)->owner); }
+static kslub_t *owner(const kslub_cache_t *s)
+{
+	return static_cast<kslub_t *>(C(s)->owner);
+}
 
 static void forward_report(void *arg, const Report &r)
 {
@@ -52,13 +68,15 @@ static void forward_report(void *arg, const Report &r)
 	k->report_fn(k->report_arg, &out);
 }
 
-extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags, int *err)
+extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes,
+				 unsigned flags, int *err)
 {
 	int dummy;
 	if (!err)
 		err = &dummy;
-	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES || !pool_bytes ||
-	    pool_bytes > (size_t(1) << 40) || (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12 | KSLUB_DEBUG_CACHES))) {
+	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES ||
+	    !pool_bytes || pool_bytes > (size_t(1) << 40) ||
+	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12 | KSLUB_DEBUG_CACHES))) {
 		*err = -EINVAL;
 		return nullptr;
 	}
@@ -68,12 +86,14 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	if (bytes / PAGE_SIZE * sizeof(Page) + TOP_BLOCK_SIZE / 2 > per_node)
 		bytes += TOP_BLOCK_SIZE, per_node += TOP_BLOCK_SIZE / nr_nodes;
 	size_t map_bytes = bytes + TOP_BLOCK_SIZE;
-	void *map = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *map = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED) {
 		*err = -ENOMEM;
 		return nullptr;
 	}
-	kslub_t *k = new (std::nothrow) kslub_instance(nr_cpus, nr_nodes, flags & KSLUB_DETERMINISTIC);
+	kslub_t *k = new (std::nothrow)
+		kslub_instance(nr_cpus, nr_nodes, flags & KSLUB_DETERMINISTIC);
 	if (!k) {
 		munmap(map, map_bytes);
 		*err = -ENOMEM;
@@ -93,7 +113,8 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		regions[n] = RegionDesc{reinterpret_cast<void *>(at), b, int(n)};
 		at += b;
 	}
-	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 : KernelRules::Linux61;
+	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 :
+							  KernelRules::Linux61;
 	int rc = k->alloc.init(regions, nr_nodes, rules);
 	if (!rc && (flags & KSLUB_DEBUG_CACHES))
 		k->alloc.slub().for_each_cache([](UserCache *s) {
@@ -128,7 +149,8 @@ extern "C" int kslub_destroy(kslub_t *k)
 					first = b.page_address(&b.region(r).map[i]);
 			}
 	if (large) {
-		k->pal.report(Report{ReportKind::LiveObjects, nullptr, first, "kmalloc_large blocks remaining", large});
+		k->pal.report(Report{ReportKind::LiveObjects, nullptr, first,
+				     "kmalloc_large blocks remaining", large});
 		return -EBUSY;
 	}
 	int rc = k->alloc.shutdown();
@@ -183,7 +205,10 @@ extern "C" void kslub_set_reporter(kslub_t *k, kslub_report_fn fn, void *arg)
 	k->report_arg = arg;
 }
 
-extern "C" uint64_t kslub_report_count(const kslub_t *k) { return k->pal.reports(); }
+extern "C" uint64_t kslub_report_count(const kslub_t *k)
+{
+	return k->pal.reports();
+}
 
 static unsigned core_cache_flags(unsigned f)
 {
@@ -199,8 +224,9 @@ static unsigned core_cache_flags(unsigned f)
 	return out;
 }
 
-extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align,
-					     unsigned flags, void (*ctor)(void *), int *err)
+extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size,
+					     size_t align, unsigned flags, void (*ctor)(void *),
+					     int *err)
 {
 	int dummy;
 	if (!err)
@@ -211,7 +237,8 @@ extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_
 		*err = -EINVAL;
 		return nullptr;
 	}
-	unsigned core_flags = core_cache_flags(flags) | (k->debug_caches ? SLAB_CONSISTENCY_CHECKS : 0u);
+	unsigned core_flags = core_cache_flags(flags) |
+			      (k->debug_caches ? SLAB_CONSISTENCY_CHECKS : 0u);
 	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_flags, ctor, err));
 }
 
@@ -226,8 +253,14 @@ extern "C" kslub_cache_t *kslub_cache_find(kslub_t *k, const char *name)
 	return name ? H(k->alloc.slub().find_cache(name)) : nullptr;
 }
 
-extern "C" kslub_cache_t *kslub_kmalloc_cache(kslub_t *k, size_t size) { return H(k->alloc.slub().kmalloc_slab(size)); }
-extern "C" const char *kslub_cache_name(const kslub_cache_t *s) { return C(s)->name; }
+extern "C" kslub_cache_t *kslub_kmalloc_cache(kslub_t *k, size_t size)
+{
+	return H(k->alloc.slub().kmalloc_slab(size));
+}
+extern "C" const char *kslub_cache_name(const kslub_cache_t *s)
+{
+	return C(s)->name;
+}
 
 extern "C" void *kslub_cache_alloc(kslub_cache_t *s, unsigned gfp)
 {
@@ -237,7 +270,10 @@ extern "C" void *kslub_cache_alloc_node(kslub_cache_t *s, unsigned gfp, int node
 {
 	return owner(s)->alloc.slub().cache_alloc_node(C(s), gfp, node);
 }
-extern "C" int kslub_cache_free(kslub_cache_t *s, void *obj) { return owner(s)->alloc.slub().cache_free(C(s), obj); }
+extern "C" int kslub_cache_free(kslub_cache_t *s, void *obj)
+{
+	return owner(s)->alloc.slub().cache_free(C(s), obj);
+}
 extern "C" int kslub_cache_alloc_bulk(kslub_cache_t *s, unsigned gfp, size_t n, void **p)
 {
 	if (n > 0x7fffffff || (n && !p))
@@ -251,32 +287,61 @@ extern "C" int kslub_cache_free_bulk(kslub_cache_t *s, size_t n, void **p)
 	return owner(s)->alloc.slub().free_bulk(C(s), n, p);
 }
 
-extern "C" void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp) { return k->alloc.slub().kmalloc(size, gfp); }
+extern "C" void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp)
+{
+	return k->alloc.slub().kmalloc(size, gfp);
+}
 extern "C" void *kslub_kmalloc_node(kslub_t *k, size_t size, unsigned gfp, int node)
 {
 	return k->alloc.slub().kmalloc_node(size, gfp, node);
 }
-extern "C" int kslub_kfree(kslub_t *k, const void *p) { return k->alloc.slub().kfree(p); }
-extern "C" size_t kslub_ksize(kslub_t *k, const void *p) { return k->alloc.slub().ksize(p); }
+extern "C" int kslub_kfree(kslub_t *k, const void *p)
+{
+	return k->alloc.slub().kfree(p);
+}
+extern "C" size_t kslub_ksize(kslub_t *k, const void *p)
+{
+	return k->alloc.slub().ksize(p);
+}
 
-extern "C" long kslub_cache_shrink(kslub_cache_t *s) { return owner(s)->alloc.slub().shrink(C(s)); }
-extern "C" long kslub_cache_validate(kslub_cache_t *s) { return owner(s)->alloc.slub().validate(C(s)); }
+extern "C" long kslub_cache_shrink(kslub_cache_t *s)
+{
+	return owner(s)->alloc.slub().shrink(C(s));
+}
+extern "C" long kslub_cache_validate(kslub_cache_t *s)
+{
+	return owner(s)->alloc.slub().validate(C(s));
+}
 extern "C" long kslub_cache_check(kslub_cache_t *s, struct kslub_census *census)
 {
 	CacheCensus c{};
 	long errors = owner(s)->alloc.slub().check(C(s), &c);
 	if (census)
-		*census = kslub_census{c.slabs,   c.frozen_slabs, c.partial_slabs, c.cpu_partial_slabs,
-				       c.objects, c.live_objects, c.free_objects};
+		*census = kslub_census{c.slabs,		c.frozen_slabs,
+				       c.partial_slabs, c.cpu_partial_slabs,
+				       c.objects,	c.live_objects,
+				       c.free_objects};
 	return errors;
 }
-extern "C" long kslub_buddy_check(kslub_t *k) { return k->alloc.buddy().check(); }
+extern "C" long kslub_buddy_check(kslub_t *k)
+{
+	return k->alloc.buddy().check();
+}
 
 static void fill_geometry(const Geometry &g, struct kslub_geometry *out)
 {
-	*out = kslub_geometry{g.object_size, g.size,     g.align,       g.inuse,       g.offset,
-			      g.order,       g.objects,  g.min_order,   g.min_objects, g.cpu_partial,
-			      g.cpu_partial_slabs, g.min_partial};
+	*out = kslub_geometry{g.object_size,
+			      g.size,
+			      g.align,
+			      g.inuse,
+			      g.offset,
+			      g.order,
+			      g.objects,
+			      g.min_order,
+			      g.min_objects,
+			      g.cpu_partial,
+			      g.cpu_partial_slabs,
+			      g.min_partial};
 }
 
 extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g)
@@ -288,20 +353,26 @@ extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometr
 	return 0;
 }
 
-extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags, struct kslub_geometry *g)
+extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags,
+				      struct kslub_geometry *g)
 {
 	if (!g || !size || size > KMALLOC_MAX_CACHE_SIZE || !nr_cpus)
 		return -EINVAL;
 	u32 csize = kmalloc_index_size(kmalloc_index(size));
-	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 : KernelRules::Linux61;
-	Geometry geo = compute_geometry(csize, kmalloc_cache_align(csize, rules), SLAB_KMALLOC, false, nr_cpus);
+	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 :
+							  KernelRules::Linux61;
+	Geometry geo = compute_geometry(csize, kmalloc_cache_align(csize, rules), SLAB_KMALLOC,
+					false, nr_cpus);
 	if (!geo.ok)
 		return -EINVAL;
 	fill_geometry(geo, g);
 	return 0;
 }
 
-extern "C" const char *kslub_stat_name(unsigned item) { return item < NR_SLUB_STAT_ITEMS ? stat_name(item) : nullptr; }
+extern "C" const char *kslub_stat_name(unsigned item)
+{
+	return item < NR_SLUB_STAT_ITEMS ? stat_name(item) : nullptr;
+}
 
 extern "C" int kslub_stat_index(const char *name)
 {
@@ -330,8 +401,8 @@ extern "C" int kslub_cache_usage(kslub_cache_t *s, struct kslub_cache_usage *u)
 		return -EINVAL;
 	CacheInfo ci;
 	owner(s)->alloc.slub().info(C(s), &ci);
-	*u = {ci.slabs,     ci.total_objects,     ci.partial, ci.objects_partial,
-			       ci.cpu_slabs, ci.slabs_cpu_partial, ci.errors};
+	*u = {ci.slabs,	    ci.total_objects,	  ci.partial, ci.objects_partial,
+	      ci.cpu_slabs, ci.slabs_cpu_partial, ci.errors};
 	return 0;
 }
 
@@ -350,7 +421,10 @@ extern "C" void kslub_pool_info(const kslub_t *k, struct kslub_pool *p)
 	*p = kslub_pool{b.pool_pages(), b.free_page_count(), b.reserved_pages(), b.nr_nodes()};
 }
 
-extern "C" void kslub_fail_next(kslub_t *k, unsigned n) { k->alloc.buddy().fail_next(n); }
+extern "C" void kslub_fail_next(kslub_t *k, unsigned n)
+{
+	k->alloc.buddy().fail_next(n);
+}
 
 extern "C" void kslub_for_each_cache(kslub_t *k, void (*fn)(kslub_cache_t *s, void *arg), void *arg)
 {

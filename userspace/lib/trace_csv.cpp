@@ -19,7 +19,7 @@ static_assert(TRACE_MAX_CPUS == kslub::UserPlatform::MAX_CPUS, "kslub_create()'s
 
 const char *const CSV_HEADER = KSLUB_TRACE_CSV_HEADER;
 
-static const char *const event_names[] = { KSLUB_TRACE_EVENT_NAMES };
+static const char *const event_names[] = {KSLUB_TRACE_EVENT_NAMES};
 static_assert(sizeof(event_names) / sizeof(event_names[0]) == NR_EVENTS,
 	      "KSLUB_TRACE_EVENT_NAMES has KSLUB_TRACE_NR_EVENTS names");
 
@@ -114,7 +114,8 @@ constexpr unsigned header_fields()
 		n += *c == ',';
 	return n;
 }
-static_assert(header_fields() == NR_FIELDS, "KSLUB_TRACE_CSV_FIELDS counts KSLUB_TRACE_CSV_HEADER's fields");
+static_assert(header_fields() == NR_FIELDS,
+	      "KSLUB_TRACE_CSV_FIELDS counts KSLUB_TRACE_CSV_HEADER's fields");
 
 /* The name of field i (0-based): the header line's i-th column. */
 std::string field_name(unsigned i)
@@ -149,7 +150,7 @@ void Reader::error(const std::string &what)
 {
 	t_->nr_errors++;
 	if (t_->errors.size() < max_kept_)
-		t_->errors.push_back(LineError{ t_->lines, what });
+		t_->errors.push_back(LineError{t_->lines, what});
 }
 
 void Reader::long_line(uint64_t n)
@@ -196,7 +197,7 @@ void Reader::line(const char *s, size_t n)
 						   shown(val, vn) + "'";
 				error(what);
 				if (!t_->fatal.line)
-					t_->fatal = LineError{ t_->lines, what };
+					t_->fatal = LineError{t_->lines, what};
 			} else {
 				t_->cpus = (long long)v;
 			}
@@ -430,8 +431,8 @@ bool read_trace_file(const char *path, Trace *t, std::string *err, size_t max_ke
 std::string format_record(const Trace &t, const Record &r)
 {
 	char buf[192];
-	snprintf(buf, sizeof(buf), KSLUB_TRACE_CSV_RECORD_PREFIX,
-		 (unsigned long long)r.ts_ns, r.cpu, event_name(r.event), (unsigned long long)r.ptr,
+	snprintf(buf, sizeof(buf), KSLUB_TRACE_CSV_RECORD_PREFIX, (unsigned long long)r.ts_ns,
+		 r.cpu, event_name(r.event), (unsigned long long)r.ptr,
 		 (unsigned long long)r.call_site, (unsigned long long)r.bytes_req,
 		 (unsigned long long)r.bytes_alloc, (unsigned long long)r.gfp_flags);
 	return buf + t.cache_of(r) + "\n";
@@ -459,7 +460,7 @@ constexpr uint32_t NO_CACHE = UINT32_MAX;
 struct Live {
 	void *obj;
 	uint64_t bytes; /* kslub's size of it */
-	uint32_t idx; /* entry */
+	uint32_t idx;	/* entry */
 };
 
 struct Slot {
@@ -658,7 +659,7 @@ struct Replayer::Impl {
 			r.reuse_agree += kh == sh;
 			sl->second.valid = false;
 		}
-		live.emplace(kptr, Live{ obj, bytes, idx });
+		live.emplace(kptr, Live{obj, bytes, idx});
 		Entry &e = entries[idx];
 		e.rep.allocs++;
 		e.rep.live++;
@@ -702,7 +703,7 @@ struct Replayer::Impl {
 		/* Records of the reader have cpu < TRACE_MAX_CPUS; others share a slot. */
 		Last &slot = last[rec.cpu % TRACE_MAX_CPUS];
 		Last prev = slot;
-		slot = Last{ rec.event, rec.ptr, rec.bytes_req };
+		slot = Last{rec.event, rec.ptr, rec.bytes_req};
 		switch (rec.event) {
 		case Event::Kmalloc: {
 			r.kmalloc_events++;
@@ -720,7 +721,7 @@ struct Replayer::Impl {
 				r.kmalloc_large_agree += agree && is_large;
 				if (!agree && r.mismatches.size() < MAX_MISMATCHES)
 					r.mismatches.push_back(
-						{ rec.line, rec.bytes_req, rec.bytes_alloc, ks });
+						{rec.line, rec.bytes_req, rec.bytes_alloc, ks});
 				return;
 			}
 			size_t req = rec.bytes_req > SIZE_MAX ? SIZE_MAX : size_t(rec.bytes_req);
@@ -739,7 +740,7 @@ struct Replayer::Impl {
 			r.kmalloc_large_agree += agree && is_large;
 			if (!agree && r.mismatches.size() < MAX_MISMATCHES)
 				r.mismatches.push_back(
-					{ rec.line, rec.bytes_req, rec.bytes_alloc, ks });
+					{rec.line, rec.bytes_req, rec.bytes_alloc, ks});
 			if (!rec.bytes_req)
 				return; /* ZERO_SIZE_PTR on both sides: nothing to track */
 			uint32_t idx;
@@ -784,9 +785,7 @@ struct Replayer::Impl {
 			return;
 		}
 		case Event::Kfree:
-		case Event::CacheFree:
-			do_free(rec, cpu);
-			return;
+		case Event::CacheFree: do_free(rec, cpu); return;
 		case Event::PageAlloc:
 		case Event::PageFree: {
 			unsigned order = 0;
@@ -876,7 +875,7 @@ bool Replayer::start(const Trace &t, std::string *err)
 		cpus = TRACE_MAX_CPUS;
 	m.cpus = unsigned(cpus);
 	for (auto &l : m.last)
-		l = Impl::Last{ Event::PageFree, 0, 0 };
+		l = Impl::Last{Event::PageFree, 0, 0};
 	int e = 0;
 	m.k = kslub_create(m.o.pool_bytes, m.cpus, 1, m.o.create_flags | KSLUB_DETERMINISTIC, &e);
 	if (!m.k) {

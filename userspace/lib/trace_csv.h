@@ -52,19 +52,12 @@ constexpr uint32_t TRACE_MAX_CACHES = 1024;
 constexpr size_t TRACE_MAX_LINE = 4096;
 
 struct TraceLimits {
-	size_t max_line = TRACE_MAX_LINE; /* bytes of a line, without "\n" or "\r\n" */
+	size_t max_line = TRACE_MAX_LINE;	/* bytes of a line, without "\n" or "\r\n" */
 	uint32_t max_caches = TRACE_MAX_CACHES; /* distinct caches of a trace */
-	size_t read_block = size_t(64) << 10; /* read_trace_stream()'s reads, in bytes */
+	size_t read_block = size_t(64) << 10;	/* read_trace_stream()'s reads, in bytes */
 };
 
-enum class Event : uint8_t {
-	Kmalloc,
-	Kfree,
-	CacheAlloc,
-	CacheFree,
-	PageAlloc,
-	PageFree
-};
+enum class Event : uint8_t { Kmalloc, Kfree, CacheAlloc, CacheFree, PageAlloc, PageFree };
 constexpr unsigned NR_EVENTS = KSLUB_TRACE_NR_EVENTS;
 static_assert(unsigned(Event::PageFree) + 1 == NR_EVENTS, "Event follows KSLUB_TRACE_EVENT_NAMES");
 /* The event column's value: one of KSLUB_TRACE_EVENT_NAMES. */
@@ -97,13 +90,13 @@ struct Trace {
 	long long lost = -1;
 
 	bool header_seen = false;
-	uint64_t lines = 0; /* lines in the file */
+	uint64_t lines = 0;		    /* lines in the file */
 	uint64_t per_event[NR_EVENTS] = {}; /* accepted records per event */
 	std::vector<Record> records;
-	std::vector<std::string> cache_names{ "" }; /* interned cache column values */
-	uint64_t nr_errors = 0; /* malformed lines, all counted ... */
-	std::vector<LineError> errors; /* ... the first max_kept_errors kept */
-	uint32_t max_cpu = 0; /* highest CPU of an accepted record */
+	std::vector<std::string> cache_names{""}; /* interned cache column values */
+	uint64_t nr_errors = 0;			  /* malformed lines, all counted ... */
+	std::vector<LineError> errors;		  /* ... the first max_kept_errors kept */
+	uint32_t max_cpu = 0;			  /* highest CPU of an accepted record */
 	/*
 	 * Distinct caches of the accepted records (at most max_caches): the
 	 * names in cache_names but "", and the bytes_alloc of cache_alloc
@@ -115,14 +108,11 @@ struct Trace {
 	 * honour), also counted among the errors; line 0: none. The replay
 	 * refuses such a trace.
 	 */
-	LineError fatal{ 0, std::string() };
+	LineError fatal{0, std::string()};
 	/* The most bytes read_trace_stream() held for reading lines at once (its buffers). */
 	size_t read_buffer_bytes = 0;
 
-	const std::string &cache_of(const Record &r) const
-	{
-		return cache_names[r.cache_id];
-	}
+	const std::string &cache_of(const Record &r) const { return cache_names[r.cache_id]; }
 };
 
 /*
@@ -187,16 +177,16 @@ struct ReplayOptions {
 constexpr unsigned REPLAY_MAX_ORDER = 11; /* page events of order >= this share the last bucket */
 
 struct CacheReport {
-	std::string name; /* the kernel's name (kmalloc caches: kslub's) */
+	std::string name;	/* the kernel's name (kmalloc caches: kslub's) */
 	std::string kslub_name; /* the kslub cache it was replayed on */
-	bool kmalloc = false; /* a kmalloc size class, or the large-kmalloc bucket */
-	bool large = false; /* the kmalloc_large bucket (pages, not a cache) */
+	bool kmalloc = false;	/* a kmalloc size class, or the large-kmalloc bucket */
+	bool large = false;	/* the kmalloc_large bucket (pages, not a cache) */
 	uint32_t object_size = 0;
 	uint64_t allocs = 0, frees = 0, live = 0, peak_live = 0, alloc_failures = 0;
-	uint64_t unseen_frees = 0; /* its objects handed out again with no free traced between */
+	uint64_t unseen_frees = 0;    /* its objects handed out again with no free traced between */
 	uint64_t slabs_allocated = 0; /* ALLOC_SLAB */
-	uint64_t slabs = 0; /* at the end */
-	uint64_t memory_bytes = 0; /* slabs * slab bytes at the end (large: live bytes) */
+	uint64_t slabs = 0;	      /* at the end */
+	uint64_t memory_bytes = 0;    /* slabs * slab bytes at the end (large: live bytes) */
 	uint64_t peak_memory_bytes = 0; /* large bucket only */
 	uint64_t stats[KSLUB_NR_STATS] = {};
 };
@@ -216,7 +206,7 @@ struct ReplayReport {
 	std::vector<Mismatch> mismatches; /* the first few */
 	/* Pointers. */
 	uint64_t frees_unknown =
-		0; /* kfree / cache_free of a pointer never allocated in the trace */
+		0;		 /* kfree / cache_free of a pointer never allocated in the trace */
 	uint64_t frees_null = 0; /* kfree(NULL) or of ZERO_SIZE_PTR */
 	uint64_t alloc_over_live = 0; /* the kernel handed out a pointer the trace never freed */
 	/*
@@ -228,8 +218,8 @@ struct ReplayReport {
 	 */
 	uint64_t kmalloc_duplicates = 0;
 	uint64_t kernel_failed_allocs = 0; /* ptr 0 in the trace */
-	uint64_t alloc_failures = 0; /* kslub returned NULL */
-	uint64_t free_errors = 0; /* kslub refused a free */
+	uint64_t alloc_failures = 0;	   /* kslub returned NULL */
+	uint64_t free_errors = 0;	   /* kslub refused a free */
 	uint64_t caches_created = 0, cache_create_failures = 0;
 	uint64_t reports = 0; /* kslub misuse reports */
 	uint64_t live_at_end = 0;

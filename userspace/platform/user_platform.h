@@ -49,8 +49,10 @@ public:
 
 	static constexpr unsigned MAX_CPUS = 256;
 
-	UserPlatform(unsigned nr_cpus, unsigned nr_nodes, bool deterministic)
-		: nr_cpus_(nr_cpus), nr_nodes_(nr_nodes ? nr_nodes : 1), deterministic_(deterministic)
+	UserPlatform(unsigned nr_cpus, unsigned nr_nodes, bool deterministic) :
+		nr_cpus_(nr_cpus),
+		nr_nodes_(nr_nodes ? nr_nodes : 1),
+		deterministic_(deterministic)
 	{
 		for (unsigned i = 0; i < MAX_CPUS; i++)
 			online_[i] = i < nr_cpus;
@@ -70,9 +72,18 @@ public:
 		return 0;
 	}
 	int cpu_to_node(unsigned cpu) const { return int(u64(cpu) * nr_nodes_ / nr_cpus_); }
-	bool cpu_online(unsigned cpu) const { return cpu < nr_cpus_ && __atomic_load_n(&online_[cpu], __ATOMIC_RELAXED); }
-	void set_online(unsigned cpu, bool on) { __atomic_store_n(&online_[cpu], on, __ATOMIC_RELAXED); }
-	void set_current_cpu(unsigned cpu) { __atomic_store_n(&current_cpu_, cpu, __ATOMIC_RELAXED); }
+	bool cpu_online(unsigned cpu) const
+	{
+		return cpu < nr_cpus_ && __atomic_load_n(&online_[cpu], __ATOMIC_RELAXED);
+	}
+	void set_online(unsigned cpu, bool on)
+	{
+		__atomic_store_n(&online_[cpu], on, __ATOMIC_RELAXED);
+	}
+	void set_current_cpu(unsigned cpu)
+	{
+		__atomic_store_n(&current_cpu_, cpu, __ATOMIC_RELAXED);
+	}
 	bool deterministic() const { return deterministic_; }
 	void preempt_disable() {}
 	void preempt_enable() {}
@@ -95,22 +106,35 @@ public:
 	}
 
 	/* Shared state accessors */
-	template <class T> static T load(const T *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-	template <class T> static T peek(const T *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-	template <class T> static void store(T *p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+	template <class T> static T load(const T *p)
+	{
+		return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	}
+	template <class T> static T peek(const T *p)
+	{
+		return __atomic_load_n(p, __ATOMIC_RELAXED);
+	}
+	template <class T> static void store(T *p, T v)
+	{
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	}
 	static bool cas2(Pair *p, Pair old, Pair nw)
 	{
 		unsigned __int128 o, n;
 		memcpy(&o, &old, 16);
 		memcpy(&n, &nw, 16);
-		return __atomic_compare_exchange_n(reinterpret_cast<unsigned __int128 *>(p), &o, n, false,
-						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		return __atomic_compare_exchange_n(reinterpret_cast<unsigned __int128 *>(p), &o, n,
+						   false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	}
 	static bool cas_u64(u64 *p, u64 old, u64 nw)
 	{
-		return __atomic_compare_exchange_n(p, &old, nw, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		return __atomic_compare_exchange_n(p, &old, nw, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_RELAXED);
 	}
-	static u64 atomic_add(u64 *p, s64 d) { return __atomic_add_fetch(p, u64(d), __ATOMIC_RELAXED); }
+	static u64 atomic_add(u64 *p, s64 d)
+	{
+		return __atomic_add_fetch(p, u64(d), __ATOMIC_RELAXED);
+	}
 	static void stat_inc(u64 *p) { __atomic_fetch_add(p, 1, __ATOMIC_RELAXED); }
 	static void barrier() { __asm__ __volatile__("" ::: "memory"); }
 	static void cpu_relax() { __builtin_ia32_pause(); }
@@ -126,7 +150,8 @@ public:
 	{
 		return __atomic_load_n(slot, __ATOMIC_RELAXED);
 	}
-	__attribute__((no_sanitize("address", "thread"))) static void *read_fp_racy(void *const *slot)
+	__attribute__((no_sanitize("address", "thread"))) static void *
+	read_fp_racy(void *const *slot)
 	{
 		return *const_cast<void *const volatile *>(slot);
 	}
@@ -144,8 +169,14 @@ public:
 				cpu_relax();
 		return 0;
 	}
-	static void spin_unlock_irqrestore(Spinlock &l, unsigned long) { __atomic_store_n(&l.v, 0, __ATOMIC_RELEASE); }
-	static bool spin_is_locked(Spinlock &l) { return __atomic_load_n(&l.v, __ATOMIC_RELAXED) != 0; }
+	static void spin_unlock_irqrestore(Spinlock &l, unsigned long)
+	{
+		__atomic_store_n(&l.v, 0, __ATOMIC_RELEASE);
+	}
+	static bool spin_is_locked(Spinlock &l)
+	{
+		return __atomic_load_n(&l.v, __ATOMIC_RELAXED) != 0;
+	}
 	static void slot_lock_init(SlotLock &l) { spin_lock_init(l); }
 	static unsigned long slot_lock(SlotLock &l) { return spin_lock_irqsave(l); }
 	static void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
@@ -170,7 +201,10 @@ public:
 	}
 
 	/* No tracepoints in user space: the tracing code compiles away. */
-	static constexpr bool tracing() { return false; }
+	static constexpr bool tracing()
+	{
+		return false;
+	}
 	static void trace(const TraceEvent &) {}
 
 	/* Misc */
@@ -185,7 +219,10 @@ public:
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 		return z ^ (z >> 31);
 	}
-	void seed(u64 s) { rng_ = s; }
+	void seed(u64 s)
+	{
+		rng_ = s;
+	}
 	void set_reporter(ReportFn fn, void *arg)
 	{
 		report_fn_ = fn;
@@ -210,7 +247,10 @@ public:
 			fprintf(f, " [%llu]", (unsigned long long)r.value);
 		fputc('\n', f);
 	}
-	u64 reports() const { return __atomic_load_n(&reports_, __ATOMIC_RELAXED); }
+	u64 reports() const
+	{
+		return __atomic_load_n(&reports_, __ATOMIC_RELAXED);
+	}
 	[[noreturn]] static void assert_fail(const char *cond, const char *file, int line)
 	{
 		fprintf(stderr, "kslub: assertion failed: %s at %s:%d\n", cond, file, line);

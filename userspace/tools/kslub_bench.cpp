@@ -77,7 +77,10 @@ void run(const char *pattern, bool kslub, Ctx &c, size_t ops)
 	}
 }
 
-size_t ops_per_call(const char *pattern) { return strcmp(pattern, "pair") && strcmp(pattern, "kmalloc") ? BATCH * 16 : 200000; }
+size_t ops_per_call(const char *pattern)
+{
+	return strcmp(pattern, "pair") && strcmp(pattern, "kmalloc") ? BATCH * 16 : 200000;
+}
 
 } // namespace
 
@@ -96,8 +99,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: kslub-bench [--reps N] | --pattern pair|batch|kmalloc|remote "
-					"--impl kslub|malloc --ops N\n");
+			fprintf(stderr,
+				"usage: kslub-bench [--reps N] | --pattern pair|batch|kmalloc|remote "
+				"--impl kslub|malloc --ops N\n");
 			return 2;
 		}
 	}
@@ -119,8 +123,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *patterns[] = {"pair", "batch", "kmalloc", "remote"};
-	printf("%-8s %12s %12s %8s   (median of %d alternating runs, single thread)\n", "pattern", "kslub ns/op",
-	       "malloc ns/op", "ratio", reps);
+	printf("%-8s %12s %12s %8s   (median of %d alternating runs, single thread)\n", "pattern",
+	       "kslub ns/op", "malloc ns/op", "ratio", reps);
 	for (const char *p : patterns) {
 		if (only_pattern && strcmp(p, only_pattern))
 			continue;

@@ -20,9 +20,9 @@ static void slabinfo_line(kslub_cache_t *s, void *)
 	struct kslub_census c;
 	kslub_cache_check(s, &c);
 	printf("%-17s %6llu %6llu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6llu %6llu %6lu\n",
-	       kslub_cache_name(s), (unsigned long long)c.live_objects, (unsigned long long)u.total_objects,
-	       g.slab_size, g.objs_per_slab, 1 << g.order, 0u, 0u, 0u, (unsigned long long)u.slabs,
-	       (unsigned long long)u.slabs, 0ul);
+	       kslub_cache_name(s), (unsigned long long)c.live_objects,
+	       (unsigned long long)u.total_objects, g.slab_size, g.objs_per_slab, 1 << g.order, 0u,
+	       0u, 0u, (unsigned long long)u.slabs, (unsigned long long)u.slabs, 0ul);
 }
 
 int main()
@@ -67,7 +67,8 @@ int main()
 
 	printf("\n== demo-200 SLUB_STATS (sum C0=.. C1=..)\n");
 	for (unsigned i = 0; i < KSLUB_NR_STATS; i++) {
-		printf("%-24s %llu", kslub_stat_name(i), (unsigned long long)kslub_cache_stat(s, i, -1));
+		printf("%-24s %llu", kslub_stat_name(i),
+		       (unsigned long long)kslub_cache_stat(s, i, -1));
 		for (unsigned c = 0; c < cpus; c++) {
 			unsigned long long v = kslub_cache_stat(s, i, int(c));
 			if (v)

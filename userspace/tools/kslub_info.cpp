@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const size_t kmalloc_sizes[] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+static const size_t kmalloc_sizes[] = {8,   16,	 32,   64,   96,   128, 192,
+				       256, 512, 1024, 2048, 4096, 8192};
 
 static void usage(FILE *f)
 {
@@ -38,7 +39,9 @@ int main(int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(argv[++i], &end, 10);
 			if (*end || !v || v > 8192 || argv[i][0] == '-') {
-				fprintf(stderr, "kslub-info: --cpus needs a number from 1 to 8192, not '%s'\n", argv[i]);
+				fprintf(stderr,
+					"kslub-info: --cpus needs a number from 1 to 8192, not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 			cpus = unsigned(v);
@@ -49,7 +52,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(v, "6.12"))
 				flags = KSLUB_KERNEL_6_12;
 			else {
-				fprintf(stderr, "kslub-info: --kernel takes 6.1 or 6.12, not '%s'\n", v);
+				fprintf(stderr,
+					"kslub-info: --kernel takes 6.1 or 6.12, not '%s'\n", v);
 				return 2;
 			}
 		} else {
@@ -58,8 +62,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("%-14s %11s %9s %5s %13s %11s %11s %5s\n", "name", "object_size", "slab_size", "order",
-	       "objs_per_slab", "cpu_partial", "min_partial", "align");
+	printf("%-14s %11s %9s %5s %13s %11s %11s %5s\n", "name", "object_size", "slab_size",
+	       "order", "objs_per_slab", "cpu_partial", "min_partial", "align");
 	for (size_t size : kmalloc_sizes) {
 		struct kslub_geometry g;
 		if (kslub_kmalloc_geometry(size, cpus, flags, &g)) {
@@ -71,8 +75,8 @@ int main(int argc, char **argv)
 			snprintf(name, sizeof(name), "kmalloc-%zuk", size / 1024);
 		else
 			snprintf(name, sizeof(name), "kmalloc-%zu", size);
-		printf("%-14s %11u %9u %5u %13u %11u %11u %5u\n", name, g.object_size, g.slab_size, g.order,
-		       g.objs_per_slab, g.cpu_partial, g.min_partial, g.align);
+		printf("%-14s %11u %9u %5u %13u %11u %11u %5u\n", name, g.object_size, g.slab_size,
+		       g.order, g.objs_per_slab, g.cpu_partial, g.min_partial, g.align);
 	}
 	return 0;
 }
