@@ -56,9 +56,9 @@ fi
 command -v dkms >/dev/null || die "dkms is not installed"
 [[ -d "$top/core/base" ]] || die "no core/ beside module/"
 rm -rf "$dest"
-mkdir -p "$dest/module/tests" "$dest/core"
+mkdir -p "$dest/module" "$dest/core"
 cp -a "$top/core/." "$dest/core/"
-for f in "$here"/Kbuild "$here"/*.c "$here"/*.h "$here"/*.cpp "$here"/build.sh "$here"/README.md "$here"/tests/*.sh; do
+for f in "$here"/Kbuild "$here"/*.c "$here"/*.h "$here"/*.cpp "$here"/build.sh "$here"/README.md; do
 	[[ -e "$f" ]] || continue
 	rel=${f#"$here"/}
 	cp -a "$f" "$dest/module/$rel"

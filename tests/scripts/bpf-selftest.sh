@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Mutation check of the bpf/ host tests (CTest scripts.bpf), with
+# Mutation check of the eBPF host tests, tests/bpf/ (CTest scripts.bpf), with
 # tests/scripts/fake-record.sh standing in for kslub-record (no BPF needed)
 # and the real kslub-replay:
 #   not-root-test.sh      a recorder that succeeds without privileges, or
@@ -13,7 +13,9 @@
 #                         without a 6.1 image must skip it, not pass;
 #   record-replay-test.sh a corrupted trace (a malformed line, a wrong size
 #                         class, no header, too few events, lost counts that
-#                         do not add up) or a failed recording must fail it.
+#                         do not add up) or a failed recording must fail it
+#                         (its checks are tests/bpf/record-checks.sh, which the
+#                         guest's guest-record-test.sh shares: vm-selftest.sh).
 # Each has a sound input as control, which must pass.
 # The tests under test skip (77) unless run as root; so does this one.
 #
@@ -38,7 +40,7 @@ chmod 755 "$TAP_WORK"
 W=$TAP_WORK
 
 # --- not-root-test.sh -------------------------------------------------------------
-nr=$src/bpf/not-root-test.sh
+nr=$src/tests/bpf/not-root-test.sh
 if command -v setpriv >/dev/null; then
 	if [ -n "$record" ]; then
 		case_run "not-root: the real kslub-record" pass '^PASS' -- "$nr" "$record"
@@ -56,7 +58,7 @@ else
 fi
 
 # --- core-kernels-test.sh -----------------------------------------------------------
-ck=$src/bpf/core-kernels-test.sh
+ck=$src/tests/bpf/core-kernels-test.sh
 printf '\177ELF\002\001\001' >"$W/elf"
 head -c 4096 /dev/zero >>"$W/elf"
 # image FILE xz|zstd|junk: some bytes of "setup code", then the compressed ELF.
@@ -98,18 +100,18 @@ if [ ! -r /sys/kernel/btf/vmlinux ] ||
 	case_done
 	exit
 fi
-rr=$src/bpf/record-replay-test.sh
-case_run "record-replay: a sound trace" pass '^PASS' -- "$rr" "$fake" "$replay"
-case_run "record-replay: a malformed line" fail 'kslub-replay exit status 3' -- \
-	env FAKE_RECORD_TRACE=malformed "$rr" "$fake" "$replay"
-case_run "record-replay: a kmalloc of no size class" fail 'size classes agree on 399 of 400' -- \
-	env FAKE_RECORD_TRACE=size-class "$rr" "$fake" "$replay"
-case_run "record-replay: no header" fail 'is not the header' -- \
-	env FAKE_RECORD_TRACE=no-header "$rr" "$fake" "$replay"
-case_run "record-replay: too few events" fail 'only 60 events' -- \
-	env FAKE_RECORD_TRACE=few "$rr" "$fake" "$replay"
-case_run "record-replay: lost counts that do not add up" fail 'is not lost_ringbuf 1 \+ lost_recursion 1' -- \
-	env FAKE_RECORD_TRACE=lost-sum "$rr" "$fake" "$replay"
-case_run "record-replay: the recorder fails" fail 'kslub-record failed' -- \
-	env FAKE_RECORD_STATUS=1 "$rr" "$fake" "$replay"
+rr=$src/tests/bpf/record-replay-test.sh
+case_run "record-replay: a sound trace" pass '^# all [0-9]+ checks passed' -- bash "$rr" "$fake" "$replay"
+case_run "record-replay: a malformed line" fail 'not ok .*exit status 0 \(every line accepted\): got 3' -- \
+	env FAKE_RECORD_TRACE=malformed bash "$rr" "$fake" "$replay"
+case_run "record-replay: a kmalloc of no size class" fail 'not ok .*size classes agree on every kmalloc event \(399 of 400\)' -- \
+	env FAKE_RECORD_TRACE=size-class bash "$rr" "$fake" "$replay"
+case_run "record-replay: no header" fail 'not ok .*the CSV header \(line 6' -- \
+	env FAKE_RECORD_TRACE=no-header bash "$rr" "$fake" "$replay"
+case_run "record-replay: too few events" fail 'not ok .*more than 1000 events recorded \(60\)' -- \
+	env FAKE_RECORD_TRACE=few bash "$rr" "$fake" "$replay"
+case_run "record-replay: lost counts that do not add up" fail 'not ok .*lost = lost_ringbuf \+ lost_recursion' -- \
+	env FAKE_RECORD_TRACE=lost-sum bash "$rr" "$fake" "$replay"
+case_run "record-replay: the recorder fails" fail 'not ok .*kslub-record --duration 3' -- \
+	env FAKE_RECORD_STATUS=1 bash "$rr" "$fake" "$replay"
 case_done

@@ -15,13 +15,15 @@
 #     that does not match) fails;
 #   - guest/live-geometry.sh with stand-in unit-test binaries (skipped, no
 #     test run, PASSED but a non-zero exit);
-#   - bpf-record-test.sh, the guest script, with tests/scripts/fake-record.sh
-#     and the real kslub-replay (KSLUB_REPLAY; left out without it): a
-#     corrupted trace or a failed recording fails it;
+#   - tests/bpf/guest-record-test.sh, the guest script, with
+#     tests/scripts/fake-record.sh and the real kslub-replay (KSLUB_REPLAY;
+#     left out without it): a corrupted trace or a failed recording fails it;
 #   - harness-selftest.sh with stand-ins for vm.sh (KSLUB_VM_SH): one that
 #     always passes, one that keeps no console log, one that loses the guest's
 #     exit status must all fail it; a faithful one passes;
-#   - run-module.sh with a module build that fails: it must fail before QEMU
+#   - run-module.sh with a module build that fails, and with a prebuilt
+#     module (--ko, as CTest's module.build.<kernel> fixtures hand it) that
+#     is missing or was built for another kernel: it must fail before QEMU
 #     (left out where vm.sh finds no 6.12 kernel with headers).
 #
 #   tests/scripts/vm-selftest.sh SRC_DIR [KSLUB_REPLAY]
@@ -188,22 +190,22 @@ case_run "live-geometry: the test skipped" fail 'skipped instead of comparing' -
 case_run "live-geometry: no test ran" fail 'the comparison failed' -- env TMPDIR="$W" KSLUB_UNIT_TESTS="$W/unit-none" sh "$lg"
 case_run "live-geometry: PASSED, then exit status 1" fail 'exited with status 1 after PASSED' -- env TMPDIR="$W" KSLUB_UNIT_TESTS="$W/unit-exit1" sh "$lg"
 
-# --- bpf-record-test.sh on the host ---------------------------------------------------------
+# --- tests/bpf/guest-record-test.sh on the host ------------------------------------------------
 if [ -n "$replay" ] && [ -x "$replay" ] && [ -r /sys/kernel/btf/vmlinux ]; then
-	br=$vm/bpf-record-test.sh
+	br=$src/tests/bpf/guest-record-test.sh
 	fr=$here/fake-record.sh
-	case_run "bpf-record-test: a sound trace" pass '# all [0-9]+ checks passed' -- \
+	case_run "guest-record-test: a sound trace" pass '# all [0-9]+ checks passed' -- \
 		env TMPDIR="$W" KSLUB_RECORD="$fr" KSLUB_REPLAY="$replay" bash "$br"
-	case_run "bpf-record-test: a kmalloc of no size class" fail 'not ok .* size classes agree on every kmalloc event' -- \
+	case_run "guest-record-test: a kmalloc of no size class" fail 'not ok .* size classes agree on every kmalloc event \(399 of 400\)' -- \
 		env TMPDIR="$W" KSLUB_RECORD="$fr" KSLUB_REPLAY="$replay" FAKE_RECORD_TRACE=size-class bash "$br"
-	case_run "bpf-record-test: a malformed line" fail 'not ok .* exit status 0 \(every line accepted\)' -- \
+	case_run "guest-record-test: a malformed line" fail 'not ok .* exit status 0 \(every line accepted\): got 3' -- \
 		env TMPDIR="$W" KSLUB_RECORD="$fr" KSLUB_REPLAY="$replay" FAKE_RECORD_TRACE=malformed bash "$br"
-	case_run "bpf-record-test: lost counts that do not add up" fail 'not ok .* lost = lost_ringbuf \+ lost_recursion' -- \
+	case_run "guest-record-test: lost counts that do not add up" fail 'not ok .* lost = lost_ringbuf \+ lost_recursion' -- \
 		env TMPDIR="$W" KSLUB_RECORD="$fr" KSLUB_REPLAY="$replay" FAKE_RECORD_TRACE=lost-sum bash "$br"
-	case_run "bpf-record-test: the recording fails" fail 'not ok .* kslub-record --duration 3' -- \
+	case_run "guest-record-test: the recording fails" fail 'not ok .* kslub-record --duration 3' -- \
 		env TMPDIR="$W" KSLUB_RECORD="$fr" KSLUB_REPLAY="$replay" FAKE_RECORD_STATUS=1 bash "$br"
 else
-	echo "# no kslub-replay or no readable /sys/kernel/btf/vmlinux: bpf-record-test.sh cases left out"
+	echo "# no kslub-replay or no readable /sys/kernel/btf/vmlinux: guest-record-test.sh cases left out"
 fi
 
 # --- harness-selftest.sh with stand-ins for vm.sh --------------------------------------------
@@ -251,7 +253,7 @@ case_run "harness-selftest: a vm.sh that keeps no console log" fail 'not ok 2\.1
 case_run "harness-selftest: a vm.sh that loses the guest's exit status" fail 'not ok 2 - exit3: status 1 \(expected 3\)' -- \
 	env KSLUB_VM_SH="$W/vm-standin.sh" STANDIN_VM=status bash "$hs"
 
-# --- run-module.sh with a failing module build ---------------------------------------------
+# --- run-module.sh: a failing module build, a prebuilt module ------------------------------
 kver=$("$vm/vm.sh" --kernel 6.12 --print-kernel 2>/dev/null) || kver=""
 if [ -n "$kver" ] && [ -f "/lib/modules/$kver/build/Makefile" ]; then
 	mkdir -p "$W/src/module"
@@ -261,6 +263,30 @@ if [ -n "$kver" ] && [ -f "/lib/modules/$kver/build/Makefile" ]; then
 	case_run "run-module: the module build fails" fail 'module build for .* failed' -- \
 		env KSLUB_VM_LOCK=none bash "$vm/run-module.sh" --kernel 6.12 --smp 1 --src "$W/src" \
 		--build-dir "$W/module-build" --script "$W/no-such-guest-script.sh"
+	# A prebuilt module: missing, or one whose vermagic names another kernel.
+	case_run "run-module: --ko names no file" fail 'run-module: error: --ko .*: no such file' -- \
+		env KSLUB_VM_LOCK=none bash "$vm/run-module.sh" --kernel 6.12 --smp 1 \
+		--ko "$W/no-such-kslub.ko" --script "$W/no-such-guest-script.sh"
+	# A module of the 6.12 kernel stands in for its kslub.ko: it passes the
+	# check and reaches vm.sh (which stops at the missing script).
+	own=""
+	for f in "/lib/modules/$kver/kernel/fs/9p/9p.ko" "/lib/modules/$kver/kernel/fs/9p/9p.ko.xz"; do
+		[ ! -f "$f" ] || own=$f
+	done
+	if [ -n "$own" ]; then
+		case_run "run-module: --ko built for the guest's kernel" 2 "^run-module: kslub.ko for ${kver//+/[+]}: " -- \
+			env KSLUB_VM_LOCK=none bash "$vm/run-module.sh" --kernel 6.12 --smp 1 \
+			--ko "$own" --script "$W/no-such-guest-script.sh"
+	fi
+	other=$("$vm/vm.sh" --kernel 6.1 --print-kernel 2>/dev/null) || other=""
+	if [ -n "$other" ] && [ -f "/lib/modules/$other/kernel/fs/9p/9p.ko" ]; then
+		# A real module of the 6.1 kernel stands in for a kslub.ko built for it.
+		case_run "run-module: --ko built for another kernel" fail "was built for '${other//+/[+]}', the guest boots ${kver//+/[+]}" -- \
+			env KSLUB_VM_LOCK=none bash "$vm/run-module.sh" --kernel 6.12 --smp 1 \
+			--ko "/lib/modules/$other/kernel/fs/9p/9p.ko" --script "$W/no-such-guest-script.sh"
+	else
+		echo "# no 6.1 kernel's 9p.ko to stand in for a kslub.ko of another kernel: that run-module.sh case left out"
+	fi
 else
 	echo "# vm.sh finds no 6.12 kernel with headers: run-module.sh case left out"
 fi

@@ -19,7 +19,10 @@ namespace {
 
 std::atomic<long> g_reports;
 
-void count_report(void *, const struct kslub_report *) { g_reports++; }
+void count_report(void *, const struct kslub_report *)
+{
+	g_reports++;
+}
 
 TEST(ValidateRace, ValidateWhileFreeingFindsNothing)
 {

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build kslub.ko for one kernel (module/build.sh) and run a guest script
-# against it in QEMU (tests/vm/vm.sh); the guest finds the module at $KSLUB_KO.
+# Run a guest script against kslub.ko in QEMU (tests/vm/vm.sh); the guest
+# finds the module at $KSLUB_KO. The module is one built already (--ko: what
+# CTest's module.build.<kernel> fixtures build, module/CMakeLists.txt), or,
+# by hand, one this script builds first (module/build.sh).
 #
 #   tests/vm/run-module.sh --kernel 6.1|6.12|debug --smp N [--script GUEST_SCRIPT]
-#                          [--timeout S] [--build-dir DIR] [--src TREE] [vm.sh options...]
+#                          [--timeout S] [--ko KSLUB_KO | --build-dir DIR] [--src TREE]
+#                          [vm.sh options...]
 #
-# GUEST_SCRIPT defaults to tests/vm/module-test.sh. The module is built into
+# GUEST_SCRIPT defaults to tests/vm/guest/module-test.sh. With --ko the module is
+# KSLUB_KO, which must have been built for the release the guest boots (its
+# vermagic is checked here, before QEMU). Without it the module is built into
 # DIR/<kernel release>/ (default DIR: <repo>/build-vm/module), against
 # /lib/modules/<release>/build, from TREE/module and TREE/core (default: this
 # repository). Other options go to vm.sh unchanged.
@@ -17,43 +22,56 @@ VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$VM_DIR/../.." && pwd)"
 die() { echo "run-module: error: $*" >&2; exit 2; }
 
-kernel="" script="$VM_DIR/module-test.sh" build_dir="$REPO_ROOT/build-vm/module" src="$REPO_ROOT"
+kernel="" script="$VM_DIR/guest/module-test.sh" build_dir="$REPO_ROOT/build-vm/module" src="$REPO_ROOT" ko=""
 pass=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel="${2:?--kernel needs a value}"; shift 2 ;;
 	--script) script="${2:?--script needs a value}"; shift 2 ;;
 	--build-dir) build_dir="${2:?--build-dir needs a value}"; shift 2 ;;
+	--ko) ko="${2:?--ko needs a value}"; shift 2 ;;
 	--src) src="${2:?--src needs a value}"; shift 2 ;;
-	-h|--help) sed -n '3,13{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h|--help) sed -n '3,18{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) pass+=("$1"); shift ;;
 	esac
 done
 [ -n "$kernel" ] || die "--kernel is required"
-[ -x "$src/module/build.sh" ] || die "$src/module/build.sh not found or not executable"
 
 kver="$("$VM_DIR/vm.sh" --kernel "$kernel" --print-kernel)"
-kdir="/lib/modules/$kver/build"
 vm_kernel="$kver"
-if [ "$kernel" = debug ]; then
-	# The debug kernel's module carries every assertion tier too.
-	kdir="$("$VM_DIR/debug-kernel.sh" --print-dir)"
-	vm_kernel=debug
-	export CONFIG_KSLUB_DEBUG=3
+[ "$kernel" != debug ] || vm_kernel=debug
+
+if [ -n "$ko" ]; then
+	# A module built already: it must be one for the kernel the guest boots.
+	[ -f "$ko" ] || die "--ko $ko: no such file (CTest builds it in the module.build.<kernel> fixture)"
+	ko="$(cd "$(dirname "$ko")" && pwd)/$(basename "$ko")"
+	vermagic="$(modinfo -F vermagic "$ko")" || die "--ko $ko: modinfo cannot read it"
+	[ "${vermagic%% *}" = "$kver" ] ||
+		die "--ko $ko was built for '${vermagic%% *}', the guest boots $kver (vermagic '$vermagic')"
+	echo "run-module: kslub.ko for $kver: $ko"
+else
+	[ -x "$src/module/build.sh" ] || die "$src/module/build.sh not found or not executable"
+	kdir="/lib/modules/$kver/build"
+	if [ "$kernel" = debug ]; then
+		# The debug kernel's module carries every assertion tier too.
+		kdir="$("$VM_DIR/debug-kernel.sh" --print-dir)"
+		export CONFIG_KSLUB_DEBUG=3
+	fi
+	[ -f "$kdir/Makefile" ] || die "$kdir is not a kernel build tree (Debian: linux-headers-$kver)"
+	mkdir -p "$build_dir"
+	out="$(cd "$build_dir" && pwd)/$kver"
+
+	t0=$(date +%s)
+	echo "run-module: building kslub.ko for $kver in $out"
+	# One build per output directory at a time.
+	(
+		flock 9
+		"$src/module/build.sh" "$kdir" "$out" >"$build_dir/build-$kver.log" 2>&1 ||
+			{ tail -n 30 "$build_dir/build-$kver.log"; die "module build for $kver failed (whole log: $build_dir/build-$kver.log)"; }
+	) 9>"$build_dir/.lock-$kver"
+	echo "run-module: built $out/kslub.ko in $(($(date +%s) - t0)) s"
+	ko="$out/kslub.ko"
 fi
-[ -f "$kdir/Makefile" ] || die "$kdir is not a kernel build tree (Debian: linux-headers-$kver)"
-mkdir -p "$build_dir"
-out="$(cd "$build_dir" && pwd)/$kver"
 
-t0=$(date +%s)
-echo "run-module: building kslub.ko for $kver in $out"
-# One build per output directory at a time.
-(
-	flock 9
-	"$src/module/build.sh" "$kdir" "$out" >"$build_dir/build-$kver.log" 2>&1 ||
-		{ tail -n 30 "$build_dir/build-$kver.log"; die "module build for $kver failed (whole log: $build_dir/build-$kver.log)"; }
-) 9>"$build_dir/.lock-$kver"
-echo "run-module: built $out/kslub.ko in $(($(date +%s) - t0)) s"
-
-exec "$VM_DIR/vm.sh" --kernel "$vm_kernel" --script "$script" --env "KSLUB_KO=$out/kslub.ko" \
+exec "$VM_DIR/vm.sh" --kernel "$vm_kernel" --script "$script" --env "KSLUB_KO=$ko" \
 	--env "KSLUB_SRC=$REPO_ROOT" ${pass[@]+"${pass[@]}"}

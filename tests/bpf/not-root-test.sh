@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Host test (CTest label bpf): kslub-record run without root privileges must
-# fail and say what to do (run as root). Needs root itself to drop them
-# (setpriv); exit 77 (skipped) when not root or without setpriv.
+# Host test (CTest bpf.record_not_root, label bpf): kslub-record run
+# without root privileges must fail and say what to do (run as root). Needs
+# root itself to drop them (setpriv); exit 77 (skipped) when not root or
+# without setpriv.
 #
-# usage: not-root-test.sh KSLUB_RECORD
+# usage: tests/bpf/not-root-test.sh KSLUB_RECORD
 set -euo pipefail
 record=$1
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Guest script: bpf/kslub_compare.bt and bpf/kslub_slabratetop.bt on the
-# kslub module's tracepoints and the kernel's kmem ones.
+# Guest script of the vm.bpf.compare.* tests: bpf/kslub_compare.bt and
+# bpf/kslub_slabratetop.bt on the kslub module's tracepoints and the
+# kernel's kmem ones.
 #
 # Both bpftrace scripts run in the background while
 #   - one task (a subshell, started before bpftrace so that its PID can be
@@ -15,9 +16,11 @@
 # SIZE-byte objects on each allocator. kslub_compare.bt, filtered by that
 # task's PID, COMM and SIZE, must count exactly those on both sides, and
 # kslub_slabratetop.bt must show the kslub caches with their allocations.
-# Needs $KSLUB_KO (tests/vm/run-module.sh) and bpftrace.
+# Needs $KSLUB_KO and bpftrace:
+#
+#   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/bpf/guest-compare-test.sh
 set -uo pipefail
-. "$(dirname "$0")/guest/lib.sh"
+. "$(dirname "$0")/../vm/guest/lib.sh"
 
 BPF_DIR="$(cd "$(dirname "$0")/../../bpf" && pwd)"
 SIZE=360
@@ -25,7 +28,7 @@ OPS=2000
 OWN=rt-96
 OWN_N=50
 
-ulimit -l unlimited 2>/dev/null || true
+ulimit -l unlimited 2>/dev/null || diag "ulimit -l unlimited refused: $(ulimit -l)"
 if ! command -v bpftrace >/dev/null; then
 	not_ok "bpftrace is installed"
 	finish
@@ -99,12 +102,10 @@ wait "$bt_top"
 expect_eq "kslub_slabratetop.bt exits 0 on SIGINT" 0 "$?"
 sed 's/^/# compare: /' "$T_TMP/compare.out"
 
-# "@map[k1, k2]: N" -> N (0 when absent).
+# "@map[k1, k2]: N" -> N, summed over the lines of that key (0 when absent).
 map_val()
 {
-	local v
-	v=$(grep -F "$1]: " "$2" | sed 's/.*]: //' | awk '{ s += $1 } END { print s + 0 }')
-	echo "$v"
+	awk -v key="$1]: " 'index($0, key) { sub(/.*]: /, ""); s += $1 } END { print s + 0 }' "$2"
 }
 expect_eq "kslub allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kslub, $SIZE" "$T_TMP/compare.out")"
 expect_eq "kernel allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kernel, $SIZE" "$T_TMP/compare.out")"
@@ -134,7 +135,9 @@ check "slabratetop: kslub-compare shows up, $n of $OPS allocations" in_range 1 "
 check "slabratetop: kernel caches reported" grep -q '^@kernel_allocs\[' "$T_TMP/top.out"
 
 # The outputs, for vm.sh --out DIR.
-[ -z "${KSLUB_OUT:-}" ] || cp "$T_TMP/compare.out" "$T_TMP/top.out" "$KSLUB_OUT/" 2>/dev/null || true
+if [ -n "${KSLUB_OUT:-}" ]; then
+	cp "$T_TMP/compare.out" "$T_TMP/top.out" "$KSLUB_OUT/" || diag "could not copy the outputs to $KSLUB_OUT"
+fi
 
 ctl_ok "free $OWN $OWN_N" "free $OWN $OWN_N"
 ctl_ok "destroy $OWN" "destroy $OWN"

@@ -6,9 +6,9 @@
 # events worked out below, with the kmem fields and the cache name; with the
 # events disabled, nothing. Needs $KSLUB_KO (tests/vm/run-module.sh sets it).
 set -uo pipefail
-. "$(dirname "$0")/guest/lib.sh"
+. "$(dirname "$0")/lib.sh"
 # check_trace_events (tested on the host by tests/scripts/vm-selftest.sh).
-. "$(dirname "$0")/guest/checks.sh"
+. "$(dirname "$0")/checks.sh"
 
 TR=/sys/kernel/tracing
 load_module

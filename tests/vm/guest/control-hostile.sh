@@ -15,12 +15,12 @@
 # Then the module must still work: a create/alloc/free/validate/destroy
 # round, validate of every cache, slabinfo, rmmod.
 #
-#   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/vm/control-hostile.sh
+#   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/vm/guest/control-hostile.sh
 set -euo pipefail
 
-. "$(dirname "$0")/guest/lib.sh"
+. "$(dirname "$0")/lib.sh"
 # class_count, class_summary (tested on the host by tests/scripts/vm-selftest.sh).
-. "$(dirname "$0")/guest/checks.sh"
+. "$(dirname "$0")/checks.sh"
 D="$KSLUB_DEBUGFS"
 
 load_module

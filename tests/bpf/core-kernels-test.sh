@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Host test (CTest label bpf): the CO-RE relocations of kslub-record resolve
-# against the running kernel's BTF and against the BTF of every kernel image
-# in /boot (Debian's 6.1 and 6.12 are installed by scripts/install-deps.sh):
-# kslub-record --check [--btf vmlinux] loads the program relocated for that
-# kernel and lists the tracepoint fields it found. On 6.1 and 6.12
-# kmem_cache_alloc has no cache name (it came later, e.g. 6.18) while
-# kmem_cache_free has one; the listing must say so.
+# Host test (CTest bpf.core_kernels, label bpf): the CO-RE relocations of
+# kslub-record resolve against the running kernel's BTF and against the BTF
+# of every kernel image in /boot (Debian's 6.1 and 6.12 are installed by
+# scripts/install-deps.sh): kslub-record --check [--btf vmlinux] loads the
+# program relocated for that kernel and lists the tracepoint fields it
+# found. On 6.1 and 6.12 kmem_cache_alloc has no cache name (it came later,
+# e.g. 6.18) while kmem_cache_free has one; the listing must say so.
 # An image that cannot be unpacked fails the test (it would go unchecked).
 # Exit 77 (skipped) when not root (loading needs CAP_BPF), and, after the
 # running kernel and every image passed, when /boot lacks a 6.1 or a 6.12
 # image: the name-field checks above did not run, so the test cannot pass.
 #
-# usage: core-kernels-test.sh KSLUB_RECORD
+# usage: tests/bpf/core-kernels-test.sh KSLUB_RECORD
 # KSLUB_BOOT_DIR (default /boot): where the vmlinuz-* images are.
 set -euo pipefail
 record=$1

@@ -21,10 +21,10 @@
 # Every wait has a deadline, so a writer that hangs fails a check instead of
 # the run (the last resort, SIGKILL to the stress writer, ends any run).
 #
-#   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/vm/control-cancel.sh
+#   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/vm/guest/control-cancel.sh
 set -euo pipefail
 
-. "$(dirname "$0")/guest/lib.sh"
+. "$(dirname "$0")/lib.sh"
 D="$KSLUB_DEBUGFS"
 OPS=100000000 # the largest OPS: 2-3 minutes per run here, far longer than any check waits
 PROMPT=${KSLUB_CANCEL_PROMPT_S:-10} # seconds a write() may take, or a writer to die after a signal

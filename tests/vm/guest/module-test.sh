@@ -5,28 +5,34 @@
 # checked through /sys/kernel/debug/kslub. Run by tests/vm/run-module.sh (which
 # builds the module and sets KSLUB_KO):
 #
-#   tests/vm/run-module.sh --kernel 6.1 --smp 2 --script tests/vm/module-test.sh
+#   tests/vm/run-module.sh --kernel 6.1 --smp 2 --script tests/vm/guest/module-test.sh
 #
 # One line per check ("ok N - what" / "not ok N - what"), the plan line at the
 # end, exit status 1 if any check failed. In order:
-#   load: insmod, the debugfs files, the self-test's KTAP report;
+#   load: insmod, the debugfs files, the self-test's KTAP report, buddyinfo's zone;
 #   show: slabinfo parsed line by line, every file of every caches/<name>/
-#     (the 29 of 6.1's /sys/kernel/slab/<name>/ and the 26 stat counters);
+#     (the 29 of 6.1's /sys/kernel/slab/<name>/ and the 26 stat counters),
+#     the 14 caches of a fresh load;
 #   geometry: kslub's kmalloc caches against this kernel's /sys/kernel/slab;
 #   control: create, alloc, free, validate, shrink, kmalloc, kfree-all, destroy;
+#     the pool exhausted (ENOMEM) and working again; shrink and validate
+#     through a cache's own files;
 #   stress: `stress NAME OPS` (OPS per CPU) while a CPU goes offline and comes back;
-#   compare: `compare SIZE OPS` gives kslub's and the kernel's figures;
-#   end: buddyinfo as right after load once everything is freed; rmmod.
+#   compare: `compare SIZE OPS` gives kslub's and the kernel's figures and their ratio;
+#   end: buddyinfo as right after load once everything is freed; the
+#     self-test run again by a write; rmmod with objects still held by
+#     control (given back first).
+# (The checks of the former module/tests/guest-smoke.sh are among these.)
 # Environment: KSLUB_KO (required), KSLUB_STRESS_OPS (per CPU, default 5000000),
 # KSLUB_COMPARE_OPS (default 20000), KSLUB_INSMOD_ARGS, KSLUB_GEOMETRY_SKIP.
 set -euo pipefail
 
-. "$(dirname "$0")/guest/lib.sh"
+. "$(dirname "$0")/lib.sh"
 # KMALLOC_CACHES, SYSFS_FILES, STAT_FILES and the checking functions
 # (check_slabinfo, check_cache_files, check_geometry, col_total,
 # check_buddyinfo_unchanged), which tests/scripts/vm-selftest.sh also runs on
 # the host against broken inputs.
-. "$(dirname "$0")/guest/checks.sh"
+. "$(dirname "$0")/checks.sh"
 D="$KSLUB_DEBUGFS"
 NCPUS="$(nproc)"
 STRESS_OPS="${KSLUB_STRESS_OPS:-5000000}"
@@ -43,6 +49,7 @@ check "debugfs directory caches/" [ -d "$D/caches" ]
 snap "$D/buddyinfo" "$T_TMP/buddyinfo.load"
 diag "buddyinfo after load:"
 sed 's/^/#   /' "$T_TMP/buddyinfo.load"
+check "buddyinfo: node 0's pool as zone kslub" grep -q '^Node 0, zone    kslub' "$T_TMP/buddyinfo.load"
 
 # The self-test's report (KTAP): a version line, at least one "ok", no "not ok".
 snap "$D/selftest" "$T_TMP/selftest"
@@ -59,6 +66,7 @@ else
 	not_ok "selftest: $st_ok ok, $st_fail not ok"
 	grep -E 'not ok' "$T_TMP/selftest" | sed 's/^/#   /' || true
 fi
+check "selftest: the plan line" grep -qE '^1\.\.[0-9]+' "$T_TMP/selftest"
 
 diag "load: ${SECONDS} s"
 # --- slabinfo -----------------------------------------------------------------
@@ -71,6 +79,7 @@ for c in $(caches_list); do
 	check_cache_files "$c"
 done
 diag "$nr_caches cache directories"
+expect_eq "caches/ after load: kmem_cache and the 13 kmalloc caches" 14 "$nr_caches"
 missing=""
 for c in $KMALLOC_CACHES; do
 	[ -d "$D/caches/$c" ] || missing="$missing $c"
@@ -88,6 +97,8 @@ for c in $KMALLOC_CACHES; do
 	fi
 	check_geometry "$c" /sys/kernel/slab
 done
+# kmalloc-64 in one page (also where the geometry comparison is skipped).
+expect_eq "kmalloc-64 objs_per_slab" 64 "$(first_word "$D/caches/kmalloc-64/objs_per_slab")"
 
 # --- control ---------------------------------------------------------------------------
 # A stat counter's sum, 0 when the file is missing or malformed (reported above).
@@ -104,6 +115,7 @@ if grep -q '^kvm-test ' "$D/slabinfo"; then ok "slabinfo lists kvm-test"; else n
 ctl_ok "alloc 1000" "alloc kvm-test 1000" '1000 objects held'
 objs="$(first_word "$D/caches/kvm-test/objects")"
 if [[ "$objs" =~ ^[0-9]+$ ]] && [ "$objs" -ge 1000 ]; then ok "objects >= 1000 ($objs)"; else not_ok "objects >= 1000 (got '$objs')"; fi
+check "alloc_fastpath counted ($(stat_sum kvm-test alloc_fastpath))" [ "$(stat_sum kvm-test alloc_fastpath)" -gt 0 ]
 allocs=$(($(stat_sum kvm-test alloc_fastpath) + $(stat_sum kvm-test alloc_slowpath)))
 if [ "$allocs" -ge 1000 ]; then ok "alloc_fastpath + alloc_slowpath >= 1000 ($allocs)"; else not_ok "alloc_fastpath + alloc_slowpath >= 1000 ($allocs)"; fi
 ctl_ok "validate with objects live" "validate kvm-test" ': 0 errors'
@@ -119,6 +131,19 @@ ctl_ok "kmalloc 100 x 300" "kmalloc 100 300" '300 objects held'
 ctl_ok "kmalloc 5000 x 20" "kmalloc 5000 20" '20 objects held'
 ctl_ok "kmalloc 100000 x 2 (kmalloc_large)" "kmalloc 100000 2" '2 objects held'
 ctl_ok "kfree-all" "kfree-all" '322 objects freed'
+# The pool exhausted: 100 objects of 2 MiB do not fit (what was allocated
+# stays held), and everything works again once they are freed.
+ctl_ok "create a cache of 2 MiB objects" "create kvm-big 2097152" '^create kvm-big'
+ctl_err "alloc kvm-big 100: the pool runs out" ENOMEM "alloc kvm-big 100"
+ctl_ok "free what the failed alloc holds" "free kvm-big 100" '\(0 held\)'
+ctl_ok "destroy kvm-big" "destroy kvm-big" 'destroyed'
+ctl_ok "kmalloc 100 x 50 after the exhaustion" "kmalloc 100 50" '50 objects held'
+ctl_ok "kfree-all after the exhaustion" "kfree-all" '50 objects freed'
+# shrink and validate through the cache's own files (flushing every CPU).
+write_printf "$D/caches/kmalloc-128/shrink" '1\n'
+expect_eq "write to caches/kmalloc-128/shrink" OK "$W_ERR"
+write_printf "$D/caches/kmalloc-128/validate" '1\n'
+expect_eq "write to caches/kmalloc-128/validate" OK "$W_ERR"
 ctl_ok "validate kmalloc-128" "validate kmalloc-128" ': 0 errors'
 ctl_ok "destroy" "destroy kvm-test" 'destroyed'
 check "caches/kvm-test gone" [ ! -e "$D/caches/kvm-test" ]
@@ -198,6 +223,7 @@ if grep -qE '^kslub +[0-9]+\.[0-9]+ ns/op' "$T_TMP/compare" && grep -qE '^kernel
 else
 	not_ok "compare file: kslub's and the kernel's figures"
 fi
+check "compare file: the ratio" grep -q '^ratio kslub/kernel' "$T_TMP/compare"
 
 diag "stress and compare: ${SECONDS} s"
 # --- back to the state after load --------------------------------------------------------------
@@ -210,5 +236,17 @@ for c in $(caches_list); do
 done
 snap "$D/buddyinfo" "$T_TMP/buddyinfo.end"
 check_buddyinfo_unchanged "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"
+# The self-test again, by a write (after the buddyinfo comparison: it may
+# leave slabs in caches); the new report must hold results ("ok"), not just
+# no "not ok".
+if write_printf "$D/selftest" '1\n' && [ "$W_ERR" = OK ] &&
+	grep -q '^ok ' "$D/selftest" && ! grep -q '^not ok' "$D/selftest"; then
+	ok "selftest re-run on write: results, no 'not ok'"
+else
+	not_ok "selftest re-run on write (write: $W_ERR): results, no 'not ok'"
+	sed 's/^/#   /' "$D/selftest"
+fi
+# Unloading gives back what control still holds.
+ctl_ok "alloc kmalloc-64 10, held at unload" "alloc kmalloc-64 10" '10 objects held'
 unload_module
 finish

@@ -6,7 +6,7 @@
 # or any warning in DKMS's make.log (Debian 6.1's "Skipping BTF generation"
 # aside), and remove the registration again whatever happens.
 #
-#   module/tests/dkms-check.sh
+#   tests/vm/dkms-check.sh          (CTest: module.dkms, module/CMakeLists.txt)
 #
 # Needs root and dkms; exit 77 (skipped) without them.
 set -euo pipefail
