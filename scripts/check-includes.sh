@@ -48,113 +48,107 @@ tests/freestanding:
 GENERATED="kslub_autoconf.h vmlinux.h kslub_record.skel.h"
 CORE_RANK="base:0 buddy:1 slub:2 show:3 control:3"
 
-rank() { # layer -> rank, or empty
-	local kv
-	for kv in $CORE_RANK; do
-		[ "${kv%%:*}" = "$1" ] && { echo "${kv#*:}"; return; }
-	done
-}
-part_of() { # path -> part
-	case $1 in
-	core/*) echo core ;;
-	userspace/*/*) echo "${1%/*}" | cut -d/ -f1-2 ;;
-	tests/*/*) echo "$1" | cut -d/ -f1-2 ;;
-	*/*) echo "${1%%/*}" ;;
-	*) echo . ;;
-	esac
-}
-allowed() { # from-part to-part
-	local line
-	[ "$1" = "$2" ] && return 0
-	line=$(printf '%s\n' "$ARROWS" | grep "^$1:" || true)
-	[ -n "$line" ] || return 1
-	case " ${line#*:} " in *" $2 "*) return 0 ;; esac
-	return 1
-}
-
-if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
+if git rev-parse --git-dir >/dev/null 2>&1; then
 	files=$(git ls-files -co --exclude-standard -- core userspace fuzz module bpf tests | grep -E '\.(c|h|cpp|hpp)$' || true)
 else
 	files=$(find core userspace fuzz module bpf tests -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' \) | sort)
 fi
 [ -n "$files" ] || { echo "check-includes: no sources under $src" >&2; exit 2; }
 
-bad=0
-arrows=0
-fail() {
-	echo "check-includes: $*"
-	bad=$((bad + 1))
+# One perl process reads every file (a shell loop forking per include took
+# seconds); the rules above are handed over in the environment.
+export ROOTS ARROWS GENERATED CORE_RANK graph
+printf '%s\n' "$files" | perl -e '
+use strict;
+use warnings;
+my @roots = split " ", $ENV{ROOTS};
+my %rank = map { split /:/ } split " ", $ENV{CORE_RANK};
+my %generated = map { $_ => 1 } split " ", $ENV{GENERATED};
+my %arrows;
+for my $line (split /\n/, $ENV{ARROWS}) {
+	next unless $line =~ /^(\S+):\s*(.*)$/;
+	$arrows{$1} = { map { $_ => 1 } split " ", $2 };
 }
-
-while IFS= read -r f; do
-	[ -f "$f" ] || continue
-	dir=$(dirname "$f")
-	from=$(part_of "$f")
-	while IFS=: read -r lineno name; do
-		[ -n "$name" ] || continue
-		kind=${name:0:1}
-		name=${name:1:${#name}-2}
-		target=""
-		if [ "$kind" = '"' ] && [ -f "$dir/$name" ]; then
-			target=$(realpath -m --relative-to=. "$dir/$name")
-		else
-			hits=""
-			for r in $ROOTS; do
-				[ -f "$r/$name" ] && hits="$hits $r/$name"
-			done
-			set -- $hits
-			if [ $# -gt 1 ]; then
-				fail "$f:$lineno: \"$name\" is ambiguous:$hits"
-				continue
-			fi
-			target=${1:-}
-		fi
-		if [ -z "$target" ]; then
-			if [ "$from" = core ] && [ "$name" != kslub_autoconf.h ]; then
-				fail "$f:$lineno: the core includes <$name>, which is not a core header"
-			elif [ "$kind" = '"' ] && ! printf ' %s ' $GENERATED | grep -q " ${name##*/} "; then
-				fail "$f:$lineno: \"$name\" is not in the tree (and not a generated header)"
-			fi
-			continue
-		fi
-		arrows=$((arrows + 1))
-		to=$(part_of "$target")
-		if [ $graph = 1 ]; then
-			echo "$f -> $target"
-			continue
-		fi
-		if [ "$to" = core ]; then
-			tl=$(echo "$target" | cut -d/ -f2)
-			umbrella="core/$tl/$tl.h"
-			if [ "$from" = core ]; then
-				fl=$(echo "$f" | cut -d/ -f2)
-				[ "$fl" = "$tl" ] && continue
-				fr=$(rank "$fl")
-				tr=$(rank "$tl")
-				if [ -z "$fr" ] || [ -z "$tr" ]; then
-					fail "$f:$lineno: core/$fl or core/$tl is not a known layer ($CORE_RANK)"
-				elif [ "$tr" -ge "$fr" ]; then
-					fail "$f:$lineno: layer $fl includes $target of layer $tl, which is not below it"
-				elif [ "$target" != "$umbrella" ]; then
-					fail "$f:$lineno: $target is included past its umbrella $umbrella"
-				fi
-			elif [ "$target" != "$umbrella" ]; then
-				fail "$f:$lineno: $from includes $target past its umbrella $umbrella"
-			fi
-			continue
-		fi
-		if [ "$from" = core ]; then
-			fail "$f:$lineno: the core includes $target, outside core/"
-		elif ! allowed "$from" "$to"; then
-			fail "$f:$lineno: $from includes $target of $to, an arrow not declared in scripts/check-includes.sh"
-		fi
-	done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]+[">]' "$f" |
-		sed -E 's/^([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*(["<][^">]+[">]).*/\1:\2/')
-done <<<"$files"
-
-[ $graph = 1 ] && exit 0
-if [ $bad -gt 0 ]; then
-	echo "check-includes: $bad broken rule(s) in $arrows project include(s)"
-	exit 1
-fi
-echo "check-includes: OK, $arrows project includes follow the layering"
+my $graph = $ENV{graph};
+my ($bad, $count) = (0, 0);
+sub fail { print "check-includes: $_[0]\n"; $bad++; }
+sub part_of {
+	my $p = shift;
+	return "core" if $p =~ m{^core/};
+	return $1 if $p =~ m{^(userspace/[^/]+)/} || $p =~ m{^(tests/[^/]+)/};
+	return $1 if $p =~ m{^([^/]+)/};
+	return ".";
+}
+sub normalize {
+	my @out;
+	for my $c (split m{/}, shift) {
+		next if $c eq "" || $c eq ".";
+		if ($c eq "..") { pop @out; } else { push @out, $c; }
+	}
+	return join "/", @out;
+}
+while (my $f = <STDIN>) {
+	chomp $f;
+	next unless -f $f;
+	(my $dir = $f) =~ s{/[^/]*$}{};
+	my $from = part_of($f);
+	open my $fh, "<", $f or die "check-includes: $f: $!\n";
+	while (my $l = <$fh>) {
+		next unless $l =~ /^\s*#\s*include\s*(["<])([^">]+)[">]/;
+		my ($kind, $name, $lineno) = ($1, $2, $.);
+		my $target;
+		if ($kind eq q(") && -f "$dir/$name") {
+			$target = normalize("$dir/$name");
+		} else {
+			my @hits = grep { -f "$_/$name" } @roots;
+			if (@hits > 1) {
+				fail("$f:$lineno: \"$name\" is ambiguous: " . join(" ", map { "$_/$name" } @hits));
+				next;
+			}
+			$target = @hits ? "$hits[0]/$name" : undef;
+		}
+		if (!defined $target) {
+			(my $base = $name) =~ s{.*/}{};
+			if ($from eq "core" && $name ne "kslub_autoconf.h") {
+				fail("$f:$lineno: the core includes <$name>, which is not a core header");
+			} elsif ($kind eq q(") && !$generated{$base}) {
+				fail("$f:$lineno: \"$name\" is not in the tree (and not a generated header)");
+			}
+			next;
+		}
+		$count++;
+		if ($graph) { print "$f -> $target\n"; next; }
+		my $to = part_of($target);
+		if ($to eq "core") {
+			my ($tl) = $target =~ m{^core/([^/]+)/};
+			my $umbrella = "core/$tl/$tl.h";
+			if ($from eq "core") {
+				my ($fl) = $f =~ m{^core/([^/]+)/};
+				next if $fl eq $tl;
+				if (!defined $rank{$fl} || !defined $rank{$tl}) {
+					fail("$f:$lineno: core/$fl or core/$tl is not a known layer ($ENV{CORE_RANK})");
+				} elsif ($rank{$tl} >= $rank{$fl}) {
+					fail("$f:$lineno: layer $fl includes $target of layer $tl, which is not below it");
+				} elsif ($target ne $umbrella) {
+					fail("$f:$lineno: $target is included past its umbrella $umbrella");
+				}
+			} elsif ($target ne $umbrella) {
+				fail("$f:$lineno: $from includes $target past its umbrella $umbrella");
+			}
+			next;
+		}
+		if ($from eq "core") {
+			fail("$f:$lineno: the core includes $target, outside core/");
+		} elsif ($from ne $to && !($arrows{$from} && $arrows{$from}{$to})) {
+			fail("$f:$lineno: $from includes $target of $to, an arrow not declared in scripts/check-includes.sh");
+		}
+	}
+	close $fh;
+}
+exit 0 if $graph;
+if ($bad) {
+	print "check-includes: $bad broken rule(s) in $count project include(s)\n";
+	exit 1;
+}
+print "check-includes: OK, $count project includes follow the layering\n";
+'
