@@ -9,7 +9,7 @@
  * fast; pool exhaustion is reached anyway with large objects.
  *
  * Oracle (it knows no particular bug):
- *  - every command returns 0 or an errno of the table in control/control.h:
+ *  - every command returns 0 or an errno of the table in control/command.h:
  *    a parse failure -EINVAL, and the executor gives the same code for the
  *    same bytes; stress and compare CONTROL_DELEGATED, stop CONTROL_STOP; errno per verb only
  *    from that verb's documented set;

@@ -46,6 +46,8 @@ done
 
 # The seeded bugs: fuzz/mutants/<name>.patch, each with its description and
 # a "Target: <fuzz target>" line; this folder is their only list.
+# KSLUB_MUTANT_DIR (for tests/scripts/mutants-selftest.sh, with --prebuilt
+# only: CMake always applies fuzz/mutants/<name>.patch) reads another folder.
 patches=${KSLUB_MUTANT_DIR:-$src/fuzz/mutants}
 MUTANTS=""
 for p in "$patches"/*.patch; do

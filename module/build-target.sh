@@ -20,9 +20,9 @@
 #       has no tree here, else `CMAKE --build BUILD_DIR --target TARGET`
 #       (a no-op when kslub.ko is up to date) and kslub.ko must be there.
 #
-# KERNEL: 6.1 or 6.12, the newest installed Debian headers of that series
-# (/usr/src/linux-headers-<series>.*-amd64, as module/build.sh finds them, at
-# build time: headers installed later are picked up); or debug, the debug
+# KERNEL: 6.1 or 6.12, the build tree (/lib/modules/<release>/build) of the
+# kernel that tests/vm/vm.sh boots for that series (found at build time:
+# kernels installed later are picked up); or debug, the debug
 # guest kernel's tree (tests/vm/debug-kernel.sh, once it is ready), for which
 # the module carries every assertion tier of the core (CONFIG_KSLUB_DEBUG=3).
 set -euo pipefail
@@ -41,7 +41,7 @@ esac
 # kernel_tree: prints the kernel build tree of $kernel; status 1 when there is none.
 kernel_tree()
 {
-	local dir dirs
+	local dir kver
 	case $kernel in
 	debug)
 		dir=$("$top/tests/vm/debug-kernel.sh" --print-dir) || return 1
@@ -49,11 +49,13 @@ kernel_tree()
 		echo "$dir"
 		;;
 	*)
-		shopt -s nullglob
-		dirs=(/usr/src/linux-headers-"$kernel".*-amd64)
-		shopt -u nullglob
-		[ ${#dirs[@]} -gt 0 ] || return 1
-		printf '%s\n' "${dirs[@]}" | sort -V | tail -n 1
+		# The tree of the very kernel the VM tests boot (run-module.sh
+		# checks the module's vermagic against it), not merely the newest
+		# headers of the series, which may be an -rt or -cloud flavour.
+		kver=$("$top/tests/vm/vm.sh" --kernel "$kernel" --print-kernel 2>/dev/null) || return 1
+		dir=/lib/modules/$kver/build
+		[ -f "$dir/Makefile" ] || return 1
+		readlink -f "$dir"
 		;;
 	esac
 }
@@ -97,10 +99,16 @@ build)
 fixture)
 	[ $# -eq 6 ] || die "usage: $0 fixture KERNEL OUTDIR CMAKE BUILD_DIR TARGET"
 	cmake=$4 build_dir=$5 target=$6
+	# A skipped fixture does not stop CTest from running the tests that need
+	# it: OUTDIR/skipped tells them (run-module.sh) to skip too, with why.
+	mkdir -p "$out"
 	if ! kdir=$(kernel_tree); then
-		echo "module: no kernel tree for '$kernel' here (Debian's linux-headers-$kernel.*-amd64, or the debug kernel): skipped"
+		why="no kernel tree for '$kernel' here (Debian's linux-image and linux-headers of the kernel tests/vm/vm.sh boots, or the debug kernel)"
+		echo "$why" >"$out/skipped"
+		echo "module: $why: skipped"
 		exit 77
 	fi
+	rm -f "$out/skipped"
 	echo "module: kslub.ko for $kernel ($kdir) into $out: $cmake --build $build_dir --target $target"
 	"$cmake" --build "$build_dir" --target "$target"
 	[ -f "$out/kslub.ko.ok" ] && [ -f "$out/kslub.ko" ] ||

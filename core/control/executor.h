@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Control<P>: runs parsed control commands on one Slub<P> and holds the
- * objects they allocate (see control/control.h for the language, the errno
+ * objects they allocate (see control/command.h for the language, the errno
  * table and the locking rule).
  *
  * Held objects. An object's first word links it to the next held object of
@@ -59,7 +59,7 @@ public:
 		return execute(c);
 	}
 
-	/* Execute a parsed command (arguments within the limits of control/control.h). */
+	/* Execute a parsed command (arguments within the limits of control/command.h). */
 	int execute(const ControlCommand &cmd)
 	{
 		last_ = cmd;

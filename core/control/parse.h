@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * control_parse(): the grammar and limits of control/control.h. The input is
+ * control_parse(): the grammar and limits of control/command.h. The input is
  * checked byte by byte before it is split, so no later step sees a NUL, a
  * control byte or more than CONTROL_MAX_LINE bytes; tokens are (pointer,
  * length) pairs into the caller's buffer, never copied until they are valid.

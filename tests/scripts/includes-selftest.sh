@@ -27,16 +27,20 @@ else
 fi
 [ -n "$sources" ] || { echo "Bail out! no sources under $src"; exit 1; }
 
-# tree NAME [FILE LINE]...: a copy of the sources (not a git tree) with LINE
-# appended to FILE for each pair.
+# One copy of the sources (not a git tree), cloned for each case.
+base=$TAP_WORK/base
+mkdir -p "$base"
+(cd "$src" && printf '%s\n' "$sources" | while IFS= read -r f; do
+	[ ! -f "$f" ] || printf '%s\0' "$f"
+done | xargs -0 cp --parents -t "$base/") || { echo "Bail out! cannot copy the sources"; exit 1; }
+
+# tree NAME [FILE LINE]...: a clone of that copy with LINE appended to FILE
+# for each pair.
 tree()
 {
 	local t="$TAP_WORK/$1"
 	shift
-	mkdir -p "$t"
-	(cd "$src" && printf '%s\n' "$sources" | while IFS= read -r f; do
-		[ -f "$f" ] && cp --parents "$f" "$t/"
-	done)
+	cp -a "$base" "$t"
 	while [ $# -ge 2 ]; do
 		mkdir -p "$t/$(dirname "$1")"
 		printf '%s\n' "$2" >>"$t/$1"

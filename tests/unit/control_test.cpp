@@ -2,7 +2,7 @@
 /*
  * The control command language (core/control/): control_parse() against
  * batteries of hostile input, one battery per class of the errno table in
- * core/control/control.h (each at least 20 inputs, each with its errno), and
+ * core/control/command.h (each at least 20 inputs, each with its errno), and
  * the executor Control<P>: result lines written out by hand, the errors it
  * returns, objects held without loss, pool exhaustion, pins, release_all().
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The text layer (core/show/, core/lib/format.h): the bounded formatter,
+ * The text layer (core/show/, core/base/format.h): the bounded formatter,
  * /proc/slabinfo, /proc/buddyinfo, the 29 files of /sys/kernel/slab/<cache>/
  * and the 26 stat files.
  *

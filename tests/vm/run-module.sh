@@ -43,6 +43,11 @@ vm_kernel="$kver"
 
 if [ -n "$ko" ]; then
 	# A module built already: it must be one for the kernel the guest boots.
+	if [ ! -f "$ko" ] && [ -f "$(dirname "$ko")/skipped" ]; then
+		# The fixture module.build.<kernel> was skipped, and said why.
+		echo "run-module: skipped: $(cat "$(dirname "$ko")/skipped")"
+		exit 77
+	fi
 	[ -f "$ko" ] || die "--ko $ko: no such file (CTest builds it in the module.build.<kernel> fixture)"
 	ko="$(cd "$(dirname "$ko")" && pwd)/$(basename "$ko")"
 	vermagic="$(modinfo -F vermagic "$ko")" || die "--ko $ko: modinfo cannot read it"

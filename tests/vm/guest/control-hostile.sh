@@ -4,7 +4,7 @@
 # Guest side of the vm.hostile.* tests: hostile writes to
 # /sys/kernel/debug/kslub/control, each made with one write() of exact bytes
 # (guest/lib.sh write_printf, write_bytes), each checked for the errno the command language
-# (core/control/control.h) gives it:
+# (core/control/command.h) gives it:
 #   -EINVAL  unknown verbs, missing or extra arguments, non-numbers, signs,
 #            zero, numbers above a limit or beyond 64 bits, bad or over-long
 #            names, NULs and control bytes, random binary, over-long commands;

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Helpers for the guest-side module scripts (module-test.sh,
-# control-hostile.sh), sourced by bash inside the guest:
+# Helpers for the guest-side scripts of tests/vm/guest/ (module-test.sh,
+# control-hostile.sh, control-cancel.sh, trace-test.sh, module-*.sh) and of
+# tests/bpf/, sourced by bash inside the guest (and by
+# tests/bpf/record-replay-test.sh on the host):
 #   - TAP-style results: ok / not_ok / check, and finish (the plan line and
 #     the exit status);
 #   - one write() of exact bytes to a file and the errno it failed with;
@@ -25,6 +27,19 @@ check()
 	local what="$1"
 	shift
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# selftest_passed WHAT [FILE]: the module's self-test report FILE (default
+# $D/selftest) holds results ("ok"), none "not ok"; printed when it does not.
+selftest_passed()
+{
+	local f=${2:-$D/selftest}
+	if grep -q '^ok ' "$f" && ! grep -q '^not ok' "$f"; then
+		ok "selftest $1: results, none 'not ok'"
+	else
+		not_ok "selftest $1: results, none 'not ok'"
+		sed 's/^/#   /' "$f"
+	fi
 }
 
 # expect_eq DESCRIPTION EXPECTED ACTUAL

@@ -40,17 +40,6 @@ insmod_refused()
 	ok "insmod $* is refused ($(cat "$T_TMP/insmod.err"))"
 }
 
-# selftest_passed WHAT: the selftest file holds results ("ok"), none "not ok".
-selftest_passed()
-{
-	if grep -q '^ok ' "$D/selftest" && ! grep -q '^not ok' "$D/selftest"; then
-		ok "selftest $1: results, none 'not ok'"
-	else
-		not_ok "selftest $1: results, none 'not ok'"
-		sed 's/^/#   /' "$D/selftest"
-	fi
-}
-
 diag "Linux $(uname -r), module $KSLUB_KO"
 if lsmod | grep -q '^kslub '; then
 	rmmod kslub
