@@ -37,11 +37,13 @@ fi
 
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-# CMAKE_BUILD_TYPE=None: no flags of a build type on top of $CXXFLAGS.
+# CMAKE_BUILD_TYPE=None: no flags of a build type on top of $CXXFLAGS, which
+# are passed explicitly, so that a kept $WORK tree takes changed ones too.
 # KSLUB_FUZZ_FLAGS empty: the sanitizers and coverage are $CXXFLAGS'.
 # No tests (no GoogleTest needed) and no LeakSanitizer probe.
 cmake -S "$src" -B "$build" "${generator[@]}" \
 	-DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+	-DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
 	-DCMAKE_BUILD_TYPE=None \
 	-DKSLUB_BUILD_TESTS=OFF -DKSLUB_BUILD_FUZZ=ON -DKSLUB_LSAN_WORKS=OFF \
 	-DKSLUB_FUZZ_FLAGS= \
