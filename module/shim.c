@@ -98,12 +98,17 @@ void kslub_shim_preempt_enable(void)
 
 void *kslub_shim_percpu_alloc(unsigned long size, unsigned long align)
 {
-	return (void __force *)__alloc_percpu(size, align);
+	/*
+	 * Through an integer: where __percpu is a named address space (gcc 14,
+	 * Linux 6.13+: __seg_gs), a direct cast warns, and __force only
+	 * silences sparse. The kernel's own percpu accessors do the same.
+	 */
+	return (void *)(__force unsigned long)__alloc_percpu(size, align);
 }
 
 void kslub_shim_percpu_free(void *pcp)
 {
-	free_percpu((void __percpu __force *)pcp);
+	free_percpu((void __percpu *)(__force unsigned long)pcp);
 }
 
 const unsigned long *kslub_shim_percpu_offsets(void)
@@ -113,7 +118,7 @@ const unsigned long *kslub_shim_percpu_offsets(void)
 
 void *kslub_shim_cpu_self_cookie(void)
 {
-	return (void __force *)shim_self;
+	return (void *)(__force unsigned long)shim_self;
 }
 
 static struct lock_class_key shim_lock_keys[KSLUB_SHIM_NR_LOCK_CLASSES];
