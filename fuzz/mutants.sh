@@ -10,6 +10,7 @@
 #
 #   fuzz/mutants.sh [--build-root DIR] [--runs N] [--buddy-runs M] [--only NAME] [--clean-bin DIR]
 #                   [--prebuilt DIR]
+#   fuzz/mutants.sh --list      the seeded bugs, "name target" a line
 #
 # --runs N: executions for the races target (default 300000), --buddy-runs M
 # for the buddy target (default 100000), for each mutant and for the clean core.
@@ -31,6 +32,7 @@ buddy_runs=100000
 only=""
 clean_bin=""
 prebuilt=""
+list=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build-root) root=$2; shift 2 ;;
@@ -39,7 +41,8 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift 2 ;;
 	--clean-bin) clean_bin=$2; shift 2 ;;
 	--prebuilt) prebuilt=$2; shift 2 ;;
-	-h | --help) sed -n '3,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--list) list=1; shift ;;
+	-h | --help) sed -n '3,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "mutants: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +67,10 @@ done
 if [ -z "$MUTANTS" ]; then
 	echo "mutants: no seeded bugs in $patches (*.patch)" >&2
 	exit 2
+fi
+if [ $list = 1 ]; then
+	printf '%s' "$MUTANTS"
+	exit 0
 fi
 
 for v in "$races_runs" "$buddy_runs"; do
@@ -109,10 +116,13 @@ run_target() {
 	done
 	if [ $rc -ne 0 ] && [ -n "$artifact" ]; then
 		local execs check
-		execs=$(grep -o 'execution [0-9]*' "$log" | head -1 | awk '{print $2}' || true)
-		[ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
-		check=$(grep -m1 -oE 'FINDING[^(]*' "$log" | head -1 | sed 's/FINDING:* *//' | cut -c1-60 || true)
-		[ -n "$check" ] || check=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+|libFuzzer: [a-z -]+' "$log" | head -1 || true)
+		# Report columns only (the verdict is above); awk exits 0 on no match.
+		execs=$(awk 'match($0, /execution [0-9]+/) { print substr($0, RSTART + 10, RLENGTH - 10); exit }' "$log")
+		[ -n "$execs" ] || execs=$(awk 'match($0, /^#[0-9]+/) { n = substr($0, 2, RLENGTH - 1) } END { print n }' "$log")
+		check=$(awk 'match($0, /FINDING[^(]*/) { s = substr($0, RSTART, RLENGTH); sub(/^FINDING:* */, "", s)
+			print substr(s, 1, 60); exit }' "$log")
+		[ -n "$check" ] ||
+			check=$(awk 'match($0, /ERROR: [A-Za-z]+: [a-z-]+|libFuzzer: [a-z -]+/) { print substr($0, RSTART, RLENGTH); exit }' "$log")
 		cp "$artifact" "$log.input"
 		echo "found ${execs:-?} $secs ${check:-?}"
 	elif [ $rc -eq 0 ] && grep -qE "^Done $runs runs in " "$log"; then

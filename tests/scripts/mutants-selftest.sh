@@ -51,14 +51,8 @@ EOF
 }
 
 W=$TAP_WORK
-# "name target" per seeded bug, from the patches' own "Target:" lines.
-names=""
-for p in "$src"/fuzz/mutants/*.patch; do
-	[ -e "$p" ] || continue
-	names="$names$(basename "$p" .patch) $(sed -n 's/^Target: *//p' "$p" | head -1)
-"
-done
-[ -n "$names" ] || { echo "Bail out! no seeded bugs in $src/fuzz/mutants"; exit 1; }
+# "name target" per seeded bug, as the runner reads them.
+names=$("$mutants" --list) || { echo "Bail out! $mutants --list failed"; exit 1; }
 first=$(echo "$names" | awk 'NR == 1 { print $1 }')
 first_target=$(echo "$names" | awk 'NR == 1 { print $2 }')
 # A patch without its target line, and an empty folder of patches.
