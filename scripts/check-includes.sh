@@ -4,9 +4,10 @@
 # The include graph of the whole project against its layering rules; exit 1
 # with one line per broken rule, 0 when the graph is clean.
 #
-#   scripts/check-includes.sh [--graph] [SRC]
+#   scripts/check-includes.sh [--graph | --files] [SRC]
 #
-# --graph prints every project arrow ("from -> to") instead of checking.
+# --graph prints every project arrow ("from -> to") instead of checking;
+# --files, the files it reads.
 #
 # core/ has one folder per layer, bottom-up: base, buddy, slub, then show and
 # control side by side (neither includes the other). A core file includes
@@ -21,11 +22,11 @@
 # headers look alike. A name found nowhere is a system or generated header.
 set -euo pipefail
 
-graph=0
-if [ "${1:-}" = --graph ]; then
-	graph=1
-	shift
-fi
+graph=0 list=0
+case ${1:-} in
+--graph) graph=1; shift ;;
+--files) list=1; shift ;;
+esac
 src=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 cd "$src"
 
@@ -49,11 +50,15 @@ GENERATED="kslub_autoconf.h vmlinux.h kslub_record.skel.h"
 CORE_RANK="base:0 buddy:1 slub:2 show:3 control:3"
 
 if git rev-parse --git-dir >/dev/null 2>&1; then
-	files=$(git ls-files -co --exclude-standard -- core userspace fuzz module bpf tests | grep -E '\.(c|h|cpp|hpp)$' || true)
+	files=$(git ls-files -co --exclude-standard -- core userspace fuzz module bpf tests | awk '/\.(c|h|cpp|hpp)$/')
 else
 	files=$(find core userspace fuzz module bpf tests -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' \) | sort)
 fi
 [ -n "$files" ] || { echo "check-includes: no sources under $src" >&2; exit 2; }
+if [ $list = 1 ]; then
+	printf '%s\n' "$files"
+	exit 0
+fi
 
 # One perl process reads every file (a shell loop forking per include took
 # seconds); the rules above are handed over in the environment.

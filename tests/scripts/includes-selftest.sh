@@ -18,14 +18,8 @@ trap 'rm -rf "$TAP_WORK"' EXIT
 # shellcheck source=tap.sh
 . "$here/tap.sh"
 
-if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-	sources=$(git -C "$src" ls-files -co --exclude-standard -- core userspace fuzz module bpf tests |
-		grep -E '\.(c|h|cpp|hpp)$')
-else
-	sources=$(cd "$src" && find core userspace fuzz module bpf tests -type f \
-		\( -name '*.c' -o -name '*.h' -o -name '*.cpp' \))
-fi
-[ -n "$sources" ] || { echo "Bail out! no sources under $src"; exit 1; }
+# The files the check reads, as it lists them.
+sources=$(bash "$check" --files "$src") || { echo "Bail out! $check --files failed"; exit 1; }
 
 # One copy of the sources (not a git tree), cloned for each case.
 base=$TAP_WORK/base
