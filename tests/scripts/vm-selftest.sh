@@ -259,6 +259,9 @@ if [ -n "$kver" ] && [ -f "/lib/modules/$kver/build/Makefile" ]; then
 	mkdir -p "$W/src/module"
 	printf '#!/bin/sh\necho "stand-in module/build.sh: error: 1 warning"\nexit 1\n' >"$W/src/module/build.sh"
 	chmod +x "$W/src/module/build.sh"
+	# The real build-target.sh (it runs the stand-in build.sh beside it) and vm.sh.
+	cp "$src/module/build-target.sh" "$W/src/module/"
+	ln -s "$src/tests" "$W/src/tests"
 	# --script names no file: were the build's failure lost, vm.sh would stop at once (status 2, another message).
 	case_run "run-module: the module build fails" fail 'module build for .* failed' -- \
 		env KSLUB_VM_LOCK=none bash "$vm/run-module.sh" --kernel 6.12 --smp 1 --src "$W/src" \

@@ -13,9 +13,9 @@
 # GUEST_SCRIPT defaults to tests/vm/guest/module-test.sh. With --ko the module is
 # KSLUB_KO, which must have been built for the release the guest boots (its
 # vermagic is checked here, before QEMU). Without it the module is built into
-# DIR/<kernel release>/ (default DIR: <repo>/build-vm/module), against
-# /lib/modules/<release>/build, from TREE/module and TREE/core (default: this
-# repository). Other options go to vm.sh unchanged.
+# DIR/<kernel release>/ (default DIR: <repo>/build-vm/module) by
+# TREE/module/build-target.sh, as the CMake targets are, from TREE/module and
+# TREE/core (default: this repository). Other options go to vm.sh unchanged.
 set -euo pipefail
 
 VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,14 +55,9 @@ if [ -n "$ko" ]; then
 		die "--ko $ko was built for '${vermagic%% *}', the guest boots $kver (vermagic '$vermagic')"
 	echo "run-module: kslub.ko for $kver: $ko"
 else
-	[ -x "$src/module/build.sh" ] || die "$src/module/build.sh not found or not executable"
-	kdir="/lib/modules/$kver/build"
-	if [ "$kernel" = debug ]; then
-		# The debug kernel's module carries every assertion tier too.
-		kdir="$("$VM_DIR/debug-kernel.sh" --print-dir)"
-		export CONFIG_KSLUB_DEBUG=3
-	fi
-	[ -f "$kdir/Makefile" ] || die "$kdir is not a kernel build tree (Debian: linux-headers-$kver)"
+	# The build of the CMake targets (module/build-target.sh): the tree of
+	# the kernel vm.sh boots, every assertion tier for the debug kernel.
+	[ -x "$src/module/build-target.sh" ] || die "$src/module/build-target.sh not found or not executable"
 	mkdir -p "$build_dir"
 	out="$(cd "$build_dir" && pwd)/$kver"
 
@@ -71,7 +66,7 @@ else
 	# One build per output directory at a time.
 	(
 		flock 9
-		"$src/module/build.sh" "$kdir" "$out" >"$build_dir/build-$kver.log" 2>&1 ||
+		"$src/module/build-target.sh" build "$kernel" "$out" >"$build_dir/build-$kver.log" 2>&1 ||
 			{ tail -n 30 "$build_dir/build-$kver.log"; die "module build for $kver failed (whole log: $build_dir/build-$kver.log)"; }
 	) 9>"$build_dir/.lock-$kver"
 	echo "run-module: built $out/kslub.ko in $(($(date +%s) - t0)) s"
