@@ -20,9 +20,12 @@
 #       has no tree here, else `CMAKE --build BUILD_DIR --target TARGET`
 #       (a no-op when kslub.ko is up to date) and kslub.ko must be there.
 #
-# KERNEL: 6.1 or 6.12, the build tree (/lib/modules/<release>/build) of the
-# kernel that tests/vm/vm.sh boots for that series (found at build time:
-# kernels installed later are picked up); or debug, the debug
+# KERNEL: 6.1, 6.12, 6.1-rt, 7.3 or 7.3-rt: the build tree of the kernel
+# that tests/vm/vm.sh boots for that name (found at build time: kernels
+# installed later are picked up): /lib/modules/<release>/build for Debian 12's
+# own (6.1, 6.12, 6.1-rt), the headers in the build chroot of
+# scripts/fetch-kernels.sh for 7.3 and 7.3-rt (module/build.sh builds in
+# there, with gcc-14); or debug, the debug
 # guest kernel's tree (tests/vm/debug-kernel.sh, once it is ready), for which
 # the module carries every assertion tier of the core (CONFIG_KSLUB_DEBUG=3).
 set -euo pipefail
@@ -34,9 +37,10 @@ die() { echo "module/build-target.sh: error: $*" >&2; exit 1; }
 [ $# -ge 3 ] || die "usage: $0 config|build KERNEL OUTDIR | fixture KERNEL OUTDIR CMAKE BUILD_DIR TARGET"
 mode=$1 kernel=$2 out=$3
 case $kernel in
-6.1 | 6.12 | debug) ;;
-*) die "unknown kernel '$kernel' (6.1, 6.12 or debug)" ;;
+6.1 | 6.12 | 6.1-rt | 7.3 | 7.3-rt | debug) ;;
+*) die "unknown kernel '$kernel' (6.1, 6.12, 6.1-rt, 7.3, 7.3-rt or debug)" ;;
 esac
+kcache=$("$top/scripts/fetch-kernels.sh" --print-dir)
 
 # kernel_tree: prints the kernel build tree of $kernel; status 1 when there is none.
 kernel_tree()
@@ -53,11 +57,31 @@ kernel_tree()
 		# checks the module's vermagic against it), not merely the newest
 		# headers of the series, which may be an -rt or -cloud flavour.
 		kver=$("$top/tests/vm/vm.sh" --kernel "$kernel" --print-kernel 2>/dev/null) || return 1
-		dir=/lib/modules/$kver/build
-		[ -f "$dir/Makefile" ] || return 1
-		readlink -f "$dir"
+		for dir in "/lib/modules/$kver/build" "$kcache/chroot-trixie/usr/src/linux-headers-$kver"; do
+			if [ -f "$dir/Makefile" ]; then
+				readlink -f "$dir"
+				return 0
+			fi
+		done
+		return 1
 		;;
 	esac
+}
+
+# no_tree_reason: why kernel_tree found nothing, for the skip message.
+no_tree_reason()
+{
+	local item=$kernel
+	case $kernel in
+	debug) echo "the debug kernel is not built (tests/vm/debug-kernel.sh)"; return ;;
+	6.1 | 6.12 | 6.1-rt) echo "no Debian kernel image and headers for $kernel installed (scripts/install-deps.sh installs them)"; return ;;
+	esac
+	[ -f "$kcache/$item.unavailable" ] || item=chroot
+	if [ -f "$kcache/$item.unavailable" ]; then
+		echo "Linux $kernel cannot be had here: $(cat "$kcache/$item.unavailable")"
+	else
+		echo "Linux $kernel or its headers in the build chroot are not fetched (scripts/fetch-kernels.sh; status: $("$top/scripts/fetch-kernels.sh" --status $kernel chroot | tr '\n' ';'))"
+	fi
 }
 
 # The debug kernel's module: every assertion tier (as run-module.sh --kernel debug builds it).
@@ -87,7 +111,7 @@ config)
 	fi
 	;;
 build)
-	kdir=$(kernel_tree) || die "no kernel tree for '$kernel' here (Debian: linux-headers-$kernel*; debug: tests/vm/debug-kernel.sh)"
+	kdir=$(kernel_tree) || die "no kernel tree for '$kernel' here: $(no_tree_reason)"
 	mkdir -p "$out"
 	if [ ! -f "$out/kslub.ko.ok" ]; then
 		find "$out" -mindepth 1 -maxdepth 1 ! -name kbuild.config -exec rm -rf {} +
@@ -103,7 +127,7 @@ fixture)
 	# it: OUTDIR/skipped tells them (run-module.sh) to skip too, with why.
 	mkdir -p "$out"
 	if ! kdir=$(kernel_tree); then
-		why="no kernel tree for '$kernel' here (Debian's linux-image and linux-headers of the kernel tests/vm/vm.sh boots, or the debug kernel)"
+		why="no kernel tree for '$kernel' here: $(no_tree_reason)"
 		echo "$why" >"$out/skipped"
 		echo "module: $why: skipped"
 		exit 77

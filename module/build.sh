@@ -9,7 +9,14 @@
 #           /usr/src/linux-headers-<release>), or a kernel series such as
 #           6.1 or 6.12: the newest installed Debian headers of that series
 #           (/usr/src/linux-headers-<series>.*-amd64), found when the script
-#           runs, so that headers apt installs later are picked up
+#           runs, so that headers apt installs later are picked up.
+#           A tree inside the build chroot of scripts/fetch-kernels.sh (a
+#           directory holding .kslub-chroot above KDIR: Linux 7.3, whose
+#           kbuild tools need glibc 2.38 and whose kernel was built with
+#           gcc-14) is built in there: this script runs itself inside it, in
+#           a private mount namespace where /proc, this source tree and OUTDIR
+#           are mounted at the same paths (root needed), with the chroot's
+#           C++ compiler (KSLUB_CHROOT_CXX, default x86_64-linux-gnu-g++-14).
 #   OUTDIR  where objects and kslub.ko go (created; one per kernel, so that
 #           builds for different kernels do not clobber each other)
 #
@@ -51,11 +58,52 @@ fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 core=$(cd "$here/../core" 2>/dev/null && pwd) || core=$here/core
 [[ -d "$core/base" ]] || die "the core is not at $here/../core or $here/core"
+
+# A tree of the build chroot: run this script in there.
+croot=""
+if [[ -z "${KSLUB_IN_CHROOT:-}" && -d "$kdir" ]]; then
+	d=$(readlink -f "$kdir")
+	while [[ "$d" != / ]]; do
+		if [[ -f "$d/.kslub-chroot" ]]; then
+			croot=$d
+			break
+		fi
+		d=$(dirname "$d")
+	done
+fi
+if [[ -n "$croot" ]]; then
+	[[ $(id -u) -eq 0 ]] || die "$kdir is in the build chroot $croot: entering it needs root"
+	kin=$(readlink -f "$kdir")
+	kin=${kin#"$croot"}
+	top=$(cd "$here/.." && pwd)
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	envs=(PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C KSLUB_IN_CHROOT=1
+		CXX="${KSLUB_CHROOT_CXX:-x86_64-linux-gnu-g++-14}" JOBS="${JOBS:-2}")
+	for v in CONFIG_KSLUB_DEBUG CONFIG_KSLUB_FREELIST_HARDENED CONFIG_KSLUB_FREELIST_RANDOM; do
+		[[ -z "${!v+set}" ]] || envs+=("$v=${!v}")
+	done
+	echo "kslub: $kdir is in the build chroot $croot: building in there"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	exec unshare -m --propagation private bash -c '
+		set -e
+		root=$1 top=$2 out=$3
+		shift 3
+		mount -t proc proc "$root/proc"
+		for d in "$top" "$out"; do
+			mkdir -p "$root$d"
+			mount --bind "$d" "$root$d"
+		done
+		exec chroot "$root" env -i "$@"' \
+		kslub-chroot "$croot" "$top" "$out" "${envs[@]}" bash "$here/build.sh" "$kin" "$out" "$@"
+fi
 [[ -f "$kdir/Makefile" ]] || die "$kdir is not a kernel build tree (no Makefile)"
 verh=$kdir/include/generated/uapi/linux/version.h
 [[ -f "$verh" ]] || die "$verh missing: headers not prepared"
-relf=$kdir/include/config/kernel.release
-release=$(cat "$relf" 2>/dev/null || echo unknown)
+# The release the module's vermagic carries (Debian fills kernel.release
+# with the upstream version, e.g. 6.1.192-rt64 for 6.1.0-57-rt-amd64).
+release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kdir/include/generated/utsrelease.h" 2>/dev/null || true)
+[[ -n "$release" ]] || release=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown)
 code=$(awk '/define LINUX_VERSION_CODE/ { print $3 }' "$verh")
 [[ -n "$code" ]] || die "no LINUX_VERSION_CODE in $verh"
 major=$((code >> 16))

@@ -4,7 +4,9 @@
 # make run's module part: build kslub.ko and run module/demo/guest-demo.sh
 # where it can load: directly on this machine if its kernel loads modules and
 # has its build tree, else inside QEMU (tests/vm/vm.sh) on the newest
-# installed Debian kernel of KSLUB_DEMO_KERNEL (6.12, else 6.1).
+# Debian kernel available for QEMU among KSLUB_DEMO_KERNEL (default: 7.3,
+# else 6.12, else 6.1; 7.3's module is built in the chroot of
+# scripts/fetch-kernels.sh).
 #
 #   module/demo/run.sh [BUILD_DIR]
 set -euo pipefail
@@ -27,14 +29,16 @@ fi
 why="this kernel has no module support"
 [ -e /proc/modules ] && why="no build tree at /lib/modules/$(uname -r)/build"
 [ "$(id -u)" = 0 ] || why="not root"
-for series in ${KSLUB_DEMO_KERNEL:-6.12 6.1}; do
+kcache=$("$src/scripts/fetch-kernels.sh" --print-dir)
+for series in ${KSLUB_DEMO_KERNEL:-7.3 6.12 6.1}; do
 	if kver=$("$src/tests/vm/vm.sh" --kernel "$series" --print-kernel 2>/dev/null) &&
-		[ -f "/lib/modules/$kver/build/Makefile" ]; then
+		{ [ -f "/lib/modules/$kver/build/Makefile" ] ||
+			[ -f "$kcache/chroot-trixie/usr/src/linux-headers-$kver/Makefile" ]; }; then
 		echo "demo: $why; running the module in QEMU (TCG) on Debian's $kver, 2 CPUs"
 		echo "demo: times below are emulated: only ratios between kslub and the kernel's SLUB mean something"
 		KSLUB_VM_CACHE="$build/vm-cache" exec "$src/tests/vm/run-module.sh" --kernel "$series" --smp 2 \
 			--timeout 300 --build-dir "$build/module-demo" --script "$guest"
 	fi
 done
-echo "demo: $why, and no Debian kernel with headers is installed for QEMU (make deps installs them)" >&2
+echo "demo: $why, and no Debian kernel with headers is here for QEMU among ${KSLUB_DEMO_KERNEL:-7.3 6.12 6.1} (make deps installs and fetches them)" >&2
 exit 1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # DKMS: register this tree under a version of its own, `dkms build` it for
-# the newest installed Debian 6.1 and 6.12 kernels, fail on a failed build
+# every installed Debian kernel kslub.ko supports (6.1, 6.12, 6.1-rt), fail on a failed build
 # or any warning in DKMS's make.log (Debian 6.1's "Skipping BTF generation"
 # aside), and remove the registration again whatever happens.
 #
@@ -21,7 +21,7 @@ trap cleanup EXIT
 "$top/module/dkms-install.sh" "$version"
 
 built=0
-for series in 6.1 6.12; do
+for series in 6.1 6.12 6.1-rt; do
 	if ! kver=$("$top/tests/vm/vm.sh" --kernel "$series" --print-kernel 2>/dev/null) ||
 		[ ! -f "/lib/modules/$kver/build/Makefile" ]; then
 		echo "dkms-check: no $series kernel with headers installed"

@@ -6,7 +6,7 @@
 # CTest's module.build.<kernel> fixtures build, module/CMakeLists.txt), or,
 # by hand, one this script builds first (module/build.sh).
 #
-#   tests/vm/run-module.sh --kernel 6.1|6.12|debug --smp N [--script GUEST_SCRIPT]
+#   tests/vm/run-module.sh --kernel KERNEL --smp N [--script GUEST_SCRIPT]
 #                          [--timeout S] [--ko KSLUB_KO | --build-dir DIR] [--src TREE]
 #                          [vm.sh options...]
 #

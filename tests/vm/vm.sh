@@ -5,10 +5,16 @@
 # 9p, run one guest script inside it (chrooted into the host root) and return
 # the script's exit code.
 #
-#   tests/vm/vm.sh --kernel 6.1|6.12|debug|<full version> --smp N [--mem MiB]
+#   tests/vm/vm.sh --kernel KERNEL --smp N [--mem MiB]
 #                  [--numa NODES] --script GUEST_SCRIPT [--timeout S]
 #                  [--log FILE] [--out DIR] [--env VAR=VAL ...] [--quiet]
-#   tests/vm/vm.sh --kernel 6.1|6.12 --print-kernel   (the full version used)
+#   tests/vm/vm.sh --kernel KERNEL --print-kernel   (the full release used)
+#
+# KERNEL: 6.1, 6.12, 6.18, 7.3 (the newest Debian kernel of that series, generic
+# flavour), 6.1-rt, 7.3-rt (PREEMPT_RT flavour), debug, or a full release.
+# Debian 12's apt installs 6.1, 6.12 and 6.1-rt into /boot and /lib/modules;
+# scripts/fetch-kernels.sh unpacks 6.18, 7.3 and 7.3-rt into its cache
+# (KSLUB_KERNEL_CACHE, default /var/cache/kslub/kernels).
 #
 # `--kernel debug` boots the debug kernel that tests/vm/debug-kernel.sh builds
 # (lockdep, KASAN, atomic-sleep and list checking, UBSAN, KFENCE); it must be
@@ -31,10 +37,14 @@
 #
 # Exit status: the guest script's exit code; 1 (and the console log kept) if
 # the guest script failed, the kernel logged a WARNING/BUG/Oops/... (dmesg is
-# scanned), the guest panicked, or the timeout expired; 2 for usage errors.
+# scanned), the guest panicked, or the timeout expired; 2 for usage errors;
+# 77 (CTest: skipped) when the kernel asked for cannot be had here
+# (scripts/fetch-kernels.sh found no package for it and recorded why).
 #
 # Environment:
 #   KSLUB_VM_CACHE   initramfs cache directory (default: <repo>/build/vm-cache)
+#   KSLUB_KERNEL_CACHE  the kernels of scripts/fetch-kernels.sh
+#                    (default: /var/cache/kslub/kernels)
 #   KSLUB_VM_LOGDIR  where failed runs' console logs are kept
 #                    (default: $KSLUB_VM_CACHE/logs)
 #   KSLUB_VM_LOCK    lock file serialising QEMU runs on this machine
@@ -86,7 +96,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-[ -n "$kernel_arg" ] || die "--kernel is required (6.1, 6.12 or a full version such as those in /boot)"
+[ -n "$kernel_arg" ] || die "--kernel is required (6.1, 6.12, 6.18, 7.3, 6.1-rt, 7.3-rt, debug or a full release)"
 if [ "$print_kernel" = 0 ]; then
 	[ -n "$script" ] || die "--script is required"
 	[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive integer (got '${smp}')"
@@ -116,24 +126,71 @@ done
 command -v cpio >/dev/null || die "cpio not found (Debian: apt-get install cpio)"
 
 # --- the kernel ------------------------------------------------------------
-# "6.1" -> the newest /boot/vmlinuz-6.1.* that has a module tree; a full
-# version is taken as it is.
+# A kernel name is a series with an optional flavour (6.1, 6.12, 6.18, 7.3,
+# 6.1-rt, 7.3-rt: the newest such Debian kernel), debug, or a full release.
+# Debian's images are found where apt installs them (/boot/vmlinuz-<release>
+# and /lib/modules/<release>/modules.dep) or unpacked in the kernel cache of
+# scripts/fetch-kernels.sh (<cache>/<release>/: usr/lib/modules/<release>/vmlinuz
+# on 7.x, boot/vmlinuz-<release> on 6.x; the module tree under usr/lib/modules
+# or lib/modules).
+kernel_cache="${KSLUB_KERNEL_CACHE:-/var/cache/kslub/kernels}"
+
+# kernel_files RELEASE: sets vmlinuz and moddir for an installed or cached
+# release; status 1 if it has neither an image nor a modules.dep.
+kernel_files()
+{
+	local rel="$1" root="$kernel_cache/$1" d
+	if [ -f "/boot/vmlinuz-$rel" ] && [ -f "/lib/modules/$rel/modules.dep" ]; then
+		vmlinuz="/boot/vmlinuz-$rel"
+		moddir="/lib/modules/$rel"
+		return 0
+	fi
+	[ -f "$root/ready" ] || return 1
+	vmlinuz=""
+	for d in "$root/usr/lib/modules/$rel/vmlinuz" "$root/boot/vmlinuz-$rel"; do
+		[ -f "$d" ] && { vmlinuz="$d"; break; }
+	done
+	moddir=""
+	for d in "$root/usr/lib/modules/$rel" "$root/lib/modules/$rel"; do
+		[ -f "$d/modules.dep" ] && { moddir="$d"; break; }
+	done
+	[ -n "$vmlinuz" ] && [ -n "$moddir" ]
+}
+
 resolve_kernel()
 {
-	local want="$1" cand v best=""
-	if [ -f "/boot/vmlinuz-$want" ]; then
+	local want="$1" series flavour cand v best=""
+	if kernel_files "$want"; then
 		echo "$want"
 		return
 	fi
-	for cand in /boot/vmlinuz-"$want".*; do
-		[ -f "$cand" ] || continue
-		v="${cand#/boot/vmlinuz-}"
-		# The generic flavour (Debian also ships -rt- and -cloud- images).
-		case "$v" in *-rt-* | *-cloud-*) continue ;; esac
-		[ -f "/lib/modules/$v/modules.dep" ] || continue
+	case "$want" in
+	*-rt) series="${want%-rt}" flavour=rt-amd64 ;;
+	*) series="$want" flavour=amd64 ;;
+	esac
+	[[ "$series" =~ ^[0-9]+\.[0-9]+$ ]] ||
+		die "unknown kernel '$want' (6.1, 6.12, 6.18, 7.3, 6.1-rt, 7.3-rt, debug, or a release in /boot or $kernel_cache)"
+	for cand in /boot/vmlinuz-"$series".* "$kernel_cache/$series".*/ready; do
+		case "$cand" in
+		*/ready) v="$(basename "$(dirname "$cand")")" ;;
+		*) v="${cand#/boot/vmlinuz-}" ;;
+		esac
+		# The flavour asked for: generic is plain -amd64 (Debian also ships -cloud-).
+		case "$v" in
+		*-rt-amd64) [ "$flavour" = rt-amd64 ] || continue ;;
+		*-cloud-amd64) continue ;;
+		*-amd64) [ "$flavour" = amd64 ] || continue ;;
+		*) continue ;;
+		esac
+		kernel_files "$v" || continue
 		best="$(printf '%s\n%s\n' "$best" "$v" | sed '/^$/d' | sort -V | tail -n 1)"
 	done
-	[ -n "$best" ] || die "no /boot/vmlinuz-$want.* with /lib/modules/<version>/modules.dep (Debian: linux-image-amd64, linux-image-6.12-amd64)"
+	if [ -z "$best" ] && [ -f "$kernel_cache/$want.unavailable" ]; then
+		# scripts/fetch-kernels.sh found no package for it: skip, saying why.
+		echo "vm: skipped: Linux $want cannot be had here: $(cat "$kernel_cache/$want.unavailable")" >&2
+		exit 77
+	fi
+	[ -n "$best" ] || die "no $want kernel here: none in /boot with /lib/modules/<release>/modules.dep, none in $kernel_cache (scripts/install-deps.sh installs 6.1, 6.12 and 6.1-rt with apt, scripts/fetch-kernels.sh fetches 6.18, 7.3 and 7.3-rt)"
 	echo "$best"
 }
 if [ "$kernel_arg" = debug ]; then
@@ -145,8 +202,7 @@ if [ "$kernel_arg" = debug ]; then
 	moddir="$debug_dir/modules/lib/modules/$kver"
 else
 	kver="$(resolve_kernel "$kernel_arg")"
-	vmlinuz="/boot/vmlinuz-$kver"
-	moddir="/lib/modules/$kver"
+	kernel_files "$kver" || die "kernel $kver has no image or no modules.dep"
 fi
 if [ "$print_kernel" = 1 ]; then
 	echo "$kver"
