@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The kernel platform: the core's contract (base/platform.h) on Linux 6.1
- * and 6.12, x86-64. Kernel services come from the C shim (shim.h); the hot
- * primitives are inline assembly here so that they inline into the fast
- * paths:
+ * The kernel platform: the core's contract (base/platform.h) on Linux 6.1,
+ * 6.12 and 7.3, x86-64, with or without PREEMPT_RT. Kernel services come
+ * from the C shim (shim.h); the hot primitives are inline assembly here so
+ * that they inline into the fast paths:
  *
  *   raw_cpu, raw_cpu_ptr  %gs-relative reads of a per-CPU struct the shim
  *                         fills with each CPU's number and per-CPU offset;
@@ -12,20 +12,43 @@
  *                         this_cpu_cmpxchg_double (6.1) and
  *                         this_cpu_try_cmpxchg128 (6.5 and later). One
  *                         instruction, so atomic with respect to everything
- *                         else on this CPU, interrupts included, and aimed
- *                         at the CPU the task is on when it executes;
+ *                         else on this CPU, interrupts and preemption
+ *                         included, and aimed at the CPU the task is on when
+ *                         it executes;
  *   cas2                  lock cmpxchg16b (cmpxchg_double / try_cmpxchg128).
  *
- * The CPU-slab exclusion rule: the slot lock is spin_lock_irqsave on a
- * spinlock in the slot. Interrupts off gives what local_lock_irqsave gives
- * the kernel (no fast path or slow path runs on that CPU meanwhile); the
- * spinlock covers the core's steps that pick a slot before locking it
- * (put_cpu_partial, reading a slot from another CPU in info()), where the
- * task may have moved to another CPU in between. Every change of a slot's
- * {freelist, tid} by a slow path is made by a task on that CPU with
- * interrupts off (slow paths run with preemption disabled, flushes run on
- * the CPU by IPI, a dead CPU's slots are touched only after it died), so
- * that no unlocked per-CPU cmpxchg16b on that CPU can interleave with it.
+ * The CPU-slab exclusion rule. The slot lock is spin_lock_irqsave on a
+ * spinlock_t in the slot; the spinlock covers the core's steps that pick a
+ * slot before locking it (put_cpu_partial, reading a slot from another CPU
+ * in info()), where the task may have moved to another CPU in between.
+ * The unlocked per-CPU cmpxchg16b of a fast path is atomic only with
+ * respect to its own CPU, so every change of a slot's {freelist, tid} by a
+ * slow path is made by a task on that CPU: slow paths keep the task on its
+ * CPU (preempt_disable() here), flushes run on that CPU (run_on_cpu), and
+ * a dead CPU's slots are touched only after it died.
+ *
+ *   Without PREEMPT_RT, slow paths run with preemption disabled and the
+ *   slot lock disables interrupts, which gives what local_lock_irqsave
+ *   gives the kernel's SLUB: no fast path or slow path runs on that CPU
+ *   while a slow path holds its slot. Flushes run on the CPU by IPI.
+ *
+ *   On PREEMPT_RT, spinlock_t is a sleeping lock (an rt_mutex) that leaves
+ *   interrupts and preemption on, so the slow paths, which take it, keep
+ *   the task on its CPU with migrate_disable() instead (local_lock on RT
+ *   does the same), and flushes run on the CPU in process context, a work
+ *   item there (SLUB's flush_all() also uses per-CPU work). The slot lock
+ *   then excludes only the other slow paths on that slot: another task on
+ *   the CPU may run a fast path between two steps of a slow path. The
+ *   core's protocol (base/platform.h) is built for that case, which user
+ *   space has too (threads share a CPU's slot): c->slab and c->partial
+ *   change only under the slot lock, {freelist, tid} only by CAS, each CAS
+ *   advancing the tid, and a slow path clears c->slab before taking the
+ *   freelist and loads the freelist before setting c->slab. A fast path
+ *   that read the tid before a slow path's CAS fails its own CAS; one that
+ *   read it after finds the slot empty or consistent. (The kernel's SLUB
+ *   of 6.1 and 6.12 turns its lockless fast paths off on RT and takes the
+ *   local lock for every operation instead, because its slow paths write
+ *   c->freelist and c->tid with plain stores under that lock.)
  */
 #ifndef KSLUB_MODULE_KERNEL_PLATFORM_H
 #define KSLUB_MODULE_KERNEL_PLATFORM_H
@@ -99,13 +122,14 @@ public:
 	{
 		return kslub_shim_cpu_online(cpu);
 	}
+	/* Keep the task on its CPU: preempt_disable(), or migrate_disable() on PREEMPT_RT. */
 	static void preempt_disable()
 	{
-		kslub_shim_preempt_disable();
+		kslub_shim_cpu_pin();
 	}
 	static void preempt_enable()
 	{
-		kslub_shim_preempt_enable();
+		kslub_shim_cpu_unpin();
 	}
 
 	/* Per-CPU storage: __alloc_percpu cookies. */

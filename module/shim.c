@@ -10,6 +10,7 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
@@ -86,14 +87,31 @@ int kslub_shim_cpu_to_node(unsigned int cpu)
 	return cpu < nr_cpu_ids ? cpu_to_node(cpu) : 0;
 }
 
-void kslub_shim_preempt_disable(void)
+/*
+ * Keep the task on its CPU around the core's slow paths (SLUB's
+ * slub_get_cpu_ptr() and slub_put_cpu_ptr()). Without PREEMPT_RT:
+ * preempt_disable(). On PREEMPT_RT the slow paths take spinlock_t locks,
+ * which sleep there, so the task is only kept from migrating, as SLUB and
+ * local_lock do on RT: another task may run on this CPU meanwhile, fast
+ * paths included, and the core's CAS protocol (core/base/platform.h) makes
+ * that safe.
+ */
+void kslub_shim_cpu_pin(void)
 {
+#ifdef CONFIG_PREEMPT_RT
+	migrate_disable();
+#else
 	preempt_disable();
+#endif
 }
 
-void kslub_shim_preempt_enable(void)
+void kslub_shim_cpu_unpin(void)
 {
+#ifdef CONFIG_PREEMPT_RT
+	migrate_enable();
+#else
 	preempt_enable();
+#endif
 }
 
 void *kslub_shim_percpu_alloc(unsigned long size, unsigned long align)
@@ -155,14 +173,56 @@ int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l)
 	return spin_is_locked((spinlock_t *)l);
 }
 
+#ifdef CONFIG_PREEMPT_RT
+struct shim_call {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static int shim_call_fn(void *p)
+{
+	struct shim_call *call = p;
+
+	call->fn(call->arg);
+	return 0;
+}
+#endif
+
+/*
+ * Without PREEMPT_RT: by IPI, fn in hard-interrupt context on that CPU (or
+ * directly with interrupts off when it is this CPU). On PREEMPT_RT, fn
+ * takes spinlock_t locks, which sleep there and so are invalid in an IPI:
+ * it runs in process context instead, as a work item on that CPU's bound
+ * worker pool (smp_call_on_cpu, which waits for it); SLUB's flush_all()
+ * also runs its flush as work on each CPU. cpus_read_lock keeps the CPU
+ * online, and so the worker on it, until fn returns.
+ */
 void kslub_shim_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
 {
 	cpus_read_lock();
-	if (cpu < nr_cpu_ids && cpu_online(cpu) && !smp_call_function_single(cpu, fn, arg, 1)) {
-		cpus_read_unlock();
-		return;
+	if (cpu < nr_cpu_ids && cpu_online(cpu)) {
+#ifdef CONFIG_PREEMPT_RT
+		struct shim_call call = {.fn = fn, .arg = arg};
+
+		if (!smp_call_on_cpu(cpu, shim_call_fn, &call, false)) {
+			cpus_read_unlock();
+			return;
+		}
+#else
+		if (!smp_call_function_single(cpu, fn, arg, 1)) {
+			cpus_read_unlock();
+			return;
+		}
+#endif
 	}
-	/* Offline: its slots are used by nobody; run here with the same interrupt state. */
+	/*
+	 * Offline: its slots are used by nobody; run here. Without PREEMPT_RT
+	 * with interrupts off, as in the IPI; on PREEMPT_RT in the caller's
+	 * process context, as the work item would run it.
+	 */
+#ifdef CONFIG_PREEMPT_RT
+	fn(arg);
+#else
 	{
 		unsigned long flags;
 
@@ -170,6 +230,7 @@ void kslub_shim_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
 		fn(arg);
 		local_irq_restore(flags);
 	}
+#endif
 	cpus_read_unlock();
 }
 

@@ -46,8 +46,13 @@ unsigned int kslub_shim_nr_cpu_ids(void);
 unsigned int kslub_shim_nr_present_cpus(void);
 int kslub_shim_cpu_online(unsigned int cpu);
 int kslub_shim_cpu_to_node(unsigned int cpu);
-void kslub_shim_preempt_disable(void);
-void kslub_shim_preempt_enable(void);
+/*
+ * Keep the calling task on its CPU until the matching unpin (they nest):
+ * preempt_disable() without PREEMPT_RT, migrate_disable() on PREEMPT_RT,
+ * where the core's slow paths take locks that sleep.
+ */
+void kslub_shim_cpu_pin(void);
+void kslub_shim_cpu_unpin(void);
 
 /* Per-CPU memory: __alloc_percpu cookies, zeroed; NULL on failure. */
 void *kslub_shim_percpu_alloc(unsigned long size, unsigned long align);
@@ -59,17 +64,24 @@ void *kslub_shim_cpu_self_cookie(void);
 int kslub_shim_init(void);
 void kslub_shim_exit(void);
 
-/* Locks: spin_lock_irqsave on a spinlock_t kept in the caller's storage. */
+/*
+ * Locks: spin_lock_irqsave on a spinlock_t kept in the caller's storage.
+ * Without PREEMPT_RT it spins with interrupts off; on PREEMPT_RT it is a
+ * sleeping lock (an rt_mutex) that leaves interrupts on, keeps its holder
+ * from migrating, and returns flags of 0.
+ */
 void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l, int lock_class);
 unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l);
 void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned long flags);
 int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l);
 
 /*
- * Run fn(arg) on `cpu` with interrupts disabled (an IPI, or directly when
- * cpu is this CPU), waiting for it; CPU hotplug is held off meanwhile. When
- * the CPU is offline fn runs here instead: nothing can run on a dead CPU's
- * slot. Process context only.
+ * Run fn(arg) on `cpu`, waiting for it; CPU hotplug is held off meanwhile.
+ * Without PREEMPT_RT with interrupts disabled (an IPI, or directly when cpu
+ * is this CPU); on PREEMPT_RT in process context, a work item on that CPU,
+ * so that fn may take the (sleeping) spinlock_t locks. When the CPU is
+ * offline fn runs here instead (interrupts off without PREEMPT_RT): nothing
+ * can run on a dead CPU's slot. Process context only; may sleep.
  */
 void kslub_shim_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
 

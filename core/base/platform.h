@@ -24,7 +24,14 @@
  *   bool cpu_online(unsigned cpu)
  *   void preempt_disable(), preempt_enable()
  *                                    the slow paths keep the task on its CPU
- *                                    (get_cpu_ptr/put_cpu_ptr); no-ops in user space.
+ *                                    (SLUB's slub_get_cpu_ptr/slub_put_cpu_ptr).
+ *                                    Kernel: preempt_disable(); on PREEMPT_RT:
+ *                                    migrate_disable(), so the task stays
+ *                                    preemptible and other tasks, fast paths
+ *                                    included, may run on the CPU meanwhile.
+ *                                    User space: no-ops; simulation: a
+ *                                    preemption count, as in the kernel
+ *                                    without PREEMPT_RT.
  *
  * Per-CPU storage (one object of type T per possible CPU)
  *   T *percpu_alloc<T>()             zeroed; nullptr on failure.
@@ -46,12 +53,16 @@
  *   with this_cpu_cas2 on {freelist, tid}. Slow paths run under the slot lock
  *   (P::SlotLock, a member of every kmem_cache_cpu):
  *     unsigned long slot_lock(P::SlotLock &), void slot_unlock(P::SlotLock &, unsigned long)
- *   Kernel: local_lock_irqsave, so nothing else runs on that CPU meanwhile
- *   (the module adds a spinlock in the slot, because some slow-path steps
- *   pick the slot before locking it: see module/kernel_platform.h).
+ *   Kernel: a spinlock_t in the slot taken with spin_lock_irqsave, which
+ *   gives what local_lock_irqsave gives SLUB (nothing else runs on that CPU
+ *   meanwhile) and also covers the slow-path steps that pick the slot
+ *   before locking it (see module/kernel_platform.h); on PREEMPT_RT: the
+ *   same call, but spinlock_t is then a sleeping lock that leaves interrupts
+ *   and preemption on, so it excludes only the other slow paths on the
+ *   slot, and fast paths of other tasks on that CPU may run in between.
  *   User space: a spinlock, because a thread that read the CPU and was then
  *   migrated may still run a fast path against the slot. The core therefore
- *   follows one protocol that is safe under both:
+ *   follows one protocol that is safe under all of these:
  *     1. c->slab and c->partial are written only under the slot lock;
  *     2. {freelist, tid} is changed only by a 16-byte CAS, by fast and slow
  *        paths alike, and every change advances tid;
@@ -62,8 +73,11 @@
  *   that read it after sees c->slab cleared (and takes the slow path) or sees
  *   the slab that matches the freelist. Work on another CPU's slot (flush,
  *   shrink, validate) goes through run_on_cpu(cpu, fn), which runs fn with the
- *   same guarantees as a slow path on that CPU (kernel: on that CPU; user
- *   space and simulation: directly, the slot lock does the rest).
+ *   same guarantees as a slow path on that CPU (kernel: on that CPU, by IPI
+ *   with interrupts off; on PREEMPT_RT: in process context, a work item on
+ *   that CPU; an offline CPU's fn runs in the caller, nothing else using
+ *   its slots; user space and simulation: directly, the slot lock does the
+ *   rest). fn may take the slot, node list and buddy zone locks.
  *
  * Shared allocator state
  *   Every read, write and CAS of per-CPU structures, slab freelists and
