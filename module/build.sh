@@ -7,9 +7,10 @@
 #
 #   KDIR    a kernel build tree (/lib/modules/<release>/build or
 #           /usr/src/linux-headers-<release>), or a kernel series such as
-#           6.1 or 6.12: the newest installed Debian headers of that series
-#           (/usr/src/linux-headers-<series>.*-amd64), found when the script
-#           runs, so that headers apt installs later are picked up.
+#           6.1, 6.12, 7.3, 6.1-rt or 7.3-rt: the newest Debian headers of
+#           that series and flavour (/usr/src/linux-headers-<series>.*-amd64,
+#           -rt-amd64 for -rt, or the same in the build chroot), found when
+#           the script runs, so that headers installed later are picked up.
 #           A tree inside the build chroot of scripts/fetch-kernels.sh (a
 #           directory holding .kslub-chroot above KDIR: Linux 7.3, whose
 #           kbuild tools need glibc 2.38 and whose kernel was built with
@@ -45,12 +46,22 @@ kdir=$1
 out=$2
 shift 2
 
-# A series: the newest matching headers (version sort), found by glob, never by a fixed ABI number.
-if [[ "$kdir" =~ ^[0-9]+\.[0-9]+$ ]]; then
-	series=$kdir
-	kdir=$(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+# A series (6.1, 6.12, 7.3; -rt for the PREEMPT_RT flavour): the newest
+# matching Debian headers (version sort), found by glob, never by a fixed ABI
+# number: installed in /usr/src, or in the build chroot of scripts/fetch-kernels.sh.
+if [[ "$kdir" =~ ^[0-9]+\.[0-9]+(-rt)?$ ]]; then
+	series=${kdir%-rt}
+	flavour=amd64
+	[[ "$kdir" != *-rt ]] || flavour=rt-amd64
+	kcache=$("$(dirname "${BASH_SOURCE[0]}")/../scripts/fetch-kernels.sh" --print-dir 2>/dev/null || echo /var/cache/kslub/kernels)
+	kdir=$(for d in /usr/src/linux-headers-"$series".*-"$flavour" \
+		"$kcache"/chroot-trixie/usr/src/linux-headers-"$series".*-"$flavour"; do
+		# The generic flavour's glob also matches -rt-amd64 and -cloud-amd64.
+		case "$d" in *-rt-amd64 | *-cloud-amd64) [[ $flavour == rt-amd64 && $d == *-rt-amd64 ]] || continue ;; esac
+		if [[ -f "$d/Makefile" ]]; then echo "$d"; fi
+	done | sort -V | tail -n 1)
 	if [[ -z "$kdir" ]]; then
-		echo "module/build.sh: no /usr/src/linux-headers-$series.*-amd64 installed; skipping" >&2
+		echo "module/build.sh: no linux-headers-$series.*-$flavour in /usr/src or $kcache/chroot-trixie/usr/src; skipping" >&2
 		exit 77
 	fi
 fi

@@ -16,8 +16,9 @@
 #           (trixie-backports; the image package is a meta package):
 #           usr/lib/modules/<release>/{vmlinuz,kernel/...}
 #   7.3-rt  the same for the PREEMPT_RT flavour (-rt-amd64)
-#   chroot  a trixie root (debootstrap: make, gcc-14, g++-14, libc6-dev, kmod)
-#           with linux-headers-<release> of 7.3 and 7.3-rt installed in it.
+#   chroot  a trixie root (debootstrap: make, gcc-14, g++-14, g++, libc6-dev,
+#           kmod, dkms) with linux-headers-<release> of 7.3 and 7.3-rt
+#           installed in it: what a 7.3 user's machine has to build modules.
 #           7.3's kbuild tools need glibc 2.38 and its kernels were built with
 #           gcc-14; module/build.sh enters it for kernel trees under it.
 # (6.1-rt is in bookworm itself: install-deps.sh installs it with apt.)
@@ -25,8 +26,9 @@
 # Layout of the cache (KSLUB_KERNEL_CACHE, default /var/cache/kslub/kernels):
 #   <release>/            the packages unpacked (dpkg-deb -x), modules.dep made
 #                         by depmod; <release>/ready holds "ITEM RELEASE"
-#   chroot-trixie/        the build root; its .kslub-chroot holds the releases
-#                         whose headers it has (and marks it for build.sh)
+#   chroot-trixie/        the build root; its .kslub-chroot lists its packages
+#                         and the releases whose headers it has (and marks it
+#                         for build.sh); a root with fewer packages is topped up
 #   ITEM.unavailable      why ITEM could not be had (its package is not in the
 #                         index): the tests needing it skip with that reason
 #   apt/                  the private apt configuration, lists and downloads
@@ -44,6 +46,7 @@ cache="${KSLUB_KERNEL_CACHE:-/var/cache/kslub/kernels}"
 mirror="${KSLUB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${KSLUB_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 ALL_ITEMS="6.18 7.3 7.3-rt chroot"
+CHROOT_PACKAGES="make gcc-14 g++-14 g++ libc6-dev kmod xz-utils dkms"
 
 die() { echo "fetch-kernels: error: $*" >&2; exit 1; }
 msg() { echo "kernels: $*"; }
@@ -65,8 +68,9 @@ ready_release()
 {
 	local f
 	if [ "$1" = chroot ]; then
-		[ -f "$cache/chroot-trixie/.kslub-chroot" ] || return 1
-		tr '\n' ' ' <"$cache/chroot-trixie/.kslub-chroot" | sed 's/ $//'
+		f="$cache/chroot-trixie/.kslub-chroot"
+		[ -f "$f" ] && grep -qxF "packages $CHROOT_PACKAGES" "$f" || return 1
+		grep -v '^packages ' "$f" | tr '\n' ' ' | sed 's/ $//'
 		return 0
 	fi
 	for f in "$cache"/*/ready; do
@@ -235,10 +239,10 @@ fetch_chroot()
 		return 0
 	fi
 	t=$(date +%s)
-	if [ ! -x "$root/usr/bin/x86_64-linux-gnu-g++-14" ]; then
+	if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/etc/debian_version" ]; then
 		rm -rf "$root"
-		msg "chroot: debootstrap trixie into $root (make, gcc-14, g++-14; about 2 minutes)"
-		debootstrap --variant=minbase --include=make,gcc-14,g++-14,libc6-dev,kmod,xz-utils \
+		msg "chroot: debootstrap trixie into $root ($CHROOT_PACKAGES; about 2 minutes)"
+		debootstrap --variant=minbase --include="${CHROOT_PACKAGES// /,}" \
 			trixie "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
 			{ tail -n 20 "$cache/debootstrap.log" >&2; rm -rf "$root"; die "debootstrap failed (log: $cache/debootstrap.log)"; }
 	fi
@@ -248,15 +252,20 @@ fetch_chroot()
 	} >"$root/etc/apt/sources.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	# A private mount namespace: /proc for apt and objtool, gone afterwards.
+	# The packages again too: a root made with fewer is topped up.
+	# shellcheck disable=SC2086 # the package list is words
 	unshare -m --propagation private chroot "$root" /bin/sh -c \
 		'mount -t proc proc /proc && apt-get -qq update &&
 		 DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "$@"' \
-		sh "${hdrs[@]}" >"$cache/chroot-apt.log" 2>&1 ||
+		sh $CHROOT_PACKAGES "${hdrs[@]}" >"$cache/chroot-apt.log" 2>&1 ||
 		{ tail -n 20 "$cache/chroot-apt.log" >&2; die "installing ${hdrs[*]} in $root failed (log: $cache/chroot-apt.log)"; }
 	for rel in "${rels[@]}"; do
 		[ -f "$root/usr/src/linux-headers-$rel/Makefile" ] || die "$root/usr/src/linux-headers-$rel missing after install"
 	done
-	printf '%s\n' "${rels[@]}" >"$root/.kslub-chroot"
+	{
+		echo "packages $CHROOT_PACKAGES"
+		printf '%s\n' "${rels[@]}"
+	} >"$root/.kslub-chroot"
 	rm -f "$cache/chroot.unavailable"
 	msg "chroot: ready in $(($(date +%s) - t)) s with ${hdrs[*]} ($(du -sm "$root" | cut -f1) MB)"
 }
