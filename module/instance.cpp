@@ -10,6 +10,31 @@
 
 using namespace kslub;
 
+/*
+ * Whose cache geometry the module follows: the kernel it is built for
+ * (< 6.12: 6.1, 6.12 .. 6.17: 6.12, 6.18 .. 6.x: 6.18, >= 7.0: 7.3).
+ */
+static constexpr KernelRules MOD_RULES = kernel_rules_for_version(KSLUB_LINUX_VERSION);
+static_assert(kernel_rules_for_version(KSLUB_LINUX(6, 11)) == KernelRules::Linux61 &&
+		      kernel_rules_for_version(KSLUB_LINUX(6, 12)) == KernelRules::Linux612 &&
+		      kernel_rules_for_version(KSLUB_LINUX(6, 17)) == KernelRules::Linux612 &&
+		      kernel_rules_for_version(KSLUB_LINUX(6, 18)) == KernelRules::Linux618 &&
+		      kernel_rules_for_version(KSLUB_LINUX(6, 19)) == KernelRules::Linux618 &&
+		      kernel_rules_for_version(KSLUB_LINUX(7, 0)) == KernelRules::Linux73,
+	      "the module's choice of rules by kernel version");
+/*
+ * caches/<name>/ mirrors /sys/kernel/slab/<name>/: from 6.18 on the kernel
+ * has a sheaf_capacity file, so the module has one too, after the core's
+ * files, saying what kslub does (no sheaves: 0).
+ */
+static constexpr bool MOD_SHEAF_FILE = rules_sheaf_capacity_file(MOD_RULES);
+static constexpr const char *SHEAF_FILE = "sheaf_capacity";
+
+extern "C" const char *kslub_mod_rules_name(void)
+{
+	return kernel_rules_name(MOD_RULES);
+}
+
 static ModCache *C(kslub_mod_cache *s)
 {
 	return reinterpret_cast<ModCache *>(s);
@@ -42,7 +67,7 @@ void mod_instance_delete(kslub_mod *k)
 }
 
 extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions,
-					      unsigned int nr, int kernel_612, int *err)
+					      unsigned int nr, int *err)
 {
 	static_assert(sizeof(RegionDesc) == sizeof(kslub_mod_region) &&
 			      __builtin_offsetof(RegionDesc, bytes) ==
@@ -63,8 +88,7 @@ extern "C" struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *reg
 	/* Allocator::init() in two steps, so that a failure in SLUB's can give back its per-CPU slots. */
 	int rc = k->alloc.buddy().init(r, nr);
 	if (!rc) {
-		rc = k->alloc.slub().init(kernel_612 ? KernelRules::Linux612 :
-						       KernelRules::Linux61);
+		rc = k->alloc.slub().init(MOD_RULES);
 		if (rc && k->alloc.shutdown()) {
 			*err = rc;
 			return nullptr; /* something stayed allocated: leave the instance */
@@ -154,15 +178,22 @@ extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cac
 			buf[0] = 0;
 		return -KSLUB_ENOENT;
 	}
+	if (MOD_SHEAF_FILE && str_eq(file, SHEAF_FILE)) {
+		TextBuf t(buf, cap);
+		t.dec(SLUB_SHEAF_CAPACITY).chr('\n');
+		return long(t.needed());
+	}
 	return render_cache_file(k->alloc.slub(), s, file, buf, cap);
 }
 
 extern "C" unsigned int kslub_mod_nr_cache_files(void)
 {
-	return NR_CACHE_FILES;
+	return NR_CACHE_FILES + (MOD_SHEAF_FILE ? 1 : 0);
 }
 extern "C" const char *kslub_mod_cache_file_name(unsigned int i)
 {
+	if (MOD_SHEAF_FILE && i == NR_CACHE_FILES)
+		return SHEAF_FILE;
 	return cache_file_name(i);
 }
 

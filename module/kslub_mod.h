@@ -29,10 +29,15 @@ struct kslub_mod_region {
 #define KSLUB_MOD_FILL_KEY 0x6b736c7562737472ull
 
 const char *kslub_mod_cpu_cas_name(void);
+/* Whose cache geometry the module follows: "6.1", "6.12", "6.18" or "7.3". */
+const char *kslub_mod_rules_name(void);
 
-/* NULL and *err on failure; kernel_612 selects the 6.12 kmalloc alignment rule. */
+/*
+ * NULL and *err on failure. The cache geometry follows the rules of the
+ * kernel the module is built for (instance.cpp).
+ */
 struct kslub_mod *kslub_mod_create(const struct kslub_mod_region *regions, unsigned int nr,
-				   int kernel_612, int *err);
+				   int *err);
 /* 0, or -EBUSY with nothing freed while objects are live (the caller then leaks the pool). */
 int kslub_mod_destroy(struct kslub_mod *k);
 /* The dead-CPU flush (slub_cpu_dead). */

@@ -13,7 +13,6 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "kslub_mod.h"
 #include "module.h"
@@ -127,7 +126,7 @@ static struct kslub_mod *instance_create(int *err)
 		regions[i].bytes = KSLUB_BLOCK_BYTES;
 		regions[i].node = page_node(pool_pages[i]);
 	}
-	k = kslub_mod_create(regions, pool_nr, LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0), err);
+	k = kslub_mod_create(regions, pool_nr, err);
 	kvfree(regions);
 	return k;
 }
@@ -189,10 +188,10 @@ static int __init kslub_init(void)
 	kslub_debugfs_init();
 	if (selftest)
 		kslub_selftest_run();
-	pr_info("kslub: %u MiB pool in %u block%s, per-CPU CAS %s, %s kmalloc rules\n",
+	pr_info("kslub: %u MiB pool in %u block%s, per-CPU CAS %s, Linux %s cache geometry%s\n",
 		pool_nr * (unsigned int)(KSLUB_BLOCK_BYTES >> 20), pool_nr, pool_nr == 1 ? "" : "s",
-		kslub_mod_cpu_cas_name(),
-		LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) ? "6.12" : "6.1");
+		kslub_mod_cpu_cas_name(), kslub_mod_rules_name(),
+		IS_ENABLED(CONFIG_PREEMPT_RT) ? ", PREEMPT_RT" : "");
 	return 0;
 
 out_instance:

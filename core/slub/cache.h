@@ -16,6 +16,10 @@
  * CPU partial list); other CPUs may only push freed objects onto its
  * freelist. An unfrozen slab with free objects is on its node's partial list.
  * An unfrozen full slab is on no list (debug caches: the node full list).
+ * A cache with cpu_partial == 0 (debug caches, SLAB_NO_CPU_PARTIAL, and every
+ * cache under the 7.3 rules, KernelRules) has no CPU partial list: a free
+ * into a full slab puts it on the node partial list under list_lock, and
+ * get_partial_node() takes one slab only.
  *
  * Interrupts, preemption and migration: the fast paths run with all three
  * enabled and are correct because the tid, read before freelist and slab,
@@ -144,7 +148,10 @@ public:
 	/* The embedding's handle, stored in every cache (KmemCache::owner). Set before init(). */
 	void set_owner(void *owner) { owner_ = owner; }
 
-	/* Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno. */
+	/*
+	 * Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno.
+	 * rules: which kernel's geometry every cache gets (slub/geometry.h).
+	 */
 	int init(KernelRules rules);
 	/* Tear down every cache; -KSLUB_EBUSY (and nothing freed) while objects are live. */
 	int shutdown();

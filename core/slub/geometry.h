@@ -1,19 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Cache geometry as Linux 6.1 computes it (calculate_sizes, calculate_order,
- * set_cpu_partial, set_min_partial, calculate_alignment), for any CPU count.
+ * Cache geometry as Linux computes it (calculate_sizes, calculate_order,
+ * set_cpu_partial, set_min_partial, calculate_alignment), for any CPU count,
+ * by the rules of one of four kernels (KernelRules):
+ *
+ *   rule                        6.1          6.12          6.18          7.3
+ *   kmalloc-96/192 align        8            32 / 64       32 / 64       32 / 64
+ *   calculate_order             6.1 loop     6.12 loop     6.12 loop     6.12 loop
+ *   cpu_partial (objects)       by size      by size       by size       0: no CPU partial lists
+ *   sysfs sheaf_capacity        no file      no file       0 (kmalloc)   by size (kmalloc too)
+ *
+ * The two calculate_order loops (6.12's and 7.3's mm/slub.c read the same;
+ * mainline rewrote 6.1's between the two) differ only where at most two
+ * objects fit an order-3 slab with more than a quarter of it left over
+ * (strides 10928 .. 12280): 6.1 lowers min_objects and settles for
+ * get_order(size) (order 2, one object), 6.12 keeps the order min_objects
+ * asks for and accepts up to half of it as leftover (order 3, two objects).
+ * Read on booted kernels: tests/data/caches-linux-6.1.txt and -6.12.txt,
+ * strides 10928, 11000 and 12280.
+ * 7.x replaced the CPU slab and its partial list by sheaves; kslub keeps its
+ * own design (CPU slab, TID fast path) and runs it without CPU partial lists
+ * under the 7.3 rules, as 7.x's sysfs cpu_partial (always 0) says. kslub has
+ * no sheaves: its caches' sheaf_capacity is 0 under every rule;
+ * linux_sheaf_capacity() says what the kernel's file reads.
  *
  * Worked example, kmalloc-1k on a 2-CPU machine:
  *   min_objects = 4 * (fls(2) + 1) = 12; at most 32 KiB / 1024 = 32 fit in an
  *   order-3 slab, so 12 stands. get_order(12 * 1024) = 2 (16 KiB): 16 objects,
  *   remainder 0 <= 16384 / 16, accepted: order 2, 16 objects per slab.
- *   cpu_partial = 24 (size >= 1024), cpu_partial_slabs = ceil(48 / 16) = 3,
- *   min_partial = ilog2(1024) / 2 = 5.
+ *   cpu_partial = 24 (size >= 1024; 0 under the 7.3 rules),
+ *   cpu_partial_slabs = ceil(48 / 16) = 3, min_partial = ilog2(1024) / 2 = 5.
  */
 #ifndef KSLUB_SLUB_GEOMETRY_H
 #define KSLUB_SLUB_GEOMETRY_H
 
 #include "base/base.h"
+#include "slub/size_classes.h"
 
 namespace kslub {
 
@@ -27,11 +49,56 @@ enum SlabFlags : unsigned {
 	SLAB_NO_CPU_PARTIAL = 1u << 5,
 };
 
-/* Which kernel's rules to follow where they differ. */
+/* Which kernel's rules to follow where they differ (the table above). */
 enum class KernelRules : u8 {
-	Linux61,  /* kmalloc caches: natural alignment only for powers of two */
-	Linux612, /* kmalloc caches: aligned to the largest power of two dividing the size */
+	Linux61,  /* 6.1 .. 6.11 */
+	Linux612, /* 6.12 .. 6.17: kmalloc alignment by the lowest set bit, 6.12 calculate_order */
+	Linux618, /* 6.18 and later 6.x: as 6.12; the kernel has a sheaf_capacity file */
+	Linux73,  /* 7.0 and later: no CPU partial lists */
 };
+
+/* The series a rule set is named after: "6.1", "6.12", "6.18", "7.3". */
+constexpr const char *kernel_rules_name(KernelRules r)
+{
+	return r == KernelRules::Linux61  ? "6.1" :
+	       r == KernelRules::Linux612 ? "6.12" :
+	       r == KernelRules::Linux618 ? "6.18" :
+					    "7.3";
+}
+
+/*
+ * The rules of a kernel version (major * 65536 + minor * 256, as
+ * KERNEL_VERSION and KSLUB_LINUX_VERSION): < 6.12 -> 6.1, 6.12 .. 6.17 ->
+ * 6.12, 6.18 .. 6.x -> 6.18, >= 7.0 -> 7.3.
+ */
+constexpr KernelRules kernel_rules_for_version(unsigned version)
+{
+	return version >= (7u << 16)		    ? KernelRules::Linux73 :
+	       version >= ((6u << 16) | (18u << 8)) ? KernelRules::Linux618 :
+	       version >= ((6u << 16) | (12u << 8)) ? KernelRules::Linux612 :
+						      KernelRules::Linux61;
+}
+
+/* kmalloc-96/192 aligned to 32/64 (6.12 on) rather than 8. */
+constexpr bool rules_kmalloc_align_lowest_bit(KernelRules r)
+{
+	return r != KernelRules::Linux61;
+}
+/* calculate_order() as 6.12 has it (the waste fraction goes to 1/2, min_objects stays). */
+constexpr bool rules_order_612(KernelRules r)
+{
+	return r != KernelRules::Linux61;
+}
+/* CPU partial lists (CONFIG_SLUB_CPU_PARTIAL); 7.x has none and its sysfs cpu_partial reads 0. */
+constexpr bool rules_cpu_partial_lists(KernelRules r)
+{
+	return r != KernelRules::Linux73;
+}
+/* /sys/kernel/slab/<cache>/sheaf_capacity exists (6.18 on). */
+constexpr bool rules_sheaf_capacity_file(KernelRules r)
+{
+	return r == KernelRules::Linux618 || r == KernelRules::Linux73;
+}
 
 constexpr unsigned SLUB_MAX_ORDER = 3; /* PAGE_ALLOC_COSTLY_ORDER */
 constexpr unsigned SLUB_MIN_ORDER = 0;
@@ -80,7 +147,7 @@ constexpr u32 calculate_alignment(unsigned flags, u32 align, u32 size)
 constexpr u32 kmalloc_cache_align(u32 size, KernelRules rules)
 {
 	u32 align = ARCH_KMALLOC_MINALIGN;
-	if (rules == KernelRules::Linux61) {
+	if (!rules_kmalloc_align_lowest_bit(rules)) {
 		if (is_power_of_2(size))
 			align = max(align, size);
 	} else {
@@ -104,8 +171,8 @@ constexpr unsigned calc_slab_order(u32 size, u32 min_objects, unsigned max_order
 	return order;
 }
 
-/* calculate_order(): returns an order, or -1 when no slab can hold one object. */
-constexpr int calculate_order(u32 size, unsigned nr_cpus)
+/* Linux 6.1's calculate_order(): fewer objects before more waste. -1: nothing fits. */
+constexpr int calculate_order_61(u32 size, unsigned nr_cpus)
 {
 	u32 min_objects = 4 * (fls(nr_cpus) + 1);
 	u32 max_objects = order_objects(SLUB_MAX_ORDER, size);
@@ -130,12 +197,68 @@ constexpr int calculate_order(u32 size, unsigned nr_cpus)
 }
 
 /*
- * The whole geometry of a cache. nr_cpus is the count the kernel would see
- * (num_present_cpus, or nr_cpu_ids when that is 1). `align` is the caller's
- * request; kmalloc caches pass kmalloc_cache_align().
+ * calculate_order() of 6.12 (and 6.18, 7.x): the order min_objects asks
+ * for is the floor; the leftover allowed grows from 1/16 to 1/2 of the slab
+ * before an order above the costly one is considered, and then only the
+ * smallest that holds one object. -1: nothing fits.
+ */
+constexpr int calculate_order_612(u32 size, unsigned nr_cpus)
+{
+	u32 min_objects = 4 * (fls(nr_cpus) + 1);
+	u32 max_objects = max(order_objects(SLUB_MAX_ORDER, size), u32(1));
+	min_objects = min(min_objects, max_objects);
+	unsigned min_order = max(SLUB_MIN_ORDER, get_order(u64(min_objects) * size));
+	if (order_objects(min_order, size) > MAX_OBJS_PER_PAGE)
+		return int(get_order(u64(size) * MAX_OBJS_PER_PAGE) - 1);
+	for (u32 fraction = 16; fraction >= 2; fraction /= 2) {
+		for (unsigned order = min_order; order <= SLUB_MAX_ORDER; order++) {
+			u64 slab_size = PAGE_SIZE << order;
+			if (slab_size % size <= slab_size / fraction)
+				return int(order);
+		}
+	}
+	unsigned order = get_order(size);
+	return order < MAX_ORDER ? int(order) : -1;
+}
+
+/* calculate_order(): returns an order, or -1 when no slab can hold one object. */
+constexpr int calculate_order(u32 size, unsigned nr_cpus, KernelRules rules)
+{
+	return rules_order_612(rules) ? calculate_order_612(size, nr_cpus) :
+					calculate_order_61(size, nr_cpus);
+}
+
+/*
+ * What /sys/kernel/slab/<cache>/sheaf_capacity reads on a Linux of these
+ * rules for a cache of stride `size` made without a sheaf_capacity request
+ * (kslub itself has no sheaves: its caches have capacity 0 under any rules).
+ * 6.18 gives sheaves only to caches that ask (kmalloc caches: 0). 7.x gives
+ * every cache but debug and boot caches a capacity by size (4 from a page,
+ * 12 from 1 KiB, 26 from 256 bytes, else 60), grown until the sheaf (a
+ * 32-byte header and a pointer per object) fills its kmalloc bucket: 4, 12,
+ * 28, 60. 0 where the file does not exist (before 6.18).
+ */
+/* kslub's own caches: no sheaves (yet), under any rules; what its sheaf_capacity file says. */
+constexpr u32 SLUB_SHEAF_CAPACITY = 0;
+
+constexpr u32 linux_sheaf_capacity(u32 size, bool debug, KernelRules rules)
+{
+	if (rules != KernelRules::Linux73 || debug)
+		return 0;
+	constexpr u32 SHEAF_HEADER = 32; /* struct slab_sheaf without its objects */
+	u32 capacity = size >= PAGE_SIZE ? 4 : size >= 1024 ? 12 : size >= 256 ? 26 : 60;
+	u32 bytes = SHEAF_HEADER + capacity * u32(sizeof(void *));
+	u32 bucket = kmalloc_index_size(kmalloc_index(bytes));
+	return (bucket - SHEAF_HEADER) / u32(sizeof(void *));
+}
+
+/*
+ * The whole geometry of a cache under a kernel's rules. nr_cpus is the count
+ * the kernel would see (num_present_cpus, or nr_cpu_ids when that is 1).
+ * `align` is the caller's request; kmalloc caches pass kmalloc_cache_align().
  */
 constexpr Geometry compute_geometry(u32 object_size, u32 align, unsigned flags, bool has_ctor,
-				    unsigned nr_cpus)
+				    unsigned nr_cpus, KernelRules rules)
 {
 	Geometry g{};
 	if (object_size == 0 || object_size > (PAGE_SIZE << TOP_ORDER))
@@ -154,7 +277,7 @@ constexpr Geometry compute_geometry(u32 object_size, u32 align, unsigned flags, 
 	}
 	size = u32(align_up(size, g.align));
 	g.size = size;
-	int order = calculate_order(size, nr_cpus ? nr_cpus : 1);
+	int order = calculate_order(size, nr_cpus ? nr_cpus : 1, rules);
 	if (order < 0)
 		return g;
 	g.order = unsigned(order);
@@ -163,8 +286,9 @@ constexpr Geometry compute_geometry(u32 object_size, u32 align, unsigned flags, 
 	g.min_objects = order_objects(g.min_order, size);
 	if (!g.objects)
 		return g;
-	/* set_cpu_partial(): debug caches keep no CPU partial slabs. */
-	bool cpu_partial = !(flags & (SLAB_CONSISTENCY_CHECKS | SLAB_NO_CPU_PARTIAL));
+	/* set_cpu_partial(): debug caches keep no CPU partial slabs; 7.x keeps none at all. */
+	bool cpu_partial = rules_cpu_partial_lists(rules) &&
+			   !(flags & (SLAB_CONSISTENCY_CHECKS | SLAB_NO_CPU_PARTIAL));
 	if (!cpu_partial)
 		g.cpu_partial = 0;
 	else if (size >= PAGE_SIZE)

@@ -13,7 +13,9 @@ template <class P>
 int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigned flags,
 			void (*ctor)(void *))
 {
-	Geometry g = compute_geometry(size, align, flags, ctor != nullptr, pal_.nr_present_cpus());
+	/* Under the rules init() was given (rules_ is set before the first cache opens). */
+	Geometry g = compute_geometry(size, align, flags, ctor != nullptr, pal_.nr_present_cpus(),
+				      rules_);
 	if (!g.ok)
 		return -KSLUB_EINVAL;
 	str_copy(s->name, name, CACHE_NAME_MAX);

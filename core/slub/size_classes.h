@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmalloc size classes of SLUB on 4 KiB pages (Linux 6.1).
+ * kmalloc size classes of SLUB on 4 KiB pages (Linux 6.1; the same on 6.12,
+ * 6.18 and 7.3).
  *
  * Caches by index: 1 = kmalloc-96, 2 = kmalloc-192, 3..13 = kmalloc-8 ..
  * kmalloc-8k. Requests up to 192 bytes look their index up in a table of

@@ -28,8 +28,11 @@ set -uo pipefail
 ulimit -l unlimited 2>/dev/null || diag "ulimit -l unlimited refused: $(ulimit -l)"
 
 rel=$(uname -r)
+# The geometry rules of the guest's kernel (kslub-replay --kernel).
 case "$rel" in
 6.1.*) series=6.1 ;;
+6.18.*) series=6.18 ;;
+7.*) series=7.3 ;;
 *) series=6.12 ;;
 esac
 check "BTF of the guest kernel ($rel)" test -r /sys/kernel/btf/vmlinux

@@ -2,12 +2,12 @@
 /*
  * Cache geometry: kslub_kmalloc_geometry() and kslub_cache_geometry()
  * against values taken from outside kslub:
- *   - tests/data/kmalloc-linux-6.18-2cpus.txt, read from /sys/kernel/slab of
- *     a running Linux 6.18 on 2 present CPUs;
  *   - tests/data/kmalloc-linux-<kernel>-<N>cpus.txt, read from /sys/kernel/slab
- *     of Debian's 6.1 and 6.12 kernels booted in QEMU with N CPUs
- *     (tests/vm/collect-geometry.sh), every file compared by one
- *     parameterised test;
+ *     of Debian's 6.1, 6.12, 6.18 and 7.3 kernels booted in QEMU with 1, 2, 4
+ *     and 8 CPUs (tests/vm/collect-geometry.sh), every file compared with the
+ *     rules of the kernel it names by one parameterised test;
+ *   - among them kmalloc-linux-6.18-2cpus.txt (Debian 6.18.15), which the
+ *     tests of the 6.1 / 6.12 differences below start from;
  *   - the running machine's /sys/kernel/slab, when there is one;
  *   - facts from booted Debian 6.1 kernels;
  *   - tables worked by hand from the rules of Linux 6.1 mm/slub.c
@@ -20,15 +20,19 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #ifndef KSLUB_TEST_DATA_DIR
@@ -123,15 +127,63 @@ void expect_instance_caches(kslub_t *k, const std::vector<SysfsRow> &rows, const
 }
 
 /* ------------------------------------------------------------------------- */
-/* The recorded Linux 6.18 machine                                            */
+/* The recorded Linux 6.18 kernel on 2 CPUs                                   */
 /* ------------------------------------------------------------------------- */
 
+/* 6.18's kmalloc geometry is 6.12's: both rule sets give the recorded table. */
 TEST(KmallocGeometry, MatchesLinux618SysfsOnTwoCpus)
 {
 	std::vector<SysfsRow> rows = load_rows(kDataFile);
 	ASSERT_EQ(rows.size(), 13u) << kDataFile;
-	for (const SysfsRow &r : rows)
+	for (const SysfsRow &r : rows) {
+		expect_row(r, 2, KSLUB_KERNEL_6_18, "6.18 rules vs Linux 6.18 sysfs:");
 		expect_row(r, 2, KSLUB_KERNEL_6_12, "6.12 rules vs Linux 6.18 sysfs:");
+	}
+}
+
+/*
+ * Linux 7.x has no CPU partial lists (its sysfs cpu_partial reads 0); the
+ * rest of the kmalloc geometry is 6.18's: the 6.18 table with cpu_partial 0
+ * is the 7.3 one (both read on booted kernels).
+ */
+TEST(KmallocGeometry, Linux73DiffersFromLinux618OnlyInCpuPartial)
+{
+	std::vector<SysfsRow> r618 = load_rows(kDataFile);
+	std::vector<SysfsRow> r73 = load_rows(KSLUB_TEST_DATA_DIR "/kmalloc-linux-7.3-2cpus.txt");
+	ASSERT_EQ(r618.size(), 13u);
+	ASSERT_EQ(r73.size(), 13u);
+	for (size_t i = 0; i < r618.size(); i++) {
+		SysfsRow a = r618[i];
+		EXPECT_NE(a.cpu_partial, 0u) << a.name;
+		EXPECT_EQ(r73[i].cpu_partial, 0u) << r73[i].name;
+		a.cpu_partial = 0;
+		EXPECT_EQ(std::make_tuple(a.name, a.object_size, a.slab_size, a.order,
+					  a.objs_per_slab, a.min_partial, a.align),
+			  std::make_tuple(r73[i].name, r73[i].object_size, r73[i].slab_size,
+					  r73[i].order, r73[i].objs_per_slab, r73[i].min_partial,
+					  r73[i].align));
+		expect_row(r73[i], 2, KSLUB_KERNEL_7_3, "7.3 rules vs Linux 7.3 sysfs:");
+	}
+}
+
+/* One kernel flag at a time: two are refused, by the geometry call and by kslub_create. */
+TEST(KmallocGeometry, TwoKernelFlagsAreRefused)
+{
+	struct kslub_geometry g;
+	EXPECT_EQ(kslub_kmalloc_geometry(64, 2, KSLUB_KERNEL_6_12 | KSLUB_KERNEL_7_3, &g), -EINVAL);
+	EXPECT_EQ(kslub_kmalloc_geometry(64, 2, KSLUB_KERNEL_6_18 | KSLUB_KERNEL_7_3, &g), -EINVAL);
+	int err = 0;
+	EXPECT_EQ(kslub_create(16u << 20, 2, 1, KSLUB_KERNEL_6_12 | KSLUB_KERNEL_6_18, &err),
+		  nullptr);
+	EXPECT_EQ(err, -EINVAL);
+	for (unsigned f : {0u, unsigned(KSLUB_KERNEL_6_12), unsigned(KSLUB_KERNEL_6_18),
+			   unsigned(KSLUB_KERNEL_7_3)}) {
+		EXPECT_EQ(kslub_kmalloc_geometry(64, 2, f, &g), 0) << f;
+		kslub_t *k = kslub_create(16u << 20, 2, 1, f, &err);
+		EXPECT_NE(k, nullptr) << f;
+		if (k)
+			EXPECT_EQ(kslub_destroy(k), 0);
+	}
 }
 
 /*
@@ -179,17 +231,27 @@ TEST(KmallocGeometry, Linux61BootedFacts)
 /* Every recorded kernel: tests/data/kmalloc-linux-<kernel>-<N>cpus.txt        */
 /* ------------------------------------------------------------------------- */
 
+/*
+ * The kslub_create() flag of a kernel version: < 6.12 -> 6.1 rules (0),
+ * 6.12 .. 6.17 -> KSLUB_KERNEL_6_12, 6.18 .. 6.x -> KSLUB_KERNEL_6_18,
+ * 7.0 on -> KSLUB_KERNEL_7_3 (as module/instance.cpp chooses).
+ */
+unsigned kernel_flag(unsigned major, unsigned minor)
+{
+	if (major >= 7)
+		return KSLUB_KERNEL_7_3;
+	if (major < 6 || minor < 12)
+		return 0;
+	return minor >= 18 ? KSLUB_KERNEL_6_18 : KSLUB_KERNEL_6_12;
+}
+
 /* One data file and what its name says: the kernel release and the CPU count. */
 struct KernelDataFile {
 	std::string file;   /* file name inside KSLUB_TEST_DATA_DIR */
-	std::string kernel; /* "6.1", "6.12", "6.18" */
+	std::string kernel; /* "6.1", "6.12", "6.18", "7.3" */
 	unsigned major, minor, nr_cpus;
 
-	/* The kmalloc-96/192 alignment rule changed in 6.12. */
-	unsigned flags() const
-	{
-		return (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0;
-	}
+	unsigned flags() const { return kernel_flag(major, minor); }
 };
 
 /* How GoogleTest (and so the CTest names it lists) shows a parameter: its file name, not its bytes. */
@@ -246,6 +308,17 @@ TEST(KmallocGeometryData, FileNamesAreParsed)
 	EXPECT_EQ(f.kernel, "6.1");
 	EXPECT_EQ(f.nr_cpus, 1u);
 	EXPECT_EQ(f.flags(), 0u);
+	ASSERT_TRUE(parse_data_file_name("kmalloc-linux-6.18-2cpus.txt", &f));
+	EXPECT_EQ(f.kernel, "6.18");
+	EXPECT_EQ(f.flags(), KSLUB_KERNEL_6_18);
+	ASSERT_TRUE(parse_data_file_name("kmalloc-linux-7.3-4cpus.txt", &f));
+	EXPECT_EQ(f.kernel, "7.3");
+	EXPECT_EQ(f.nr_cpus, 4u);
+	EXPECT_EQ(f.flags(), KSLUB_KERNEL_7_3);
+	EXPECT_EQ(kernel_flag(6, 11), 0u);
+	EXPECT_EQ(kernel_flag(6, 17), KSLUB_KERNEL_6_12);
+	EXPECT_EQ(kernel_flag(6, 19), KSLUB_KERNEL_6_18);
+	EXPECT_EQ(kernel_flag(7, 0), KSLUB_KERNEL_7_3);
 	EXPECT_FALSE(parse_data_file_name("kmalloc-linux-6.1-0cpus.txt", &f));
 	EXPECT_FALSE(parse_data_file_name("kmalloc-linux-6.1-2cpus.txt~", &f));
 	EXPECT_FALSE(parse_data_file_name("README", &f));
@@ -255,7 +328,7 @@ TEST(KmallocGeometryData, FileNamesAreParsed)
 TEST(KmallocGeometryData, EveryKernelAndCpuCountIsRecorded)
 {
 	std::vector<KernelDataFile> files = kernel_data_files();
-	for (const char *kernel : {"6.1", "6.12"})
+	for (const char *kernel : {"6.1", "6.12", "6.18", "7.3"})
 		for (unsigned cpus : {1u, 2u, 4u, 8u}) {
 			bool found = false;
 			for (const KernelDataFile &f : files)
@@ -384,8 +457,37 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 			if (cmdline.find(opt) != std::string::npos)
 				GTEST_SKIP() << "kernel booted with " << opt;
 	}
+	/*
+	 * Whose rules: $KSLUB_GEOMETRY_KERNEL (6.1, 6.12, 6.18 or 7.3, as
+	 * tests/vm/guest/live-geometry.sh passes it), else the release's
+	 * version (kernel_flag()).
+	 */
+	struct utsname u;
+	ASSERT_EQ(uname(&u), 0);
+	unsigned major = 0, minor = 0;
+	sscanf(u.release, "%u.%u", &major, &minor);
+	unsigned flags = kernel_flag(major, minor);
+	std::string rules = flags == KSLUB_KERNEL_7_3  ? "7.3" :
+			    flags == KSLUB_KERNEL_6_18 ? "6.18" :
+			    flags == KSLUB_KERNEL_6_12 ? "6.12" :
+							 "6.1";
+	if (const char *want = getenv("KSLUB_GEOMETRY_KERNEL")) {
+		const std::string w = want;
+		if (w == "6.1" || w == "6.12" || w == "6.18" || w == "7.3") {
+			unsigned wmaj = 0, wmin = 0;
+			sscanf(want, "%u.%u", &wmaj, &wmin);
+			flags = kernel_flag(wmaj, wmin);
+			rules = w;
+		} else {
+			FAIL() << "KSLUB_GEOMETRY_KERNEL='" << w << "': not 6.1, 6.12, 6.18 or 7.3";
+		}
+	}
+	std::cout << "comparing Linux " << u.release << " with kslub's Linux " << rules
+		  << " rules\n";
+	/* 6.x without CONFIG_SLUB_CPU_PARTIAL reads 0 where kslub's 6.x rules keep CPU partial lists. */
 	unsigned cp64 = 0;
-	if (read_uint(base + "kmalloc-64/cpu_partial", &cp64) && cp64 == 0)
+	if (flags != KSLUB_KERNEL_7_3 && read_uint(base + "kmalloc-64/cpu_partial", &cp64) &&
+	    cp64 == 0)
 		GTEST_SKIP() << "kernel built without CONFIG_SLUB_CPU_PARTIAL";
 
 	/* calculate_order(): num_present_cpus(), or nr_cpu_ids when that is <= 1. */
@@ -396,13 +498,6 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 		cpus = possible ? last + 1 : 1;
 	}
 	ASSERT_GE(cpus, 1u);
-
-	/* The kmalloc-96/192 alignment rule changed in 6.12. */
-	struct utsname u;
-	ASSERT_EQ(uname(&u), 0);
-	unsigned major = 0, minor = 0;
-	sscanf(u.release, "%u.%u", &major, &minor);
-	unsigned flags = (major > 6 || (major == 6 && minor >= 12)) ? KSLUB_KERNEL_6_12 : 0;
 
 	unsigned compared = 0;
 	for (const char *name :
@@ -420,7 +515,8 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
 		ASSERT_TRUE(read_uint(d + "cpu_partial", &r.cpu_partial));
 		ASSERT_TRUE(read_uint(d + "min_partial", &r.min_partial));
 		ASSERT_TRUE(read_uint(d + "align", &r.align));
-		expect_row(r, cpus, flags, (std::string("Linux ") + u.release + ":").c_str());
+		expect_row(r, cpus, flags,
+			   (std::string("Linux ") + u.release + " (rules " + rules + "):").c_str());
 		compared++;
 	}
 	EXPECT_GE(compared, 11u);
@@ -441,7 +537,10 @@ TEST(KmallocGeometry, MatchesThisMachinesSysfs)
  *   min_partial = clamp(ilog2(size) / 2, 5, 10).
  * kmalloc strides equal the class sizes (96 and 192 are multiples of the 6.12
  * alignments 32 and 64), and every case below is accepted at the first
- * fraction (1/16), so the later fractions never come into play.
+ * fraction (1/16), so the later fractions never come into play: the
+ * calculate_order of 6.12 (also 6.18, 7.3) gives the same orders, and the
+ * tables hold for every rule set, but that 7.x has no CPU partial lists
+ * (cpu_partial 0, as its sysfs reads).
  *
  * Per size, the CPU-independent parts:
  *   max objects in order 3: 8 -> 4096, 16 -> 2048, 32 -> 1024, 64 -> 512,
@@ -590,7 +689,10 @@ const HandRow kSixtyFourCpus[] = {
 void expect_hand_table(const HandRow *rows, size_t n, unsigned nr_cpus)
 {
 	ASSERT_EQ(n, 13u);
-	for (unsigned flags : {0u, KSLUB_KERNEL_6_12}) {
+	for (unsigned flags : {0u, unsigned(KSLUB_KERNEL_6_12), unsigned(KSLUB_KERNEL_6_18),
+			       unsigned(KSLUB_KERNEL_7_3)}) {
+		/* 7.x keeps no CPU partial lists: cpu_partial 0 (its sysfs file), no slabs either. */
+		const bool no_cpu_partial = flags == KSLUB_KERNEL_7_3;
 		for (size_t i = 0; i < n; i++) {
 			const HandRow &r = rows[i];
 			SCOPED_TRACE("kmalloc size " + std::to_string(r.size) + ", " +
@@ -602,8 +704,8 @@ void expect_hand_table(const HandRow *rows, size_t n, unsigned nr_cpus)
 			EXPECT_EQ(g.slab_size, r.size);
 			EXPECT_EQ(g.order, r.order);
 			EXPECT_EQ(g.objs_per_slab, r.objs);
-			EXPECT_EQ(g.cpu_partial, r.cpu_partial);
-			EXPECT_EQ(g.cpu_partial_slabs, r.cpu_partial_slabs);
+			EXPECT_EQ(g.cpu_partial, no_cpu_partial ? 0u : r.cpu_partial);
+			EXPECT_EQ(g.cpu_partial_slabs, no_cpu_partial ? 0u : r.cpu_partial_slabs);
 			EXPECT_EQ(g.min_partial, r.min_partial);
 		}
 	}

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The kslub-info tool, run as a program: its table against the kmalloc
- * geometry read from /sys/kernel/slab of Linux 6.18 on 2 CPUs
- * (tests/data/kmalloc-linux-6.18-2cpus.txt) and against a table worked by
- * hand for 4 CPUs; its option handling.
+ * geometry read from /sys/kernel/slab of Debian's Linux 6.1, 6.12, 6.18 and
+ * 7.3 on 1, 2, 4 and 8 CPUs (tests/data/kmalloc-linux-<kernel>-<N>cpus.txt)
+ * and against a table worked by hand for 4 CPUs; its option handling.
  *
  * The tool is built into the same directory as this test binary.
  */
@@ -70,9 +70,9 @@ std::vector<InfoRow> parse_rows(std::istream &in, std::string *error)
 	return rows;
 }
 
-std::vector<InfoRow> load_data_file()
+std::vector<InfoRow> load_data_file(const std::string &name = "kmalloc-linux-6.18-2cpus.txt")
 {
-	const std::string path = KSLUB_TEST_DATA_DIR "/kmalloc-linux-6.18-2cpus.txt";
+	const std::string path = std::string(KSLUB_TEST_DATA_DIR) + "/" + name;
 	std::ifstream in(path);
 	EXPECT_TRUE(in.good()) << path;
 	std::string error;
@@ -197,6 +197,26 @@ TEST(KslubInfo, TwoCpusLinux612MatchesLinux618Sysfs)
 	expect_same_rows(tool_rows(r), want);
 }
 
+/* --kernel K --cpus N prints what Linux K showed on N CPUs, for every recorded kernel. */
+TEST(KslubInfo, EveryKernelMatchesItsSysfsData)
+{
+	for (const char *kernel : {"6.1", "6.12", "6.18", "7.3"}) {
+		for (unsigned cpus : {1u, 2u, 4u, 8u}) {
+			const std::string file = std::string("kmalloc-linux-") + kernel + "-" +
+						 std::to_string(cpus) + "cpus.txt";
+			SCOPED_TRACE("kslub-info --cpus " + std::to_string(cpus) + " --kernel " +
+				     kernel + " vs " + file);
+			std::vector<InfoRow> want = load_data_file(file);
+			ASSERT_EQ(want.size(), 13u);
+			RunResult r =
+				run_tool({"--cpus", std::to_string(cpus), "--kernel", kernel});
+			ASSERT_EQ(r.exit_code, 0) << r.err;
+			EXPECT_EQ(r.err, "");
+			expect_same_rows(tool_rows(r), want);
+		}
+	}
+}
+
 /* Without --kernel: the 6.1 rules, where only kmalloc-96 and kmalloc-192 are 8-aligned. Default 2 CPUs. */
 TEST(KslubInfo, DefaultsAreTwoCpusLinux61)
 {
@@ -256,15 +276,27 @@ TEST(KslubInfo, HelpExitsZeroAndDocumentsCpus)
 		EXPECT_EQ(r.exit_code, 0) << opt;
 		EXPECT_NE(r.out.find("--cpus"), std::string::npos) << r.out;
 		EXPECT_NE(r.out.find("--kernel"), std::string::npos) << r.out;
+		EXPECT_NE(r.out.find("6.1|6.12|6.18|7.3"), std::string::npos) << r.out;
 	}
 }
 
 TEST(KslubInfo, BadArgumentsFailWithAMessage)
 {
 	const std::vector<std::vector<std::string>> bad = {
-		{"--cpus", "0"}, {"--cpus", "abc"},   {"--cpus", "-2"}, {"--cpus", "3x"},
-		{"--cpus"},	 {"--kernel", "5.4"}, {"--kernel"},	{"--kernel", "6.120"},
-		{"--bogus"},	 {"extra"},
+		{"--cpus", "0"},
+		{"--cpus", "abc"},
+		{"--cpus", "-2"},
+		{"--cpus", "3x"},
+		{"--cpus"},
+		{"--kernel", "5.4"},
+		{"--kernel"},
+		{"--kernel", "6.120"},
+		{"--bogus"},
+		{"extra"},
+		{"--kernel", "7"},
+		{"--kernel", "7.3.4"},
+		{"--kernel", "6.18.15"},
+		{"--kernel", "6.17"},
 	};
 	for (const auto &args : bad) {
 		std::string shown;
@@ -276,6 +308,10 @@ TEST(KslubInfo, BadArgumentsFailWithAMessage)
 		EXPECT_GT(r.exit_code, 0) << "terminated by a signal";
 		EXPECT_NE(r.err, "");
 		EXPECT_EQ(r.out, "") << "no table on error";
+		if (args[0] == "--kernel" && args.size() == 2)
+			EXPECT_NE(r.err.find("6.1, 6.12, 6.18 or 7.3, not '" + args[1] + "'"),
+				  std::string::npos)
+				<< r.err;
 	}
 }
 

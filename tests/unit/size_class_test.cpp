@@ -121,7 +121,8 @@ TEST(KmallocSizeClassTable, RangesAreContiguous)
 
 TEST_P(KmallocSizeClass, EverySizeUpTo8KiB)
 {
-	const bool rules_612 = GetParam() & KSLUB_KERNEL_6_12;
+	/* Every rule set after 6.1 has the 6.12 alignment. */
+	const bool rules_612 = GetParam() != 0;
 	for (size_t size = 1; size <= 8192; size++) {
 		const ClassRange *c = class_of(size);
 		ASSERT_NE(c, nullptr) << size;
@@ -133,7 +134,7 @@ TEST_P(KmallocSizeClass, EverySizeUpTo8KiB)
 		void *p = kslub_kmalloc(k, size, KSLUB_GFP_KERNEL);
 		ASSERT_NE(p, nullptr) << "size " << size;
 		ASSERT_EQ(kslub_ksize(k, p), c->cls) << "size " << size;
-		/* 6.1 guarantees natural alignment for powers of two, 8 otherwise; 6.12 more. */
+		/* 6.1 guarantees natural alignment for powers of two, 8 otherwise; 6.12 on more. */
 		size_t align = rules_612 ? c->align_612 :
 					   (c->cls == 96 || c->cls == 192 ? 8 : c->cls);
 		ASSERT_EQ(uintptr_t(p) % align, 0u) << "size " << size;
@@ -266,9 +267,13 @@ TEST_P(KmallocSizeClass, DestroyAfterMixedUse)
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, KmallocSizeClass,
-			 ::testing::Values(0u, unsigned(KSLUB_KERNEL_6_12)),
+			 ::testing::Values(0u, unsigned(KSLUB_KERNEL_6_12),
+					   unsigned(KSLUB_KERNEL_6_18), unsigned(KSLUB_KERNEL_7_3)),
 			 [](const ::testing::TestParamInfo<unsigned> &info) {
-				 return std::string(info.param ? "Linux612" : "Linux61");
+				 return std::string(info.param == KSLUB_KERNEL_6_12 ? "Linux612" :
+						    info.param == KSLUB_KERNEL_6_18 ? "Linux618" :
+						    info.param == KSLUB_KERNEL_7_3  ? "Linux73" :
+										      "Linux61");
 			 });
 
 } // namespace

@@ -23,8 +23,15 @@ typedef struct kslub_cache kslub_cache_t;
 
 /* kslub_create() flags */
 #define KSLUB_DETERMINISTIC 0x1u /* single thread; the caller picks the CPU (kslub_set_cpu) */
-#define KSLUB_KERNEL_6_12 0x2u	 /* kmalloc-96/192 alignment of Linux 6.12 and later */
+#define KSLUB_KERNEL_6_12 0x2u	 /* Linux 6.12 rules: kmalloc-96/192 alignment, slab order */
 #define KSLUB_DEBUG_CACHES 0x4u	 /* every cache a debug cache (SLAB_CONSISTENCY_CHECKS) */
+#define KSLUB_KERNEL_6_18 0x8u	 /* Linux 6.18 rules (the geometry of 6.12) */
+#define KSLUB_KERNEL_7_3 0x10u	 /* Linux 7.3 rules: as 6.12, and no CPU partial lists */
+/*
+ * The kernel flags choose whose cache geometry an instance follows (the same
+ * for kslub_kmalloc_geometry()); none: Linux 6.1. At most one of them.
+ */
+#define KSLUB_KERNEL_MASK (KSLUB_KERNEL_6_12 | KSLUB_KERNEL_6_18 | KSLUB_KERNEL_7_3)
 
 /* kslub_cache_create() flags */
 #define KSLUB_SLAB_HWCACHE_ALIGN 0x1u
@@ -133,7 +140,11 @@ struct kslub_geometry {
 	uint32_t cpu_partial, cpu_partial_slabs, min_partial;
 };
 int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g);
-/* The geometry Linux gives a kmalloc cache of size bytes on nr_cpus CPUs (no instance needed). */
+/*
+ * The geometry Linux gives a kmalloc cache of size bytes on nr_cpus CPUs (no
+ * instance needed), by the rules of the kernel flag in flags (none: 6.1;
+ * -EINVAL for more than one).
+ */
 int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned flags, struct kslub_geometry *g);
 
 const char *kslub_stat_name(unsigned item);

@@ -57,6 +57,22 @@ static kslub_t *owner(const kslub_cache_t *s)
 	return static_cast<kslub_t *>(C(s)->owner);
 }
 
+/* The kernel rules a KSLUB_KERNEL_* flag names (none: 6.1); false for more than one. */
+static bool rules_from_flags(unsigned flags, KernelRules *rules)
+{
+	KernelRules r = KernelRules::Linux61;
+	switch (flags & KSLUB_KERNEL_MASK) {
+	case 0: break;
+	case KSLUB_KERNEL_6_12: r = KernelRules::Linux612; break;
+	case KSLUB_KERNEL_6_18: r = KernelRules::Linux618; break;
+	case KSLUB_KERNEL_7_3: r = KernelRules::Linux73; break;
+	default: return false;
+	}
+	if (rules)
+		*rules = r;
+	return true;
+}
+
 static void forward_report(void *arg, const Report &r)
 {
 	kslub_t *k = static_cast<kslub_t *>(arg);
@@ -76,7 +92,8 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		err = &dummy;
 	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES ||
 	    !pool_bytes || pool_bytes > (size_t(1) << 40) ||
-	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_12 | KSLUB_DEBUG_CACHES))) {
+	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES)) ||
+	    !rules_from_flags(flags, nullptr)) {
 		*err = -EINVAL;
 		return nullptr;
 	}
@@ -113,8 +130,8 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		regions[n] = RegionDesc{reinterpret_cast<void *>(at), b, int(n)};
 		at += b;
 	}
-	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 :
-							  KernelRules::Linux61;
+	KernelRules rules = KernelRules::Linux61;
+	rules_from_flags(flags, &rules);
 	int rc = k->alloc.init(regions, nr_nodes, rules);
 	if (!rc && (flags & KSLUB_DEBUG_CACHES))
 		k->alloc.slub().for_each_cache([](UserCache *s) {
@@ -358,11 +375,12 @@ extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned fl
 {
 	if (!g || !size || size > KMALLOC_MAX_CACHE_SIZE || !nr_cpus)
 		return -EINVAL;
+	KernelRules rules = KernelRules::Linux61;
+	if (!rules_from_flags(flags, &rules))
+		return -EINVAL;
 	u32 csize = kmalloc_index_size(kmalloc_index(size));
-	KernelRules rules = (flags & KSLUB_KERNEL_6_12) ? KernelRules::Linux612 :
-							  KernelRules::Linux61;
 	Geometry geo = compute_geometry(csize, kmalloc_cache_align(csize, rules), SLAB_KMALLOC,
-					false, nr_cpus);
+					false, nr_cpus, rules);
 	if (!geo.ok)
 		return -EINVAL;
 	fill_geometry(geo, g);

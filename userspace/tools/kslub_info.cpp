@@ -11,7 +11,7 @@ static const size_t kmalloc_sizes[] = {8,   16,	 32,   64,   96,   128, 192,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kslub-info [--cpus N] [--kernel 6.1|6.12]\n"
+	fprintf(f, "usage: kslub-info [--cpus N] [--kernel 6.1|6.12|6.18|7.3]\n"
 		   "\n"
 		   "Print the geometry of the 13 kmalloc caches of SLUB on 4 KiB pages as Linux\n"
 		   "computes it for N CPUs (num_present_cpus; default 2):\n"
@@ -22,9 +22,33 @@ static void usage(FILE *f)
 		   "  cpu_partial    objects a CPU keeps on its partial list (s->cpu_partial)\n"
 		   "  min_partial    partial slabs a node keeps even when empty\n"
 		   "  align          object alignment\n"
-		   "--kernel selects the rules where kernels differ: 6.1 aligns kmalloc-96 and\n"
-		   "kmalloc-192 to 8 bytes, 6.12 (and later, e.g. 6.18) to 32 and 64.\n"
+		   "--kernel selects the rules where kernels differ (default 6.1):\n"
+		   "  6.1   kmalloc-96 and kmalloc-192 aligned to 8 bytes\n"
+		   "  6.12  aligned to 32 and 64 (also 6.13 to 6.17)\n"
+		   "  6.18  as 6.12 (also later 6.x)\n"
+		   "  7.3   as 6.12, and no CPU partial lists: cpu_partial 0 (also 7.0 on)\n"
 		   "The columns match /sys/kernel/slab/kmalloc-*/ of that kernel.\n");
+}
+
+/* The kslub_create() flag of a --kernel value; false for a value not listed. */
+static bool kernel_flag(const char *v, unsigned *flag)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} kernels[] = {
+		{"6.1", 0},
+		{"6.12", KSLUB_KERNEL_6_12},
+		{"6.18", KSLUB_KERNEL_6_18},
+		{"7.3", KSLUB_KERNEL_7_3},
+	};
+	for (const auto &k : kernels) {
+		if (!strcmp(v, k.name)) {
+			*flag = k.flag;
+			return true;
+		}
+	}
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -47,13 +71,10 @@ int main(int argc, char **argv)
 			cpus = unsigned(v);
 		} else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
 			const char *v = argv[++i];
-			if (!strcmp(v, "6.1"))
-				flags = 0;
-			else if (!strcmp(v, "6.12"))
-				flags = KSLUB_KERNEL_6_12;
-			else {
+			if (!kernel_flag(v, &flags)) {
 				fprintf(stderr,
-					"kslub-info: --kernel takes 6.1 or 6.12, not '%s'\n", v);
+					"kslub-info: --kernel takes 6.1, 6.12, 6.18 or 7.3, not '%s'\n",
+					v);
 				return 2;
 			}
 		} else {

@@ -22,7 +22,7 @@ using namespace kslub_trace;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kslub-replay FILE [--json] [--cpus N] [--pool MIB] [--kernel 6.1|6.12] [--top N]\n"
+		"usage: kslub-replay FILE [--json] [--cpus N] [--pool MIB] [--kernel 6.1|6.12|6.18|7.3] [--top N]\n"
 		"\n"
 		"Replay a trace recorded by kslub-record (FILE, or - for standard input) through\n"
 		"kslub: one deterministic instance, each event on the CPU of its CPU column\n"
@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"  --json        the same as one JSON object on standard output\n"
 		"  --cpus N      CPUs of the kslub instance (1..256)\n"
 		"  --pool MIB    kslub's page pool in MiB (default 1024)\n"
-		"  --kernel V    kmalloc alignment rules of 6.1 or 6.12 (default 6.12: also 6.18)\n"
+		"  --kernel V    the cache geometry rules of Linux 6.1, 6.12, 6.18 or 7.3 (default 6.12)\n"
 		"  --top N       caches shown in the table (default 25, 0: all)\n"
 		"\n"
 		"Limits: 256 CPUs, the most kslub has (a '# cpus=' line outside 1..256 stops\n"
@@ -339,9 +339,14 @@ int main(int argc, char **argv)
 				o.create_flags = 0;
 			} else if (!strcmp(k, "6.12")) {
 				o.create_flags = KSLUB_KERNEL_6_12;
+			} else if (!strcmp(k, "6.18")) {
+				o.create_flags = KSLUB_KERNEL_6_18;
+			} else if (!strcmp(k, "7.3")) {
+				o.create_flags = KSLUB_KERNEL_7_3;
 			} else {
 				fprintf(stderr,
-					"kslub-replay: --kernel takes 6.1 or 6.12, not '%s'\n", k);
+					"kslub-replay: --kernel takes 6.1, 6.12, 6.18 or 7.3, not '%s'\n",
+					k);
 				return 2;
 			}
 		} else if (!strcmp(a, "--top") && i + 1 < argc) {

@@ -10,7 +10,9 @@
 
 KMALLOC_CACHES="kmalloc-8 kmalloc-16 kmalloc-32 kmalloc-64 kmalloc-96 kmalloc-128 kmalloc-192
 kmalloc-256 kmalloc-512 kmalloc-1k kmalloc-2k kmalloc-4k kmalloc-8k"
-# /sys/kernel/slab/<name>/ of Linux 6.1 (29 files).
+# /sys/kernel/slab/<name>/ of Linux 6.1 (29 files). From 6.18 on the kernel
+# also has sheaf_capacity, and so has kslub.ko built for it: module-test.sh
+# adds it to the list there (sheaf_file_expected).
 SYSFS_FILES="aliases align cache_dma cpu_partial cpu_slabs ctor destroy_by_rcu hwcache_align
 min_partial object_size objects objects_partial objs_per_slab order partial poison reclaim_account
 red_zone remote_node_defrag_ratio sanity_checks shrink slab_size slabs slabs_cpu_partial store_user
@@ -100,7 +102,7 @@ check_cache_files()
 			;;
 		esac
 		case "$f" in
-		align | cpu_partial | min_partial | object_size | objs_per_slab | order | slab_size | \
+		align | cpu_partial | min_partial | object_size | objs_per_slab | order | slab_size | sheaf_capacity | \
 		cache_dma | destroy_by_rcu | hwcache_align | poison | reclaim_account | red_zone | \
 		sanity_checks | store_user | trace | usersize | remote_node_defrag_ratio | aliases)
 			[[ "$line" =~ ^[0-9]+$ ]] || problems="$problems $f='$line'"
@@ -129,23 +131,79 @@ caches_list()
 }
 
 # --- geometry -------------------------------------------------------------------------
-# check_geometry CACHE SYSFS_SLAB_DIR: the cache's geometry files in $D/caches
-# equal the kernel's (/sys/kernel/slab in the guest), and are numbers: two
-# unreadable or missing files do not agree.
+# kslub_rules_of_release RELEASE: the kernel rules kslub.ko follows on that
+# kernel (module/instance.cpp): < 6.12 -> 6.1, 6.12 .. 6.17 -> 6.12,
+# 6.18 .. 6.x -> 6.18, >= 7.0 -> 7.3.
+kslub_rules_of_release()
+{
+	local major minor
+	major="${1%%.*}"
+	minor="${1#*.}"
+	minor="${minor%%[!0-9]*}"
+	if ! [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]]; then
+		echo "unknown"
+	elif [ "$major" -ge 7 ]; then
+		echo 7.3
+	elif [ "$major" -lt 6 ] || [ "$minor" -lt 12 ]; then
+		echo 6.1
+	elif [ "$minor" -lt 18 ]; then
+		echo 6.12
+	else
+		echo 6.18
+	fi
+}
+
+# What check_geometry compares, what it does not and why (one line each).
+GEOMETRY_FILES="order objs_per_slab cpu_partial min_partial align object_size slab_size"
+geometry_plan()
+{
+	local rules="$1"
+	diag "geometry: kslub's $rules rules; compared with the kernel's file: $GEOMETRY_FILES"
+	case "$rules" in
+	6.18) diag "geometry: compared too: sheaf_capacity (6.18's kmalloc caches have no sheaves, as kslub has none: 0)" ;;
+	7.3) diag "geometry: NOT compared: sheaf_capacity (7.3's kmalloc caches have sheaves, 60/28/12/4 by size; kslub has no sheaves, so its file must read 0)" ;;
+	*) diag "geometry: NOT compared: sheaf_capacity (Linux $rules has no such file)" ;;
+	esac
+	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0) while kslub keeps CPU slabs), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
+}
+
+# check_geometry CACHE SYSFS_SLAB_DIR [RULES]: the cache's geometry files in
+# $D/caches equal the kernel's (/sys/kernel/slab in the guest), and are
+# numbers: two unreadable or missing files do not agree. RULES (6.1, 6.12,
+# 6.18, 7.3; default: those of `uname -r`) decides sheaf_capacity, when the
+# kernel has the file: equal to the kernel's under 6.18's rules, 0 (kslub
+# has no sheaves) and not compared under 7.3's.
 check_geometry()
 {
-	local c="$1" sys="$2" f mine theirs diff=""
-	for f in order objs_per_slab cpu_partial min_partial align object_size slab_size; do
+	local c="$1" sys="$2" rules="${3:-}" f mine theirs diff="" compared="$GEOMETRY_FILES" skipped=""
+	[ -n "$rules" ] || rules="$(kslub_rules_of_release "$(uname -r)")"
+	for f in $GEOMETRY_FILES; do
 		mine="$(first_word "$D/caches/$c/$f")"
 		theirs="$(first_word "$sys/$c/$f")"
 		if ! [[ "$mine" =~ ^[0-9]+$ ]] || [ "$mine" != "$theirs" ]; then
 			diff="$diff $f: kslub '$mine' kernel '$theirs';"
 		fi
 	done
+	if [ -e "$sys/$c/sheaf_capacity" ]; then
+		mine="$(first_word "$D/caches/$c/sheaf_capacity")"
+		theirs="$(first_word "$sys/$c/sheaf_capacity")"
+		case "$rules" in
+		6.18)
+			compared="$compared sheaf_capacity"
+			if ! [[ "$mine" =~ ^[0-9]+$ ]] || [ "$mine" != "$theirs" ]; then
+				diff="$diff sheaf_capacity: kslub '$mine' kernel '$theirs';"
+			fi
+			;;
+		*)
+			skipped="; not compared: sheaf_capacity (kslub '$mine', kernel '$theirs': kslub has no sheaves)"
+			[ "$mine" = 0 ] || diff="$diff sheaf_capacity: kslub '$mine', not 0 (kslub has no sheaves);"
+			;;
+		esac
+	fi
 	if [ -z "$diff" ]; then
-		ok "geometry of $c equals $sys/$c"
+		ok "geometry of $c equals $sys/$c ($rules rules; compared: $compared$skipped)"
 	else
-		not_ok "geometry of $c:$diff"
+		not_ok "geometry of $c ($rules rules):$diff"
 	fi
 }
 

@@ -11,9 +11,12 @@
 # end, exit status 1 if any check failed. In order:
 #   load: insmod, the debugfs files, the self-test's KTAP report, buddyinfo's zone;
 #   show: slabinfo parsed line by line, every file of every caches/<name>/
-#     (the 29 of 6.1's /sys/kernel/slab/<name>/ and the 26 stat counters),
-#     the 14 caches of a fresh load;
-#   geometry: kslub's kmalloc caches against this kernel's /sys/kernel/slab;
+#     (the 29 of 6.1's /sys/kernel/slab/<name>/, sheaf_capacity too where
+#     the kernel has it (6.18 on), and the 26 stat counters), the 14 caches
+#     of a fresh load;
+#   geometry: kslub's kmalloc caches against this kernel's /sys/kernel/slab,
+#     under the rules kslub.ko follows on this kernel (6.1, 6.12, 6.18, 7.3;
+#     which files it compares and which not, and why, is printed first);
 #   control: create, alloc, free, validate, shrink, kmalloc, kfree-all, destroy;
 #     the pool exhausted (ENOMEM) and working again; shrink and validate
 #     through a cache's own files;
@@ -38,7 +41,17 @@ NCPUS="$(nproc)"
 STRESS_OPS="${KSLUB_STRESS_OPS:-5000000}"
 COMPARE_OPS="${KSLUB_COMPARE_OPS:-20000}"
 
-diag "Linux $(uname -r), $NCPUS CPUs, module $KSLUB_KO"
+RULES="$(kslub_rules_of_release "$(uname -r)")"
+
+diag "Linux $(uname -r), $NCPUS CPUs, module $KSLUB_KO, kslub rules $RULES"
+# The kernel's caches have sheaf_capacity from 6.18 on; kslub.ko built for
+# such a kernel mirrors it (module/instance.cpp), so every cache directory
+# must have it too.
+sheaf_kernel=no
+if [ -e /sys/kernel/slab/kmalloc-64/sheaf_capacity ]; then
+	sheaf_kernel=yes
+	SYSFS_FILES="$SYSFS_FILES sheaf_capacity"
+fi
 
 # --- load ---------------------------------------------------------------------
 load_module
@@ -79,6 +92,10 @@ for c in $(caches_list); do
 	check_cache_files "$c"
 done
 diag "$nr_caches cache directories"
+sheaf_kslub=no
+[ ! -e "$D/caches/kmalloc-64/sheaf_capacity" ] || sheaf_kslub=yes
+expect_eq "caches/kmalloc-64 has a sheaf_capacity file where the kernel's kmalloc-64 has one" \
+	"$sheaf_kernel" "$sheaf_kslub"
 expect_eq "caches/ after load: kmem_cache and the 13 kmalloc caches" 14 "$nr_caches"
 missing=""
 for c in $KMALLOC_CACHES; do
@@ -90,12 +107,13 @@ diag "files: ${SECONDS} s"
 # --- kmalloc geometry against this kernel ---------------------------------------------
 # KSLUB_GEOMETRY_SKIP=REASON: the guest kernel's caches are not the stock ones
 # (the debug kernel's KASAN adds metadata to every object); said, not hidden.
+[ -n "${KSLUB_GEOMETRY_SKIP:-}" ] || geometry_plan "$RULES"
 for c in $KMALLOC_CACHES; do
 	if [ -n "${KSLUB_GEOMETRY_SKIP:-}" ]; then
 		ok "geometry of $c # SKIP $KSLUB_GEOMETRY_SKIP"
 		continue
 	fi
-	check_geometry "$c" /sys/kernel/slab
+	check_geometry "$c" /sys/kernel/slab "$RULES"
 done
 # kmalloc-64 in one page (also where the geometry comparison is skipped).
 expect_eq "kmalloc-64 objs_per_slab" 64 "$(first_word "$D/caches/kmalloc-64/objs_per_slab")"
