@@ -159,6 +159,17 @@ unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l)
 {
 	unsigned long flags;
 
+#ifdef CONFIG_PREEMPT_RT
+	/*
+	 * spinlock_t sleeps on PREEMPT_RT: taking one with preemption or
+	 * interrupts disabled is a bug even when the lock is free (the kernel
+	 * reports it only with DEBUG_ATOMIC_SLEEP, which Debian's RT kernels
+	 * lack, and otherwise only when the lock is contended).
+	 */
+	WARN_ONCE(!preemptible(),
+		  "kslub: a sleeping lock taken in atomic context (preempt_count %#x%s)\n",
+		  preempt_count(), irqs_disabled() ? ", interrupts off" : "");
+#endif
 	spin_lock_irqsave((spinlock_t *)l, flags);
 	return flags;
 }
