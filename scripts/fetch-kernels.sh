@@ -31,7 +31,7 @@
 #                         for build.sh); a root with fewer packages is topped up
 #   ITEM.unavailable      why ITEM could not be had (its package is not in the
 #                         index): the tests needing it skip with that reason
-#   apt/                  the private apt configuration, lists and downloads
+#   apt/                  the private apt configuration and package lists
 #
 # The trixie suites are read through a private apt configuration
 # (Dir::Etc::SourceList, Dir::State::Lists, Dir::Cache under apt/); the
@@ -148,8 +148,9 @@ newest()
 	apt-cache "${apt_opts[@]}" pkgnames 2>/dev/null | grep -E "^$1\$" | sort -V | tail -n 1 || true
 }
 
-# download PACKAGE...: the .deb files, into $aptdir/debs (kept: a rerun after a
-# failed unpack does not download again); prints their paths.
+# download PACKAGE...: the .deb files, into $aptdir/debs (kept until the
+# unpack succeeded: a rerun after a failed one does not download again);
+# prints their paths.
 download()
 {
 	local p f
@@ -211,6 +212,8 @@ fetch_image()
 	mv "$stage" "$cache/$rel"
 	echo "$it $rel" >"$cache/$rel/ready"
 	rm -f "$cache/$it.unavailable"
+	# Unpacked and ready: the .deb files are not needed again.
+	rm -f "${debs[@]}"
 	msg "$it: $rel ready in $(($(date +%s) - t)) s ($(du -sm "$cache/$rel" | cut -f1) MB)"
 }
 
