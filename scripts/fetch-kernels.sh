@@ -259,7 +259,8 @@ fetch_chroot()
 	# shellcheck disable=SC2086 # the package list is words
 	unshare -m --propagation private chroot "$root" /bin/sh -c \
 		'mount -t proc proc /proc && apt-get -qq update &&
-		 DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "$@"' \
+		 DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "$@" &&
+		 apt-get clean' \
 		sh $CHROOT_PACKAGES "${hdrs[@]}" >"$cache/chroot-apt.log" 2>&1 ||
 		{ tail -n 20 "$cache/chroot-apt.log" >&2; die "installing ${hdrs[*]} in $root failed (log: $cache/chroot-apt.log)"; }
 	for rel in "${rels[@]}"; do
