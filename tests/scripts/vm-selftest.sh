@@ -24,7 +24,12 @@
 #   - run-module.sh with a module build that fails, and with a prebuilt
 #     module (--ko, as CTest's module.build.<kernel> fixtures hand it) that
 #     is missing or was built for another kernel: it must fail before QEMU
-#     (left out where vm.sh finds no 6.12 kernel with headers).
+#     (left out where vm.sh finds no 6.12 kernel with headers);
+#   - vm.sh's kernel lookup in a fake cache of scripts/fetch-kernels.sh
+#     (KSLUB_KERNEL_CACHE): the newest release of the series and flavour is
+#     found, a tree without modules.dep or ready stamp is passed over, a
+#     kernel recorded as unavailable is skipped (77) with its reason, one
+#     merely missing is an error.
 #
 #   tests/scripts/vm-selftest.sh SRC_DIR [KSLUB_REPLAY]
 set -uo pipefail
@@ -293,4 +298,36 @@ if [ -n "$kver" ] && [ -f "/lib/modules/$kver/build/Makefile" ]; then
 else
 	echo "# vm.sh finds no 6.12 kernel with headers: run-module.sh case left out"
 fi
+# --- vm.sh's kernel lookup in a fake kernel cache ----------------------------------------
+kc=$W/kcache
+mk_kernel()
+{
+	# mk_kernel ITEM RELEASE [nodep]: a fake unpacked 7.x tree of the cache.
+	local d="$kc/$2/usr/lib/modules/$2"
+	mkdir -p "$d"
+	: >"$d/vmlinuz"
+	[ "${3:-}" = nodep ] || : >"$d/modules.dep"
+	echo "$1 $2" >"$kc/$2/ready"
+}
+mk_kernel 7.3 7.3.4+deb13-amd64
+mk_kernel 7.3 7.3.10+deb13-amd64
+mk_kernel 7.3-rt 7.3.4+deb13-rt-amd64
+mk_kernel 7.3 7.3.11+deb13-amd64 nodep
+mk_kernel 7.3 7.3.12+deb13-cloud-amd64
+mkdir -p "$kc/7.3.13+deb13-amd64/usr/lib/modules/7.3.13+deb13-amd64"
+: >"$kc/7.3.13+deb13-amd64/usr/lib/modules/7.3.13+deb13-amd64/modules.dep"
+echo "no package matching linux-image-6\.18 in the index" >"$kc/6.18.unavailable"
+case_run "vm.sh: the newest generic 7.3 of the cache (no cloud, no tree without modules.dep or image)" pass '^7\.3\.10[+]deb13-amd64$' -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel 7.3 --print-kernel
+case_run "vm.sh: the RT flavour of 7.3" pass '^7\.3\.4[+]deb13-rt-amd64$' -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel 7.3-rt --print-kernel
+case_run "vm.sh: a release of the cache by name" pass '^7\.3\.4[+]deb13-amd64$' -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel 7.3.4+deb13-amd64 --print-kernel
+case_run "vm.sh: a kernel recorded as unavailable is skipped, with the reason" skip 'skipped: Linux 6\.18 cannot be had here: no package matching' -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel 6.18 --print-kernel
+case_run "vm.sh: a kernel merely missing is an error" 2 'no 6\.17 kernel here' -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel 6.17 --print-kernel
+case_run "vm.sh: a bogus kernel name" 2 "unknown kernel 'seven'" -- \
+	env KSLUB_KERNEL_CACHE="$kc" bash "$vm/vm.sh" --kernel seven --print-kernel
+
 case_done
