@@ -142,10 +142,27 @@ apt_update()
 	msg "trixie package index read in $(($(date +%s) - t)) s"
 }
 
-# newest PATTERN: the newest package name matching the extended regex PATTERN.
+# newest PATTERN: the newest package name matching the extended regex PATTERN;
+# nothing when none does. An unreadable index fails (not "no such package").
 newest()
 {
-	apt-cache "${apt_opts[@]}" pkgnames 2>/dev/null | grep -E "^$1\$" | sort -V | tail -n 1 || true
+	local names
+	names=$(apt-cache "${apt_opts[@]}" pkgnames) || die "apt-cache pkgnames failed on the trixie index"
+	[ -n "$names" ] || die "the trixie package index is empty ($aptdir/lists): apt-get update read nothing"
+	# grep's status 1 (no match) is a real answer; 2 is not.
+	{ grep -E "^$1\$" <<<"$names" || [ $? -eq 1 ]; } | sort -V | tail -n 1
+}
+
+# deb_of PACKAGE: the downloaded .deb of PACKAGE in $aptdir/debs, or nothing.
+deb_of()
+{
+	local f
+	for f in "$aptdir/debs/${1}_"*.deb; do
+		if [ -f "$f" ]; then
+			echo "$f"
+			return
+		fi
+	done
 }
 
 # download PACKAGE...: the .deb files, into $aptdir/debs (kept until the
@@ -155,11 +172,12 @@ download()
 {
 	local p f
 	for p in "$@"; do
-		f=$(ls "$aptdir/debs/${p}_"*.deb 2>/dev/null | head -n 1 || true)
+		f=$(deb_of "$p")
 		if [ -z "$f" ]; then
 			(cd "$aptdir/debs" && apt-get "${apt_opts[@]}" -qq download "$p" 2>&1 |
-				{ grep -v 'unsandboxed as root' || [ $? -eq 1 ]; }) >&2
-			f=$(ls "$aptdir/debs/${p}_"*.deb 2>/dev/null | head -n 1 || true)
+				{ grep -v 'unsandboxed as root' || [ $? -eq 1 ]; }) >&2 ||
+				die "apt-get download $p failed"
+			f=$(deb_of "$p")
 			[ -n "$f" ] || die "apt-get download $p gave no .deb"
 		fi
 		echo "$f"
