@@ -3,8 +3,9 @@
  * /sys/kernel/debug/kslub/: slabinfo, buddyinfo, caches/<name>/ (the 29
  * sysfs attribute files of 6.1, sheaf_capacity too when built for 6.18 or
  * later, and the 26 stat files: the names kslub_mod_cache_file_name() gives),
- * control, stress, compare, selftest. The texts come from the core (core/show, core/control) through
- * kslub_mod.h; this file only moves them between the core and user space.
+ * control, stress, compare, selftest. The texts come from the core
+ * (core/show, core/control) through kslub_mod.h; this file only moves them
+ * between the core and user space.
  *
  * Locking, outermost first:
  *   control_mutex        a control command (parse, execute, the creation

@@ -228,6 +228,9 @@ constexpr int calculate_order(u32 size, unsigned nr_cpus, KernelRules rules)
 					calculate_order_61(size, nr_cpus);
 }
 
+/* kslub's own caches: no sheaves (yet), under any rules; what its sheaf_capacity file says. */
+constexpr u32 SLUB_SHEAF_CAPACITY = 0;
+
 /*
  * What /sys/kernel/slab/<cache>/sheaf_capacity reads on a Linux of these
  * rules for a cache of stride `size` made without a sheaf_capacity request
@@ -238,9 +241,6 @@ constexpr int calculate_order(u32 size, unsigned nr_cpus, KernelRules rules)
  * 32-byte header and a pointer per object) fills its kmalloc bucket: 4, 12,
  * 28, 60. 0 where the file does not exist (before 6.18).
  */
-/* kslub's own caches: no sheaves (yet), under any rules; what its sheaf_capacity file says. */
-constexpr u32 SLUB_SHEAF_CAPACITY = 0;
-
 constexpr u32 linux_sheaf_capacity(u32 size, bool debug, KernelRules rules)
 {
 	if (rules != KernelRules::Linux73 || debug)
