@@ -57,6 +57,7 @@ kslub_mod *mod_instance_new()
 	kslub_mod *k = new (mem, PlacementTag{}) kslub_mod();
 	k->pal.init();
 	k->alloc.slub().set_owner(k);
+	k->alloc.slub().set_tid_only(!kslub_mod_sheaves);
 	return k;
 }
 
@@ -180,7 +181,7 @@ extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cac
 	}
 	if (MOD_SHEAF_FILE && str_eq(file, SHEAF_FILE)) {
 		TextBuf t(buf, cap);
-		t.dec(SLUB_SHEAF_CAPACITY).chr('\n');
+		t.dec(s->sheaf_capacity).chr('\n');
 		return long(t.needed());
 	}
 	return render_cache_file(k->alloc.slub(), s, file, buf, cap);

@@ -76,6 +76,14 @@ class KernelPlatform {
 public:
 	using Spinlock = kslub_shim_spinlock;
 	using SlotLock = kslub_shim_spinlock;
+	/*
+	 * The sheaves' lock: a spinlock_t taken with interrupts off (stronger than
+	 * the kernel's local_trylock, which leaves them on), so here only another
+	 * CPU working on this CPU's sheaves, or a task that moved after choosing
+	 * them, makes a trylock fail. On PREEMPT_RT a sleeping lock, as SLUB's.
+	 */
+	using LocalLock = kslub_shim_spinlock;
+	using RcuHead = kslub_shim_rcu_head;
 
 	/* Called once the shim is up, before any instance uses the platform. */
 	void init()
@@ -234,10 +242,10 @@ public:
 	/* Locks */
 	static void spin_lock_init(Spinlock &l, LockClass c)
 	{
-		kslub_shim_spin_lock_init(&l,
-					  c == LockClass::CacheList ? KSLUB_SHIM_LOCK_CACHES :
-					  c == LockClass::NodeList  ? KSLUB_SHIM_LOCK_NODE_LIST :
-								      KSLUB_SHIM_LOCK_BUDDY_ZONE);
+		kslub_shim_spin_lock_init(&l, c == LockClass::CacheList ? KSLUB_SHIM_LOCK_CACHES :
+					      c == LockClass::NodeList ? KSLUB_SHIM_LOCK_NODE_LIST :
+					      c == LockClass::Barn     ? KSLUB_SHIM_LOCK_BARN :
+									 KSLUB_SHIM_LOCK_BUDDY_ZONE);
 	}
 	static unsigned long spin_lock_irqsave(Spinlock &l)
 	{
@@ -266,6 +274,36 @@ public:
 	static bool slot_is_locked(SlotLock &l)
 	{
 		return kslub_shim_spin_is_locked(&l);
+	}
+	static void local_lock_init(LocalLock &l)
+	{
+		kslub_shim_spin_lock_init(&l, KSLUB_SHIM_LOCK_SHEAVES);
+	}
+	static bool local_trylock(LocalLock &l, unsigned long *flags)
+	{
+		return kslub_shim_spin_trylock_irqsave(&l, flags) != 0;
+	}
+	static unsigned long local_lock(LocalLock &l)
+	{
+		return kslub_shim_spin_lock_irqsave(&l);
+	}
+	static void local_unlock(LocalLock &l, unsigned long f)
+	{
+		kslub_shim_spin_unlock_irqrestore(&l, f);
+	}
+
+	/* RCU: the kernel's (call_rcu, rcu_barrier, synchronize_rcu; the last two sleep). */
+	static void call_rcu(RcuHead *head, void (*fn)(RcuHead *))
+	{
+		kslub_shim_call_rcu(head, fn);
+	}
+	static void rcu_barrier()
+	{
+		kslub_shim_rcu_barrier();
+	}
+	static void synchronize_rcu()
+	{
+		kslub_shim_synchronize_rcu();
 	}
 
 	/* Object memory: no shadow memory to keep here. */

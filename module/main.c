@@ -23,6 +23,12 @@ module_param(pool_mb, uint, 0444);
 MODULE_PARM_DESC(pool_mb,
 		 "pool taken from the page allocator at load, in MiB (4 MiB blocks, 4..240)");
 
+bool kslub_mod_sheaves;
+module_param_named(sheaves, kslub_mod_sheaves, bool, 0444);
+MODULE_PARM_DESC(
+	sheaves,
+	"the per-CPU design of the kernel's rules: sheaves on 6.18 for caches that ask, on 7.x for all (default: the TID design on every kernel)");
+
 static bool selftest = true;
 module_param(selftest, bool, 0444);
 MODULE_PARM_DESC(selftest, "run the self-test at load (results in debugfs kslub/selftest)");

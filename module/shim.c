@@ -10,6 +10,7 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -145,6 +146,8 @@ static const char *const shim_lock_names[KSLUB_SHIM_NR_LOCK_CLASSES] = {
 	[KSLUB_SHIM_LOCK_NODE_LIST] = "kslub_node_list_lock",
 	[KSLUB_SHIM_LOCK_SLOT] = "kslub_cpu_slot_lock",
 	[KSLUB_SHIM_LOCK_BUDDY_ZONE] = "kslub_zone_lock",
+	[KSLUB_SHIM_LOCK_SHEAVES] = "kslub_cpu_sheaves_lock",
+	[KSLUB_SHIM_LOCK_BARN] = "kslub_barn_lock",
 };
 
 void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l, int lock_class)
@@ -182,6 +185,42 @@ void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned l
 int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l)
 {
 	return spin_is_locked((spinlock_t *)l);
+}
+
+int kslub_shim_spin_trylock_irqsave(struct kslub_shim_spinlock *l, unsigned long *flags)
+{
+	unsigned long f;
+
+	if (!spin_trylock_irqsave((spinlock_t *)l, f))
+		return 0;
+	*flags = f;
+	return 1;
+}
+
+static void shim_rcu_cb(struct rcu_head *rh)
+{
+	struct kslub_shim_rcu_head *head = (struct kslub_shim_rcu_head *)rh;
+
+	head->fn(head);
+}
+
+void kslub_shim_call_rcu(struct kslub_shim_rcu_head *head,
+			 void (*fn)(struct kslub_shim_rcu_head *head))
+{
+	BUILD_BUG_ON(sizeof(struct rcu_head) > sizeof(head->raw));
+	BUILD_BUG_ON(offsetof(struct kslub_shim_rcu_head, raw) != 0);
+	head->fn = fn;
+	call_rcu((struct rcu_head *)head->raw, shim_rcu_cb);
+}
+
+void kslub_shim_rcu_barrier(void)
+{
+	rcu_barrier();
+}
+
+void kslub_shim_synchronize_rcu(void)
+{
+	synchronize_rcu();
 }
 
 #ifdef CONFIG_PREEMPT_RT

@@ -32,6 +32,8 @@ enum kslub_shim_lock_class {
 	KSLUB_SHIM_LOCK_NODE_LIST,  /* a node's partial lists */
 	KSLUB_SHIM_LOCK_SLOT,	    /* a kmem_cache_cpu slot */
 	KSLUB_SHIM_LOCK_BUDDY_ZONE, /* a buddy zone */
+	KSLUB_SHIM_LOCK_SHEAVES,    /* a CPU's sheaves */
+	KSLUB_SHIM_LOCK_BARN,	    /* a node's barn */
 	KSLUB_SHIM_NR_LOCK_CLASSES
 };
 
@@ -74,6 +76,21 @@ void kslub_shim_spin_lock_init(struct kslub_shim_spinlock *l, int lock_class);
 unsigned long kslub_shim_spin_lock_irqsave(struct kslub_shim_spinlock *l);
 void kslub_shim_spin_unlock_irqrestore(struct kslub_shim_spinlock *l, unsigned long flags);
 int kslub_shim_spin_is_locked(struct kslub_shim_spinlock *l);
+/* spin_trylock_irqsave: non-zero with the lock held and *flags set. */
+int kslub_shim_spin_trylock_irqsave(struct kslub_shim_spinlock *l, unsigned long *flags);
+
+/*
+ * RCU: storage for one struct rcu_head (shim.c checks it fits) and the
+ * callback; kslub_shim_call_rcu runs fn(head) after a grace period.
+ */
+struct kslub_shim_rcu_head {
+	void *raw[2];
+	void (*fn)(struct kslub_shim_rcu_head *head);
+};
+void kslub_shim_call_rcu(struct kslub_shim_rcu_head *head,
+			 void (*fn)(struct kslub_shim_rcu_head *head));
+void kslub_shim_rcu_barrier(void);
+void kslub_shim_synchronize_rcu(void);
 
 /*
  * Run fn(arg) on `cpu`, waiting for it; CPU hotplug is held off meanwhile.

@@ -111,6 +111,26 @@
  *   Lock order: cache list lock -> node list_lock -> slot lock -> buddy zone lock
  *   (the kernel's slab_mutex -> list_lock -> cpu_slab->lock).
  *
+ * The sheaves' lock (slub/sheaf.h)
+ *   P::LocalLock, one in every CPU's sheaves: local_lock_init(&),
+ *   bool local_trylock(&, unsigned long *flags), unsigned long local_lock(&),
+ *   local_unlock(&, unsigned long). It excludes every other holder. The
+ *   allocation and free paths only try it and go to the slab layer when it
+ *   is held; flushes, prefill and the walkers wait for it. Kernel: a
+ *   spinlock_t with interrupts off (on PREEMPT_RT a sleeping lock), so a
+ *   trylock fails only against another CPU; user space: a spinlock;
+ *   simulation: the kernel's local_trylock without PREEMPT_RT (preemption
+ *   off, interrupts on), so an interrupt on the holder's CPU finds it held.
+ *   Lock order: it comes before a node's barn lock (LockClass::Barn) and is
+ *   never held across the slab layer.
+ *
+ * Grace periods (kfree_rcu's rcu_free sheaves)
+ *   P::RcuHead, call_rcu(RcuHead *, void (*)(RcuHead *)), rcu_barrier()
+ *   (every callback queued before it has run), synchronize_rcu() (a grace
+ *   period has passed; may sleep). Kernel: the kernel's RCU; user space and
+ *   simulation: a queue run in order at rcu_barrier/synchronize_rcu (user
+ *   space also when 64 callbacks wait), nobody reading under RCU there.
+ *
  * Object memory
  *   void poison_free(void *p, usize n), void unpoison(void *p, usize n):
  *   mark memory the user must not touch (AddressSanitizer in user space).
@@ -178,6 +198,7 @@ enum class LockClass : u8 {
 	CacheList, /* the list of caches (slab_mutex) */
 	NodeList,  /* a kmem_cache_node's partial lists (list_lock) */
 	BuddyZone, /* a buddy zone's free areas (zone->lock) */
+	Barn,	   /* a node's barn of sheaves (node_barn->lock) */
 };
 
 enum class TraceKind : u8 { CacheAlloc, CacheFree, Kmalloc, Kfree };

@@ -34,6 +34,7 @@ constexpr int NUMA_NO_NODE = -1;
 /* Error codes returned as negative numbers, with Linux's values. */
 enum Errno : int {
 	KSLUB_ENOENT = 2,
+	KSLUB_E2BIG = 7,
 	KSLUB_ENOMEM = 12,
 	KSLUB_EFAULT = 14,
 	KSLUB_EBUSY = 16,
@@ -48,6 +49,7 @@ enum Gfp : unsigned {
 	GFP_ZERO = 1u << 0,	   /* __GFP_ZERO: clear the object */
 	GFP_THISNODE = 1u << 1,	   /* __GFP_THISNODE: never fall back to another node */
 	GFP_NOFAIL_WARN = 1u << 2, /* report an out-of-memory failure (slab_out_of_memory) */
+	GFP_NO_SHEAVES = 1u << 3,  /* the core's own: from the slab layer, past the sheaves */
 };
 constexpr unsigned MAX_NODES = 4;
 

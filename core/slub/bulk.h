@@ -354,8 +354,34 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 	return free_bulk_unchecked(s, size, p);
 }
 
-/* The freeing step of free_bulk(), for objects known to be good. */
+/*
+ * The freeing step of free_bulk(), for objects known to be good: this node's
+ * objects to the main sheaf while it takes them (free_to_pcs_bulk), the rest
+ * in chains to the layer below.
+ */
 template <class P> int Slub<P>::free_bulk_unchecked(Cache *s, usize size, void **p)
+{
+	if (s->has_sheaves() && !s->debug()) {
+		int result = 0;
+		for (usize i = 0; i < size; i++) {
+			if (!p[i] || virt_to_slab(p[i])->node != numa_mem_id())
+				continue;
+			int err = 0;
+			pal_.poison_free(p[i], s->object_size);
+			if (!free_to_pcs(s, p[i], &err))
+				break;
+			if (err)
+				result = err;
+			p[i] = nullptr;
+		}
+		int err = free_bulk_chains(s, size, p);
+		return err ? err : result;
+	}
+	return free_bulk_chains(s, size, p);
+}
+
+/* The chains of a bulk free, to the CPU slab's fast path or (7.x) to the slabs. */
+template <class P> int Slub<P>::free_bulk_chains(Cache *s, usize size, void **p)
 {
 	return bulk_free_chains(
 		size, p, s->debug(), [this](const void *o) { return virt_to_slab(o); },
@@ -367,13 +393,15 @@ template <class P> int Slub<P>::free_bulk_unchecked(Cache *s, usize size, void *
 			if (s->debug())
 				return free_debug(s, slab, head);
 			pal_.poison_free(tail, s->object_size);
+			if (!s->cpu_slabs)
+				return slab_free_slow(s, slab, head, tail, cnt);
 			return do_slab_free(s, slab, head, tail, cnt);
 		});
 }
 
 /*
- * kmem_cache_alloc_bulk(): pop the CPU freelist under the slot lock, falling
- * into the slow path when it runs dry. Returns n, or 0 with nothing kept.
+ * kmem_cache_alloc_bulk(): the main sheaf first where the cache has sheaves,
+ * then the layer below. Returns n, or 0 with nothing kept.
  */
 template <class P> int Slub<P>::alloc_bulk(Cache *s, unsigned gfp, usize size, void **p)
 {
@@ -383,32 +411,14 @@ template <class P> int Slub<P>::alloc_bulk(Cache *s, unsigned gfp, usize size, v
 			if (!(p[i] = alloc_debug(s, gfp, NUMA_NO_NODE)))
 				goto error;
 	} else {
-		pal_.preempt_disable();
-		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
-		while (i < size) {
-			unsigned long flags = pal_.slot_lock(c->lock);
-			Page *slab = pal_.load(&c->slab);
-			if (slab) {
-				void *fl = slot_empty(c);
-				while (i < size && fl) {
-					p[i++] = fl;
-					fl = get_fp(s, fl);
-				}
-				slot_fill(c, fl);
-				pal_.store(&c->slab, slab);
-			}
-			pal_.slot_unlock(c->lock, flags);
-			if (i == size)
-				break;
-			void *obj = slab_alloc_slow(s, gfp, NUMA_NO_NODE, c);
-			c = pal_.raw_cpu_ptr(s->cpu_slab);
-			if (!obj) {
-				pal_.preempt_enable();
-				goto error;
-			}
-			p[i++] = obj;
-		}
-		pal_.preempt_enable();
+		if (s->has_sheaves())
+			for (; i < size; i++)
+				if (!(p[i] = alloc_from_pcs(s, gfp, NUMA_NO_NODE)))
+					break;
+		if (i < size)
+			i += layer_alloc_bulk(s, gfp, size - i, p + i);
+		if (i < size)
+			goto error;
 	}
 	for (usize k = 0; k < size; k++)
 		post_alloc(s, p[k], gfp);
@@ -423,6 +433,41 @@ error:
 	 */
 	free_bulk_unchecked(s, i, p);
 	return 0;
+}
+
+/*
+ * The TID design's bulk allocation: pop the CPU freelist under the slot
+ * lock, falling into the slow path when it runs dry. Returns how many it
+ * got (fewer only when memory ran out).
+ */
+template <class P> usize Slub<P>::alloc_bulk_tid(Cache *s, unsigned gfp, usize size, void **p)
+{
+	usize i = 0;
+	pal_.preempt_disable();
+	Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
+	while (i < size) {
+		unsigned long flags = pal_.slot_lock(c->lock);
+		Page *slab = pal_.load(&c->slab);
+		if (slab) {
+			void *fl = slot_empty(c);
+			while (i < size && fl) {
+				p[i++] = fl;
+				fl = get_fp(s, fl);
+			}
+			slot_fill(c, fl);
+			pal_.store(&c->slab, slab);
+		}
+		pal_.slot_unlock(c->lock, flags);
+		if (i == size)
+			break;
+		void *obj = slab_alloc_slow(s, gfp, NUMA_NO_NODE, c);
+		c = pal_.raw_cpu_ptr(s->cpu_slab);
+		if (!obj)
+			break;
+		p[i++] = obj;
+	}
+	pal_.preempt_enable();
+	return i;
 }
 
 } // namespace kslub

@@ -10,6 +10,9 @@
  *   3. kmem_cache_cpu.lock (slot lock): c->slab, c->partial and the CPU
  *      partial chain; the slow path's changes of {freelist, tid}.
  *   4. the buddy allocator's zone locks.
+ * Sheaves (slub/sheaf.h) add two: the CPU's sheaves lock (a local lock,
+ * taken before anything else but caches_lock, and never held while taking
+ * a list_lock or allocating), and a node's barn lock, a leaf taken under it.
  *
  * Nothing protects a slab's {freelist, counters}: they change only by a
  * 16-byte CAS. A frozen slab belongs to one CPU (as its CPU slab or on its
@@ -49,6 +52,38 @@ namespace kslub {
 
 constexpr unsigned CACHE_NAME_MAX = 32;
 
+/*
+ * A sheaf (struct slab_sheaf): an array of free objects of one cache, used
+ * from the top. The object pointers follow the header in the same block
+ * (objects()). Blocks come from the kmalloc caches' slab layer, never from
+ * sheaves (GFP_NO_SHEAVES), and count in that cache's `internal`.
+ */
+template <class P> struct alignas(8) SlabSheaf {
+	ListHead barn_list;
+	typename P::RcuHead rcu;
+	void *cache; /* KmemCache<P> */
+	void *core;  /* the Slub<P> that made it, for the grace-period callback */
+	u32 size;
+	u32 capacity;
+	int node;   /* where an rcu_free sheaf was filled */
+	u32 nobarn; /* after its grace period, back to the slabs (a flushed rcu_free sheaf) */
+
+	void **objects() { return reinterpret_cast<void **>(this + 1); }
+};
+
+/*
+ * The per-CPU sheaves (struct slub_percpu_sheaves), all under lock (the
+ * kernel's local lock, here the platform's slot lock, taken with a trylock
+ * on the allocation and free paths). main exists from sheaves_init() on.
+ */
+template <class P> struct SheafCpu {
+	typename P::SlotLock lock;
+	SlabSheaf<P> *main;
+	SlabSheaf<P> *spare;
+	SlabSheaf<P> *rcu_free;
+	u32 cpu;
+};
+
 template <class P> struct alignas(16) KmemCacheCpu {
 	void *freelist; /* with tid: the double word of the fast path */
 	u64 tid;
@@ -66,10 +101,26 @@ template <class P> struct KmemCacheNode {
 	ListHead full; /* debug caches only */
 	u64 nr_slabs;
 	u64 total_objects;
+	/* The barn (struct node_barn): full and empty sheaves of this node. */
+	typename P::Spinlock barn_lock;
+	ListHead sheaves_full;
+	ListHead sheaves_empty;
+	u32 nr_full;
+	u32 nr_empty;
 };
 
+/* The barn's limits (MAX_FULL_SHEAVES, MAX_EMPTY_SHEAVES). */
+constexpr u32 BARN_MAX_FULL = 10;
+constexpr u32 BARN_MAX_EMPTY = 10;
+
 template <class P> struct KmemCache {
-	KmemCacheCpu<P> *cpu_slab; /* per-CPU cookie */
+	KmemCacheCpu<P> *cpu_slab; /* per-CPU cookie; its stat[] serves both designs */
+	SheafCpu<P> *cpu_sheaves;  /* per-CPU cookie; nullptr without sheaves */
+	u32 sheaf_capacity;	   /* 0: no sheaves */
+	bool cpu_slabs;	 /* the CPU slab and its TID fast path (not under the 7.3 rules) */
+	u64 internal;	 /* sheaves carved from this (kmalloc) cache */
+	u64 rcu_pending; /* objects in rcu_free sheaves waiting for a grace period */
+	u64 prefilled;	 /* objects in prefilled sheaves their callers hold */
 	unsigned flags;
 	u32 min_partial;
 	u32 size; /* stride of objects in a slab */
@@ -95,6 +146,7 @@ template <class P> struct KmemCache {
 
 	bool debug() const { return flags & SLAB_CONSISTENCY_CHECKS; }
 	bool has_cpu_partial() const { return cpu_partial != 0; }
+	bool has_sheaves() const { return sheaf_capacity != 0; }
 };
 
 /* Everything check() learns about a cache. */
@@ -103,9 +155,24 @@ struct CacheCensus {
 	u64 frozen_slabs;
 	u64 partial_slabs; /* on node partial lists */
 	u64 cpu_partial_slabs;
-	u64 objects;	  /* capacity of all slabs */
-	u64 live_objects; /* handed out to users */
-	u64 free_objects; /* on slab and CPU freelists */
+	u64 objects;	      /* capacity of all slabs */
+	u64 live_objects;     /* handed out to users */
+	u64 free_objects;     /* on slab and CPU freelists */
+	u64 sheaf_objects;    /* in CPU sheaves, barns, rcu_free sheaves and prefilled sheaves */
+	u64 sheaves;	      /* sheaves of this cache in CPUs and barns */
+	u64 internal_objects; /* sheaves (of any cache) carved from this cache */
+};
+
+/* One CPU's sheaves (debugfs, kslub-info). */
+struct SheafCpuInfo {
+	bool has_main, has_spare, has_rcu_free;
+	u32 main_size, spare_size, rcu_free_size;
+};
+
+/* One node's barn. */
+struct BarnInfo {
+	u32 nr_full, nr_empty;
+	u64 objects; /* in its full sheaves */
 };
 
 /* Geometry and counters of one cache, as the sysfs files show them. */
@@ -140,6 +207,8 @@ public:
 	using Cache = KmemCache<P>;
 	using Cpu = KmemCacheCpu<P>;
 	using Node = KmemCacheNode<P>;
+	using Sheaf = SlabSheaf<P>;
+	using Pcs = SheafCpu<P>;
 
 	Slub(P &pal, BuddyAllocator<P> &buddy) : pal_(pal), buddy_(buddy) {}
 	Slub(const Slub &) = delete;
@@ -147,6 +216,12 @@ public:
 
 	/* The embedding's handle, stored in every cache (KmemCache::owner). Set before init(). */
 	void set_owner(void *owner) { owner_ = owner; }
+	/*
+	 * The TID design alone, whatever the rules say: no sheaves, a CPU slab
+	 * (and, where the rules have them, CPU partial lists). Before init().
+	 */
+	void set_tid_only(bool on) { tid_only_ = on; }
+	bool tid_only() const { return tid_only_; }
 
 	/*
 	 * Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno.
@@ -158,7 +233,13 @@ public:
 
 	/* Cache lifecycle. create returns nullptr and sets *err on failure. */
 	Cache *cache_create(const char *name, u32 size, u32 align, unsigned flags,
-			    void (*ctor)(void *), int *err);
+			    void (*ctor)(void *), int *err)
+	{
+		return cache_create(name, size, align, flags, ctor, 0, err);
+	}
+	/* sheaf_capacity: kmem_cache_args' (0: the rules' default; refused before 6.18). */
+	Cache *cache_create(const char *name, u32 size, u32 align, unsigned flags,
+			    void (*ctor)(void *), u32 sheaf_capacity, int *err);
 	int cache_destroy(Cache *s);
 	Cache *find_cache(const char *name);
 	template <class F> void for_each_cache(F &&fn);
@@ -176,11 +257,34 @@ public:
 	int alloc_bulk(Cache *s, unsigned gfp, usize n, void **p);
 	int free_bulk(Cache *s, usize n, void **p);
 	int free_bulk_unchecked(Cache *s, usize n, void **p);
+	int free_bulk_chains(Cache *s, usize n, void **p);
 
 	void *kmalloc(usize size, unsigned gfp) { return kmalloc_node(size, gfp, NUMA_NO_NODE); }
 	void *kmalloc_node(usize size, unsigned gfp, int node);
 	int kfree(const void *p);
 	usize ksize(const void *p);
+
+	/*
+	 * kfree_rcu(): the object is freed after a grace period (the platform's
+	 * call_rcu). Caches with sheaves batch such objects in the CPU's
+	 * rcu_free sheaf; otherwise (or when that fails) the caller waits for
+	 * a grace period (synchronize_rcu) and frees. 0 or -errno as cache_free.
+	 */
+	int cache_free_rcu(Cache *s, void *obj);
+	int kfree_rcu(const void *p);
+	/* Wait until every grace-period callback queued so far has run (rcu_barrier). */
+	void rcu_barrier() { pal_.rcu_barrier(); }
+
+	/*
+	 * Prefilled sheaves (kmem_cache_prefill_sheaf, kmem_cache_alloc_from_sheaf,
+	 * kmem_cache_return_sheaf): a sheaf of at least `size` objects that the
+	 * caller then allocates from without failing. nullptr when the cache
+	 * has no sheaves, size is 0 or memory ran out.
+	 */
+	Sheaf *prefill_sheaf(Cache *s, unsigned gfp, u32 size);
+	void *alloc_from_sheaf(Cache *s, unsigned gfp, Sheaf *sheaf);
+	void return_sheaf(Cache *s, unsigned gfp, Sheaf *sheaf);
+	static u32 sheaf_size(const Sheaf *sheaf) { return sheaf->size; }
 	Cache *kmalloc_cache(unsigned index) const
 	{
 		return index < KMALLOC_NR_CACHES ? kmalloc_caches_[index] : nullptr;
@@ -203,6 +307,8 @@ public:
 	void info(Cache *s, CacheInfo *out);
 	void node_info(Cache *s, unsigned nid, NodeSlabInfo *out);
 	void cpu_info(Cache *s, unsigned cpu, CpuSlabInfo *out);
+	void sheaf_cpu_info(Cache *s, unsigned cpu, SheafCpuInfo *out);
+	void barn_info(Cache *s, unsigned nid, BarnInfo *out);
 	unsigned nr_cpu_ids() const { return pal_.nr_cpu_ids(); }
 	u64 stat_sum(Cache *s, unsigned item) const;
 	u64 stat_cpu(Cache *s, unsigned item, unsigned cpu) const;
@@ -230,6 +336,12 @@ private:
 		if constexpr (CONFIG_KSLUB_STATS)
 			pal_.stat_inc(&pal_.raw_cpu_ptr(s->cpu_slab)->stat[item]);
 	}
+	void stat_add(const Cache *s, unsigned item, u64 n) const
+	{
+		if constexpr (CONFIG_KSLUB_STATS)
+			for (; n; n--)
+				pal_.stat_inc(&pal_.raw_cpu_ptr(s->cpu_slab)->stat[item]);
+	}
 	void report(Cache *s, ReportKind k, const void *p, const char *what, u64 v = 0);
 	u64 next_tid(u64 tid) const { return tid + tid_step_; }
 	Node *get_node(Cache *s, int node) const { return &s->node[node]; }
@@ -252,7 +364,7 @@ private:
 	/* Allocation (slub/alloc.h). */
 	void *alloc_traced(Cache *s, unsigned gfp, int node, uptr call_site)
 	{
-		void *p = slab_alloc(s, gfp, node);
+		void *p = alloc_object(s, gfp, node);
 		if (pal_.tracing())
 			pal_.trace(TraceEvent{TraceKind::CacheAlloc, s->name, p, call_site,
 					      s->object_size, s->size, gfp, node});
@@ -277,6 +389,48 @@ private:
 	int slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int free_debug(Cache *s, Page *slab, void *obj);
 
+	/* The slab layer without CPU slabs, as 7.x has it (slub/refill.h). */
+	usize refill_objects(Cache *s, unsigned gfp, int node, void **p, usize max);
+	usize take_partial(Cache *s, Node *n, void **p, usize max);
+	usize take_new_slab(Cache *s, Page *slab, void **p, usize max);
+	void *alloc_single(Cache *s, unsigned gfp, int node);
+	usize layer_alloc_bulk(Cache *s, unsigned gfp, usize n, void **p);
+	void layer_free_bulk(Cache *s, usize n, void **p);
+	usize alloc_bulk_tid(Cache *s, unsigned gfp, usize size, void **p);
+
+	/* Sheaves and barns (slub/sheaf.h). */
+	void *alloc_from_pcs(Cache *s, unsigned gfp, int node);
+	bool free_to_pcs(Cache *s, void *obj, int *err);
+	Pcs *replace_empty_main(Cache *s, Pcs *pcs, unsigned gfp, unsigned long *flags);
+	Pcs *replace_full_main(Cache *s, Pcs *pcs, unsigned long *flags);
+	void install_empty(Cache *s, Pcs *pcs, Sheaf *empty, Node *barn);
+	int refill_sheaf(Cache *s, Sheaf *sheaf, unsigned gfp);
+	bool flush_main(Cache *s, bool try_only);
+	void sheaf_flush_unused(Cache *s, Sheaf *sheaf);
+	Sheaf *alloc_empty_sheaf(Cache *s, unsigned gfp, u32 capacity);
+	void free_empty_sheaf(Cache *s, Sheaf *sheaf);
+	Node *get_barn(Cache *s) { return get_node(s, numa_mem_id()); }
+	Sheaf *barn_get_empty(Node *b);
+	Sheaf *barn_get_full_or_empty(Node *b);
+	void barn_put_empty(Node *b, Sheaf *sheaf);
+	void barn_put_full(Node *b, Sheaf *sheaf);
+	Sheaf *barn_replace_empty(Node *b, Sheaf *empty);
+	Sheaf *barn_replace_full(Node *b, Sheaf *full, int *why);
+	void barn_shrink(Cache *s, Node *b);
+	void pcs_flush_cpu(Cache *s, unsigned cpu, bool release);
+	int sheaves_init(Cache *s, u32 capacity);
+	u32 sheaf_capacity_for(const Cache *s, u32 requested) const
+	{
+		return tid_only_ ? 0 : cache_sheaf_capacity(s->size, s->flags, requested, rules_);
+	}
+	void sheaves_release(Cache *s);
+	bool free_to_rcu_sheaf(Cache *s, void *obj);
+	static void rcu_sheaf_done(typename P::RcuHead *head);
+	long check_sheaves(Cache *s, CacheCensus *census);
+	long check_sheaf(Cache *s, Sheaf *sheaf, u32 capacity, const char *where, u64 *objects);
+	int free_nosheaves(Cache *s, Page *slab, void *obj);
+	void *alloc_object(Cache *s, unsigned gfp, int node);
+
 	/* Lists (slub/lists.h). */
 	void add_partial(Node *n, Page *slab, bool tail);
 	bool partial_list_ok(Cache *s, Node *n);
@@ -300,6 +454,8 @@ private:
 	P &pal_;
 	BuddyAllocator<P> &buddy_;
 	KernelRules rules_ = KernelRules::Linux61;
+	bool tid_only_ = false;	     /* set_tid_only(): no sheaves, CPU slabs under any rules */
+	bool sheaves_ready_ = false; /* the kmalloc caches exist: sheaves can be allocated */
 	void *owner_ = nullptr;
 	u64 tid_step_ = 1;
 	typename P::Spinlock caches_lock_;

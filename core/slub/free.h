@@ -49,12 +49,23 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 	return slab_free(s, slab, obj);
 }
 
-/* Entry of every single-object free (bulk frees build their chains and go to do_slab_free). */
+/*
+ * Entry of every single-object free (bulk frees build their chains and go to
+ * do_slab_free): the main sheaf for an object of this node where the cache
+ * has sheaves, else the CPU slab's fast path, or the slab itself (7.x).
+ */
 template <class P> int Slub<P>::slab_free(Cache *s, Page *slab, void *obj)
 {
 	if (s->debug())
 		return free_debug(s, slab, obj);
 	pal_.poison_free(obj, s->object_size);
+	if (s->has_sheaves() && slab->node == numa_mem_id()) {
+		int err = 0;
+		if (free_to_pcs(s, obj, &err))
+			return err;
+	}
+	if (!s->cpu_slabs)
+		return slab_free_slow(s, slab, obj, obj, 1);
 	return do_slab_free(s, slab, obj, obj, 1);
 }
 

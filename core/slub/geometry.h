@@ -18,11 +18,12 @@
  * asks for and accepts up to half of it as leftover (order 3, two objects).
  * Read on booted kernels: tests/data/caches-linux-6.1.txt and -6.12.txt,
  * strides 10928, 11000 and 12280.
- * 7.x replaced the CPU slab and its partial list by sheaves; kslub keeps its
- * own design (CPU slab, TID fast path) and runs it without CPU partial lists
- * under the 7.3 rules, as 7.x's sysfs cpu_partial (always 0) says. kslub has
- * no sheaves: its caches' sheaf_capacity is 0 under every rule;
- * linux_sheaf_capacity() says what the kernel's file reads.
+ * 7.x replaced the CPU slab and its partial list by sheaves: under the 7.3
+ * rules kslub's caches have sheaves over a slab layer with no CPU slab
+ * (rules_cpu_slabs), and cpu_partial reads 0 as on 7.x. Sheaves:
+ * cache_sheaf_capacity() gives a cache's capacity under each rule,
+ * linux_sheaf_capacity() what the kernel's file reads for a cache that did
+ * not ask for one.
  *
  * Worked example, kmalloc-1k on a 2-CPU machine:
  *   min_objects = 4 * (fls(2) + 1) = 12; at most 32 KiB / 1024 = 32 fit in an
@@ -47,6 +48,8 @@ enum SlabFlags : unsigned {
 	SLAB_CONSISTENCY_CHECKS = 1u << 3, /* debug cache: every free checked under the list lock */
 	SLAB_KMALLOC = 1u << 4,
 	SLAB_NO_CPU_PARTIAL = 1u << 5,
+	SLAB_NO_SHEAVES =
+		1u << 6, /* never sheaves (the kmem_cache cache, as 7.x's bootstrap caches) */
 };
 
 /* Which kernel's rules to follow where they differ (the table above). */
@@ -228,13 +231,9 @@ constexpr int calculate_order(u32 size, unsigned nr_cpus, KernelRules rules)
 					calculate_order_61(size, nr_cpus);
 }
 
-/* kslub's own caches: no sheaves (yet), under any rules; what its sheaf_capacity file says. */
-constexpr u32 SLUB_SHEAF_CAPACITY = 0;
-
 /*
  * What /sys/kernel/slab/<cache>/sheaf_capacity reads on a Linux of these
- * rules for a cache of stride `size` made without a sheaf_capacity request
- * (kslub itself has no sheaves: its caches have capacity 0 under any rules).
+ * rules for a cache of stride `size` made without a sheaf_capacity request.
  * 6.18 gives sheaves only to caches that ask (kmalloc caches: 0). 7.x gives
  * every cache but debug and boot caches a capacity by size (4 from a page,
  * 12 from 1 KiB, 26 from 256 bytes, else 60), grown until the sheaf (a
@@ -251,6 +250,39 @@ constexpr u32 linux_sheaf_capacity(u32 size, bool debug, KernelRules rules)
 	u32 bucket = kmalloc_index_size(kmalloc_index(bytes));
 	return (bucket - SHEAF_HEADER) / u32(sizeof(void *));
 }
+
+/*
+ * The sheaf capacity a cache gets (0: no sheaves, the TID design alone).
+ * 6.1/6.12: never. 6.18: what the creator asks for (kmem_cache_args'
+ * sheaf_capacity), and none for debug caches. 7.x: every cache but debug
+ * caches and SLAB_NO_SHEAVES ones, at least the kernel's capacity by size
+ * (linux_sheaf_capacity), more if asked.
+ */
+constexpr u32 cache_sheaf_capacity(u32 size, unsigned flags, u32 requested, KernelRules rules)
+{
+	if (flags & (SLAB_CONSISTENCY_CHECKS | SLAB_NO_SHEAVES))
+		return 0;
+	if (rules == KernelRules::Linux618)
+		return requested;
+	if (rules != KernelRules::Linux73)
+		return 0;
+	return max(linux_sheaf_capacity(size, false, rules), requested);
+}
+
+/* The CPU slab and its TID fast path below the sheaves (7.x has neither). */
+constexpr bool rules_cpu_slabs(KernelRules r)
+{
+	return r != KernelRules::Linux73;
+}
+
+/* Sheaves may be asked for at cache creation (6.18 on). */
+constexpr bool rules_sheaves(KernelRules r)
+{
+	return r == KernelRules::Linux618 || r == KernelRules::Linux73;
+}
+
+/* Largest sheaf a cache may be created with (an oversize prefill may be larger). */
+constexpr u32 SHEAF_CAPACITY_MAX = 1024;
 
 /*
  * The whole geometry of a cache under a kernel's rules. nr_cpus is the count

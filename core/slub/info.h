@@ -112,6 +112,44 @@ template <class P> void Slub<P>::cpu_info(Cache *s, unsigned cpu, CpuSlabInfo *o
 	pal_.slot_unlock(c->lock, flags);
 }
 
+/* One CPU's sheaves, under the CPU's sheaves lock (all zero without sheaves). */
+template <class P> void Slub<P>::sheaf_cpu_info(Cache *s, unsigned cpu, SheafCpuInfo *out)
+{
+	*out = SheafCpuInfo{};
+	if (cpu >= pal_.nr_cpu_ids() || !s->has_sheaves())
+		return;
+	Pcs *pcs = pal_.per_cpu_ptr(s->cpu_sheaves, cpu);
+	unsigned long flags = pal_.local_lock(pcs->lock);
+	if (Sheaf *sh = pal_.load(&pcs->main)) {
+		out->has_main = true;
+		out->main_size = pal_.load(&sh->size);
+	}
+	if (Sheaf *sh = pal_.load(&pcs->spare)) {
+		out->has_spare = true;
+		out->spare_size = pal_.load(&sh->size);
+	}
+	if (Sheaf *sh = pal_.load(&pcs->rcu_free)) {
+		out->has_rcu_free = true;
+		out->rcu_free_size = pal_.load(&sh->size);
+	}
+	pal_.local_unlock(pcs->lock, flags);
+}
+
+/* One node's barn, under its lock. */
+template <class P> void Slub<P>::barn_info(Cache *s, unsigned nid, BarnInfo *out)
+{
+	*out = BarnInfo{};
+	if (nid >= MAX_NODES || !s->has_sheaves())
+		return;
+	Node *b = get_node(s, int(nid));
+	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
+	out->nr_full = pal_.load(&b->nr_full);
+	out->nr_empty = pal_.load(&b->nr_empty);
+	for (ListHead *e = b->sheaves_full.next; e != &b->sheaves_full; e = e->next)
+		out->objects += KSLUB_CONTAINER_OF(e, Sheaf, barn_list)->size;
+	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
+}
+
 } // namespace kslub
 
 #endif

@@ -29,7 +29,7 @@ template <class P> void *Slub<P>::do_kmalloc(usize size, unsigned gfp, int node)
 	if (!size)
 		return zero_size_ptr();
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
-		return slab_alloc(kmalloc_caches_[kmalloc_index(size)], gfp, node);
+		return alloc_object(kmalloc_caches_[kmalloc_index(size)], gfp, node);
 	/* kmalloc_large(): whole pages, at most one top block. */
 	if (size > TOP_BLOCK_SIZE) {
 		if (gfp & GFP_NOFAIL_WARN)

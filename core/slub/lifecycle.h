@@ -48,7 +48,16 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 		n->full.init();
 		n->nr_slabs = 0;
 		n->total_objects = 0;
+		pal_.spin_lock_init(n->barn_lock, LockClass::Barn);
+		n->sheaves_full.init();
+		n->sheaves_empty.init();
+		n->nr_full = n->nr_empty = 0;
 	}
+	/* Sheaves come later (sheaves_init), once the kmalloc caches their memory comes from exist. */
+	s->cpu_sheaves = nullptr;
+	s->sheaf_capacity = 0;
+	s->cpu_slabs = rules_cpu_slabs(rules_) || tid_only_;
+	s->internal = s->rcu_pending = s->prefilled = 0;
 	s->cpu_slab = pal_.template percpu_alloc<Cpu>();
 	if (!s->cpu_slab)
 		return -KSLUB_ENOMEM;
@@ -123,7 +132,8 @@ template <class P> int Slub<P>::init(KernelRules rules)
 	tid_step_ = roundup_pow_of_two(pal_.nr_cpu_ids());
 	pal_.spin_lock_init(caches_lock_, LockClass::CacheList);
 	caches_.init();
-	int err = cache_open(&boot_cache_, "kmem_cache", sizeof(Cache), alignof(Cache), 0, nullptr);
+	int err = cache_open(&boot_cache_, "kmem_cache", sizeof(Cache), alignof(Cache),
+			     SLAB_NO_SHEAVES, nullptr);
 	if (err)
 		return err;
 	caches_.add_tail(&boot_cache_.list);
@@ -136,6 +146,14 @@ template <class P> int Slub<P>::init(KernelRules rules)
 						    kmalloc_cache_align(size, rules), SLAB_KMALLOC,
 						    nullptr, &err);
 		if (!kmalloc_caches_[idx])
+			return err;
+	}
+	/* Now sheaf memory can be had: the kmalloc caches get their sheaves. */
+	sheaves_ready_ = true;
+	for (unsigned idx : order) {
+		Cache *s = kmalloc_caches_[idx];
+		err = sheaves_init(s, sheaf_capacity_for(s, 0));
+		if (err)
 			return err;
 	}
 	return 0;
@@ -167,7 +185,8 @@ template <class P> template <class F> void Slub<P>::for_each_cache(F &&fn)
 
 template <class P>
 typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 align,
-					       unsigned flags, void (*ctor)(void *), int *err)
+					       unsigned flags, void (*ctor)(void *),
+					       u32 sheaf_capacity, int *err)
 {
 	int dummy;
 	if (!err)
@@ -194,6 +213,18 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
 		*err = -KSLUB_EINVAL;
 		return nullptr;
 	}
+	if (sheaf_capacity && (!rules_sheaves(rules_) || tid_only_)) {
+		report(nullptr, ReportKind::BadArgument, nullptr,
+		       "sheaves need the 6.18 or 7.3 rules and the sheaves design", sheaf_capacity);
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	if (sheaf_capacity > SHEAF_CAPACITY_MAX) {
+		report(nullptr, ReportKind::BadArgument, nullptr,
+		       "sheaf capacity above the maximum", sheaf_capacity);
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
 	if (find_cache(name)) {
 		*err = -KSLUB_EEXIST;
 		return nullptr;
@@ -209,6 +240,16 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
 		cache_free(&boot_cache_, s);
 		return nullptr;
 	}
+	if (sheaves_ready_) {
+		*err = sheaves_init(s, sheaf_capacity_for(s, sheaf_capacity));
+		if (*err) {
+			if (s->random_seq_page)
+				buddy_.free_pages(s->random_seq_page, s->random_seq_page->order);
+			pal_.percpu_free(s->cpu_slab);
+			cache_free(&boot_cache_, s);
+			return nullptr;
+		}
+	}
 	unsigned long lf = pal_.spin_lock_irqsave(caches_lock_);
 	caches_.add_tail(&s->list);
 	pal_.spin_unlock_irqrestore(caches_lock_, lf);
@@ -222,11 +263,26 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
  */
 template <class P> int Slub<P>::cache_shutdown(Cache *s)
 {
-	/* shrink() flushes and gives back every empty slab; any slab left holds objects. */
+	/*
+	 * shrink() flushes the CPUs and the sheaves (after the grace periods of
+	 * the rcu_free sheaves) and gives back every empty slab; any slab left
+	 * holds objects. A kmalloc cache's may be the sheaves of other caches.
+	 */
+	if (s->has_sheaves()) {
+		/* Partly filled rcu_free sheaves leave the CPUs by call_rcu: wait for them. */
+		pal_.rcu_barrier();
+		flush_all(s);
+		pal_.rcu_barrier();
+	}
 	shrink(s);
 	u64 live = 0;
 	for (unsigned nid = 0; nid < MAX_NODES; nid++)
 		live += pal_.load(&get_node(s, nid)->nr_slabs);
+	if (live && pal_.load(&s->internal)) {
+		CacheCensus c{};
+		check(s, &c);
+		live = c.live_objects;
+	}
 	if (live) {
 		report(s, ReportKind::LiveObjects, nullptr, "cache still has objects", u64(live));
 		return -KSLUB_EBUSY;
@@ -244,6 +300,10 @@ template <class P> int Slub<P>::cache_destroy(Cache *s)
 	int err = cache_shutdown(s);
 	if (err)
 		return err;
+	if (s->has_sheaves()) {
+		sheaves_release(s);
+		shrink(s);
+	}
 	unsigned long flags = pal_.spin_lock_irqsave(caches_lock_);
 	s->list.del();
 	pal_.spin_unlock_irqrestore(caches_lock_, flags);
@@ -259,12 +319,16 @@ template <class P> int Slub<P>::shutdown()
 {
 	/* First make sure nothing is live anywhere, so that a refusal frees nothing. */
 	int busy = 0;
+	pal_.rcu_barrier();
 	for_each_cache([&](Cache *s) {
 		if (s != &boot_cache_ && cache_shutdown(s))
 			busy = -KSLUB_EBUSY;
 	});
 	if (busy)
 		return busy;
+	/* Every cache's sheaves go before any kmalloc cache their memory is in. */
+	for_each_cache([&](Cache *s) { sheaves_release(s); });
+	sheaves_ready_ = false;
 	for_each_cache([&](Cache *s) {
 		bool km = false;
 		for (unsigned i = 0; i < KMALLOC_NR_CACHES; i++)
@@ -300,6 +364,8 @@ template <class P> long Slub<P>::shrink(Cache *s)
 	flush_all(s);
 	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
 		Node *n = get_node(s, nid);
+		if (s->has_sheaves())
+			barn_shrink(s, n);
 		ListHead promote[SHRINK_PROMOTE_MAX];
 		for (auto &l : promote)
 			l.init();

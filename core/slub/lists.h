@@ -234,17 +234,26 @@ template <class P> void Slub<P>::flush_cpu(Cache *s, unsigned cpu)
 		unfreeze_partials(s, partial);
 }
 
+/* flush_all(): every CPU's slab and partial list, and its sheaves (the main one stays, empty). */
 template <class P> void Slub<P>::flush_all(Cache *s)
 {
 	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++)
-		pal_.run_on_cpu(cpu, [&] { flush_cpu(s, cpu); });
+		pal_.run_on_cpu(cpu, [&] {
+			flush_cpu(s, cpu);
+			if (s->has_sheaves())
+				pcs_flush_cpu(s, cpu, false);
+		});
 }
 
 template <class P> void Slub<P>::cpu_dead(unsigned cpu)
 {
 	unsigned long flags = pal_.spin_lock_irqsave(caches_lock_);
-	for (ListHead *e = caches_.next; e != &caches_; e = e->next)
-		flush_cpu(KSLUB_CONTAINER_OF(e, Cache, list), cpu);
+	for (ListHead *e = caches_.next; e != &caches_; e = e->next) {
+		Cache *s = KSLUB_CONTAINER_OF(e, Cache, list);
+		flush_cpu(s, cpu);
+		if (s->has_sheaves())
+			pcs_flush_cpu(s, cpu, false);
+	}
 	pal_.spin_unlock_irqrestore(caches_lock_, flags);
 }
 

@@ -16,6 +16,8 @@
 #include "slub/alloc.h"
 #include "slub/free.h"
 #include "slub/bulk.h"
+#include "slub/refill.h"
+#include "slub/sheaf.h"
 #include "slub/lists.h"
 #include "slub/lifecycle.h"
 #include "slub/kmalloc.h"

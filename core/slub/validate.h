@@ -245,6 +245,25 @@ template <class P> long Slub<P>::check(Cache *s, CacheCensus *out)
 	}
 	census.free_objects += cpu_free;
 	census.live_objects -= cpu_free;
+
+	/*
+	 * Sheaves: their objects are in use as far as the slabs know. What the
+	 * user holds is the rest, less the objects waiting for a grace period,
+	 * those in prefilled sheaves callers hold, and (kmalloc caches) the
+	 * sheaves carved from this cache.
+	 */
+	errors += check_sheaves(s, &census);
+	census.internal_objects = pal_.peek(&s->internal);
+	u64 away = census.sheaf_objects + pal_.peek(&s->rcu_pending) + pal_.peek(&s->prefilled) +
+		   census.internal_objects;
+	if (away > census.live_objects) {
+		err(ReportKind::WrongCount, nullptr,
+		    "objects in sheaves exceed the objects the slabs count in use", away);
+	} else {
+		census.live_objects -= away;
+		census.free_objects += census.sheaf_objects + pal_.peek(&s->rcu_pending) +
+				       pal_.peek(&s->prefilled);
+	}
 	if (out)
 		*out = census;
 	return errors;

@@ -398,6 +398,22 @@ void Sim::lock(Lock &l)
 	l.owner = c;
 }
 
+bool Sim::try_lock(Lock &l)
+{
+	Context *c = current_;
+	if (!c) {
+		if (l.owner)
+			return false;
+		l.owner = reinterpret_cast<Context *>(&main_);
+		return true;
+	}
+	point();
+	if (l.owner)
+		return false;
+	l.owner = c;
+	return true;
+}
+
 void Sim::unlock(Lock &l)
 {
 	point();

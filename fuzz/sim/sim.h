@@ -144,6 +144,7 @@ public:
 	unsigned nr_cpus() const { return nr_cpus_; }
 	bool cpu_online(unsigned cpu) const { return cpu < nr_cpus_ && cpus_[cpu].online; }
 	void lock(Lock &l);
+	bool try_lock(Lock &l); /* a scheduling point, then the lock if it is free */
 	void unlock(Lock &l);
 	void preempt_disable();
 	void preempt_enable();

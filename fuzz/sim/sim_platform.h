@@ -35,6 +35,8 @@ public:
 		sim::Lock l;
 	};
 	using SlotLock = Spinlock;
+	using LocalLock = Spinlock;
+	using RcuHead = UserPlatform::RcuHead;
 	using ReportFn = void (*)(void *arg, const Report &r);
 	/* For the timeline: the object a stored (possibly hardened) free pointer stands for. */
 	using FpDecodeFn = void *(*)(const void *slot, void *stored);
@@ -230,6 +232,58 @@ public:
 	unsigned long slot_lock(SlotLock &l) { return spin_lock_irqsave(l); }
 	void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
 	static bool slot_is_locked(SlotLock &l) { return spin_is_locked(l); }
+	/*
+	 * The sheaves' lock as the kernel's local_trylock() without PREEMPT_RT:
+	 * preemption off, interrupts on, so an interrupt on the CPU of the holder
+	 * finds it held and its trylock fails.
+	 */
+	static void local_lock_init(LocalLock &l) { spin_lock_init(l); }
+	bool local_trylock(LocalLock &l, unsigned long *flags)
+	{
+		*flags = 0;
+		sim_.preempt_disable();
+		if (sim_.try_lock(l.l))
+			return true;
+		sim_.preempt_enable();
+		return false;
+	}
+	unsigned long local_lock(LocalLock &l)
+	{
+		sim_.preempt_disable();
+		sim_.lock(l.l);
+		return 0;
+	}
+	void local_unlock(LocalLock &l, unsigned long)
+	{
+		if (l.l.owner != sim_.current() && sim_.current())
+			sim_.finding("lock", "unlock of a local lock held by %s",
+				     l.l.owner ? l.l.owner->name : "nobody");
+		sim_.unlock(l.l);
+		sim_.preempt_enable();
+	}
+
+	/*
+	 * RCU: callbacks queue in order and run when a grace period ends, at
+	 * rcu_barrier() and synchronize_rcu() (the harness calls rcu_barrier
+	 * between rounds, when no operation is in flight).
+	 */
+	void call_rcu(RcuHead *head, void (*fn)(RcuHead *))
+	{
+		head->fn = fn;
+		head->next = nullptr;
+		*rcu_tail_ = head;
+		rcu_tail_ = &head->next;
+	}
+	void rcu_barrier()
+	{
+		while (RcuHead *head = rcu_head_) {
+			rcu_head_ = head->next;
+			if (!rcu_head_)
+				rcu_tail_ = &rcu_head_;
+			head->fn(head);
+		}
+	}
+	void synchronize_rcu() { rcu_barrier(); }
 
 	/* Object memory: poisoned for AddressSanitizer, as in user space. */
 	static void poison_free(void *p, usize n) { UserPlatform::poison_free(p, n); }
@@ -317,6 +371,8 @@ private:
 	}
 
 	sim::Sim &sim_;
+	RcuHead *rcu_head_ = nullptr;
+	RcuHead **rcu_tail_ = &rcu_head_;
 	unsigned nr_nodes_;
 	PercpuArea areas_[MAX_PERCPU] = {};
 	u64 rng_ = 1;

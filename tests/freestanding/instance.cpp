@@ -47,6 +47,10 @@ void kslub_pal_trace(const TraceEvent *e);
 void kslub_pal_report(const Report *r);
 void kslub_pal_assert_fail(const char *cond, const char *file, int line);
 void kslub_pal_run_on_cpu(unsigned cpu, void (*fn)(void *), void *arg);
+int kslub_pal_trylock(int *l, unsigned long *flags);
+void kslub_pal_call_rcu(void *head, void (*fn)(void *));
+void kslub_pal_rcu_barrier(void);
+void kslub_pal_synchronize_rcu(void);
 }
 
 struct ExternPlatform {
@@ -54,6 +58,11 @@ struct ExternPlatform {
 		int v;
 	};
 	using SlotLock = Spinlock;
+	using LocalLock = Spinlock;
+	struct RcuHead {
+		void *opaque[2];
+		void (*fn)(RcuHead *);
+	};
 	unsigned nr_cpu_ids() const { return kslub_pal_nr_cpu_ids(); }
 	unsigned nr_present_cpus() const { return kslub_pal_nr_present_cpus(); }
 	unsigned raw_cpu() const { return kslub_pal_raw_cpu(); }
@@ -106,6 +115,23 @@ struct ExternPlatform {
 	static unsigned long slot_lock(SlotLock &l) { return kslub_pal_lock(&l.v); }
 	static void slot_unlock(SlotLock &l, unsigned long f) { kslub_pal_unlock(&l.v, f); }
 	static bool slot_is_locked(SlotLock &l) { return kslub_pal_is_locked(&l.v); }
+	static void local_lock_init(LocalLock &l) { l.v = 0; }
+	static bool local_trylock(LocalLock &l, unsigned long *f)
+	{
+		return kslub_pal_trylock(&l.v, f);
+	}
+	static unsigned long local_lock(LocalLock &l) { return kslub_pal_lock(&l.v); }
+	static void local_unlock(LocalLock &l, unsigned long f) { kslub_pal_unlock(&l.v, f); }
+	static void call_rcu(RcuHead *h, void (*fn)(RcuHead *))
+	{
+		h->fn = fn;
+		kslub_pal_call_rcu(h, [](void *p) {
+			RcuHead *head = static_cast<RcuHead *>(p);
+			head->fn(head);
+		});
+	}
+	static void rcu_barrier() { kslub_pal_rcu_barrier(); }
+	static void synchronize_rcu() { kslub_pal_synchronize_rcu(); }
 	static void poison_free(void *p, usize n) { kslub_pal_poison(p, n); }
 	static void unpoison(void *p, usize n) { kslub_pal_unpoison(p, n); }
 	static u64 random() { return kslub_pal_random(); }
@@ -156,6 +182,19 @@ extern "C" int kslub_freestanding_exercise(void *mem, usize bytes)
 	sl.info(s, &ci);
 	sl.cpu_dead(1);
 	sl.cache_destroy(s);
+	/* Sheaves: a cache that asks for them, kfree_rcu and the prefill API. */
+	auto *t = sl.cache_create("y", 64, 0, 0, nullptr, 8, &err);
+	sl.cache_free_rcu(t, sl.cache_alloc(t, 0));
+	sl.kfree_rcu(sl.kmalloc(64, 0));
+	auto *sheaf = sl.prefill_sheaf(t, 0, 4);
+	sl.cache_free(t, sl.alloc_from_sheaf(t, 0, sheaf));
+	sl.return_sheaf(t, 0, sheaf);
+	SheafCpuInfo si;
+	BarnInfo bi;
+	sl.sheaf_cpu_info(t, 0, &si);
+	sl.barn_info(t, 0, &bi);
+	sl.rcu_barrier();
+	sl.cache_destroy(t);
 	return int(n) + a->shutdown();
 }
 

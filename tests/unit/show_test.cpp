@@ -511,10 +511,14 @@ TEST(CacheAttrs, The29NamesOf61)
 	}
 	EXPECT_EQ(cache_attr_name(29), nullptr);
 	EXPECT_EQ(cache_attr_index("sheaf_capacity"), -1);
-	EXPECT_EQ(NR_CACHE_FILES, 29u + 26u);
+	/* The 26 counters of 6.1, then the 17 sheaf counters of 6.18 (mm/slub.c's SLAB_ATTR list). */
+	EXPECT_EQ(NR_CACHE_FILES, 29u + 26u + 17u);
 	EXPECT_STREQ(cache_file_name(29), "alloc_fastpath");
 	EXPECT_STREQ(cache_file_name(54), "cpu_partial_drain");
-	EXPECT_EQ(cache_file_name(55), nullptr);
+	EXPECT_STREQ(cache_file_name(55), "alloc_cpu_sheaf");
+	EXPECT_STREQ(cache_file_name(63), "barn_get");
+	EXPECT_STREQ(cache_file_name(71), "sheaf_return_slow");
+	EXPECT_EQ(cache_file_name(72), nullptr);
 }
 
 TEST(CacheAttrs, UnknownNamesAreENOENT)
@@ -529,7 +533,7 @@ TEST(CacheAttrs, UnknownNamesAreENOENT)
 			<< bad;
 	EXPECT_EQ(render_cache_file(k.slub(), s, nullptr, buf, sizeof(buf)), -KSLUB_ENOENT);
 	EXPECT_EQ(render_cache_attr(k.slub(), s, 29u, buf, sizeof(buf)), -KSLUB_ENOENT);
-	EXPECT_EQ(render_stat(k.slub(), s, 26u, buf, sizeof(buf)), -KSLUB_ENOENT);
+	EXPECT_EQ(render_stat(k.slub(), s, 43u, buf, sizeof(buf)), -KSLUB_ENOENT);
 }
 
 /* Constant files of a fresh 1024-byte cache, worked by hand (see the file comment). */

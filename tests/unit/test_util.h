@@ -126,6 +126,7 @@ private:
 struct Census {
 	uint64_t slabs, frozen_slabs, partial_slabs, cpu_partial_slabs;
 	uint64_t objects, live_objects, free_objects;
+	uint64_t sheaf_objects = 0, sheaves = 0, internal_objects = 0;
 };
 
 inline std::string census_str(const kslub_census &c)
@@ -133,7 +134,9 @@ inline std::string census_str(const kslub_census &c)
 	std::ostringstream o;
 	o << "{slabs " << c.slabs << ", frozen " << c.frozen_slabs << ", partial "
 	  << c.partial_slabs << ", cpu_partial " << c.cpu_partial_slabs << ", objects " << c.objects
-	  << ", live " << c.live_objects << ", free " << c.free_objects << "}";
+	  << ", live " << c.live_objects << ", free " << c.free_objects << ", in sheaves "
+	  << c.sheaf_objects << ", sheaves " << c.sheaves << ", internal " << c.internal_objects
+	  << "}";
 	return o.str();
 }
 
@@ -147,8 +150,11 @@ inline ::testing::AssertionResult census_is(kslub_cache_t *s, const Census &want
 {
 	kslub_census got{};
 	long errors = kslub_cache_check(s, &got);
-	kslub_census w{want.slabs,   want.frozen_slabs, want.partial_slabs, want.cpu_partial_slabs,
-		       want.objects, want.live_objects, want.free_objects};
+	kslub_census w{want.slabs,	   want.frozen_slabs,
+		       want.partial_slabs, want.cpu_partial_slabs,
+		       want.objects,	   want.live_objects,
+		       want.free_objects,  want.sheaf_objects,
+		       want.sheaves,	   want.internal_objects};
 	if (errors == 0 && census_equal(got, w))
 		return ::testing::AssertionSuccess();
 	return ::testing::AssertionFailure()

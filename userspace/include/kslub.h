@@ -26,7 +26,8 @@ typedef struct kslub_cache kslub_cache_t;
 #define KSLUB_KERNEL_6_12 0x2u	 /* Linux 6.12 rules: kmalloc-96/192 alignment, slab order */
 #define KSLUB_DEBUG_CACHES 0x4u	 /* every cache a debug cache (SLAB_CONSISTENCY_CHECKS) */
 #define KSLUB_KERNEL_6_18 0x8u	 /* Linux 6.18 rules (the geometry of 6.12) */
-#define KSLUB_KERNEL_7_3 0x10u	 /* Linux 7.3 rules: as 6.12, and no CPU partial lists */
+#define KSLUB_KERNEL_7_3 0x10u	 /* Linux 7.3 rules: sheaves for every cache, no CPU slab */
+#define KSLUB_TID_ONLY 0x20u	 /* the TID design (CPU slab, no sheaves) under any rules */
 /*
  * The kernel flags choose whose cache geometry an instance follows (the same
  * for kslub_kmalloc_geometry()); none: Linux 6.1. At most one of them.
@@ -46,7 +47,9 @@ typedef struct kslub_cache kslub_cache_t;
 
 #define KSLUB_NUMA_NO_NODE (-1)
 #define KSLUB_MAX_ORDER 11
-#define KSLUB_NR_STATS 26
+#define KSLUB_NR_STATS 43
+/* The first sheaf counter (alloc_cpu_sheaf); the 26 before it are the TID design's. */
+#define KSLUB_NR_TID_STATS 26
 
 /*
  * A new instance with a pool of pool_bytes (rounded up to 4 MiB blocks, split
@@ -81,6 +84,17 @@ uint64_t kslub_report_count(const kslub_t *k);
 
 kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_t size, size_t align,
 				  unsigned flags, void (*ctor)(void *), int *err);
+/*
+ * As kslub_cache_create, with kmem_cache_args' sheaf_capacity (1..1024; the
+ * 6.18 and 7.3 rules only, -EINVAL otherwise): under 6.18 the cache gets
+ * sheaves of that capacity in front of its CPU slab, under 7.3 at least that
+ * capacity. 0: as kslub_cache_create (7.3: the kernel's capacity by size).
+ */
+kslub_cache_t *kslub_cache_create_sheaves(kslub_t *k, const char *name, size_t size, size_t align,
+					  unsigned flags, void (*ctor)(void *),
+					  unsigned sheaf_capacity, int *err);
+/* The cache's sheaf capacity; 0: the TID design alone. */
+unsigned kslub_cache_sheaf_capacity(const kslub_cache_t *s);
 int kslub_cache_destroy(kslub_cache_t *s);
 kslub_cache_t *kslub_cache_find(kslub_t *k, const char *name);
 /* The kmalloc cache serving a request of size bytes, or NULL above 8 KiB. */
@@ -111,6 +125,42 @@ int kslub_cache_alloc_bulk(kslub_cache_t *s, unsigned gfp, size_t n, void **p);
  */
 int kslub_cache_free_bulk(kslub_cache_t *s, size_t n, void **p);
 
+/*
+ * kfree_rcu: the object is freed after a grace period. With sheaves it goes
+ * to the CPU's rcu_free sheaf; otherwise the call waits for a grace period
+ * and frees. User space's grace periods are deterministic: they end at
+ * kslub_rcu_barrier(), at a synchronous wait, and when 64 callbacks queue.
+ * Errors as kslub_cache_free.
+ */
+int kslub_cache_free_rcu(kslub_cache_t *s, void *obj);
+int kslub_kfree_rcu(kslub_t *k, const void *p);
+/* Run every grace-period callback queued so far. */
+void kslub_rcu_barrier(kslub_t *k);
+
+/*
+ * Prefilled sheaves (kmem_cache_prefill_sheaf and friends): a sheaf holding at
+ * least `size` objects, to allocate from later without failing. NULL: the
+ * cache has no sheaves, size is 0 or memory ran out.
+ */
+typedef struct kslub_sheaf kslub_sheaf_t;
+kslub_sheaf_t *kslub_prefill_sheaf(kslub_cache_t *s, unsigned gfp, unsigned size);
+/* An object of the sheaf; NULL when it is empty. */
+void *kslub_alloc_from_sheaf(kslub_cache_t *s, unsigned gfp, kslub_sheaf_t *sheaf);
+unsigned kslub_sheaf_size(const kslub_sheaf_t *sheaf);
+void kslub_return_sheaf(kslub_cache_t *s, unsigned gfp, kslub_sheaf_t *sheaf);
+
+/* One CPU's sheaves and one node's barn (all zero without sheaves). */
+struct kslub_sheaf_cpu {
+	int has_main, has_spare, has_rcu_free;
+	unsigned main_size, spare_size, rcu_free_size;
+};
+int kslub_cache_sheaf_cpu(kslub_cache_t *s, unsigned cpu, struct kslub_sheaf_cpu *out);
+struct kslub_barn {
+	unsigned nr_full, nr_empty;
+	uint64_t objects;
+};
+int kslub_cache_barn(kslub_cache_t *s, unsigned node, struct kslub_barn *out);
+
 void *kslub_kmalloc(kslub_t *k, size_t size, unsigned gfp);
 void *kslub_kmalloc_node(kslub_t *k, size_t size, unsigned gfp, int node);
 /* As kslub_cache_free, for any slab object or kmalloc_large block. */
@@ -129,6 +179,9 @@ long kslub_cache_validate(kslub_cache_t *s);
 struct kslub_census {
 	uint64_t slabs, frozen_slabs, partial_slabs, cpu_partial_slabs;
 	uint64_t objects, live_objects, free_objects;
+	uint64_t sheaf_objects;	   /* in CPU sheaves, barns, rcu_free and prefilled sheaves */
+	uint64_t sheaves;	   /* sheaves in CPUs and barns */
+	uint64_t internal_objects; /* sheaves (of any cache) carved from this cache */
 };
 long kslub_cache_check(kslub_cache_t *s, struct kslub_census *census);
 /* Page allocator walk: errors found. */

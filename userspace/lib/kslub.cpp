@@ -92,7 +92,8 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		err = &dummy;
 	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES ||
 	    !pool_bytes || pool_bytes > (size_t(1) << 40) ||
-	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES)) ||
+	    (flags &
+	     ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES | KSLUB_TID_ONLY)) ||
 	    !rules_from_flags(flags, nullptr)) {
 		*err = -EINVAL;
 		return nullptr;
@@ -121,6 +122,7 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	k->debug_caches = flags & KSLUB_DEBUG_CACHES;
 	k->pal.set_reporter(forward_report, k);
 	k->alloc.slub().set_owner(k);
+	k->alloc.slub().set_tid_only(flags & KSLUB_TID_ONLY);
 	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
 	RegionDesc regions[MAX_NODES];
 	size_t node_bytes = bytes / nr_nodes / TOP_BLOCK_SIZE * TOP_BLOCK_SIZE;
@@ -245,6 +247,14 @@ extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_
 					     size_t align, unsigned flags, void (*ctor)(void *),
 					     int *err)
 {
+	return kslub_cache_create_sheaves(k, name, size, align, flags, ctor, 0, err);
+}
+
+extern "C" kslub_cache_t *kslub_cache_create_sheaves(kslub_t *k, const char *name, size_t size,
+						     size_t align, unsigned flags,
+						     void (*ctor)(void *), unsigned sheaf_capacity,
+						     int *err)
+{
 	int dummy;
 	if (!err)
 		err = &dummy;
@@ -256,7 +266,81 @@ extern "C" kslub_cache_t *kslub_cache_create(kslub_t *k, const char *name, size_
 	}
 	unsigned core_flags = core_cache_flags(flags) |
 			      (k->debug_caches ? SLAB_CONSISTENCY_CHECKS : 0u);
-	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_flags, ctor, err));
+	return H(k->alloc.slub().cache_create(name, u32(size), u32(align), core_flags, ctor,
+					      sheaf_capacity, err));
+}
+
+extern "C" unsigned kslub_cache_sheaf_capacity(const kslub_cache_t *s)
+{
+	return s ? C(s)->sheaf_capacity : 0;
+}
+
+extern "C" int kslub_cache_free_rcu(kslub_cache_t *s, void *obj)
+{
+	return s ? owner(s)->alloc.slub().cache_free_rcu(C(s), obj) : -EINVAL;
+}
+
+extern "C" int kslub_kfree_rcu(kslub_t *k, const void *p)
+{
+	return k ? k->alloc.slub().kfree_rcu(p) : -EINVAL;
+}
+
+extern "C" void kslub_rcu_barrier(kslub_t *k)
+{
+	if (k)
+		k->alloc.slub().rcu_barrier();
+}
+
+using CoreSheaf = Slub<UserPlatform>::Sheaf;
+
+extern "C" kslub_sheaf_t *kslub_prefill_sheaf(kslub_cache_t *s, unsigned gfp, unsigned size)
+{
+	if (!s)
+		return nullptr;
+	return reinterpret_cast<kslub_sheaf_t *>(
+		owner(s)->alloc.slub().prefill_sheaf(C(s), gfp, size));
+}
+
+extern "C" void *kslub_alloc_from_sheaf(kslub_cache_t *s, unsigned gfp, kslub_sheaf_t *sheaf)
+{
+	if (!s || !sheaf)
+		return nullptr;
+	return owner(s)->alloc.slub().alloc_from_sheaf(C(s), gfp,
+						       reinterpret_cast<CoreSheaf *>(sheaf));
+}
+
+extern "C" unsigned kslub_sheaf_size(const kslub_sheaf_t *sheaf)
+{
+	return sheaf ? Slub<UserPlatform>::sheaf_size(reinterpret_cast<const CoreSheaf *>(sheaf)) :
+		       0;
+}
+
+extern "C" void kslub_return_sheaf(kslub_cache_t *s, unsigned gfp, kslub_sheaf_t *sheaf)
+{
+	if (s && sheaf)
+		owner(s)->alloc.slub().return_sheaf(C(s), gfp,
+						    reinterpret_cast<CoreSheaf *>(sheaf));
+}
+
+extern "C" int kslub_cache_sheaf_cpu(kslub_cache_t *s, unsigned cpu, struct kslub_sheaf_cpu *out)
+{
+	if (!s || !out || cpu >= owner(s)->alloc.slub().nr_cpu_ids())
+		return -EINVAL;
+	SheafCpuInfo i;
+	owner(s)->alloc.slub().sheaf_cpu_info(C(s), cpu, &i);
+	*out = kslub_sheaf_cpu{i.has_main,  i.has_spare,  i.has_rcu_free,
+			       i.main_size, i.spare_size, i.rcu_free_size};
+	return 0;
+}
+
+extern "C" int kslub_cache_barn(kslub_cache_t *s, unsigned node, struct kslub_barn *out)
+{
+	if (!s || !out || node >= MAX_NODES)
+		return -EINVAL;
+	BarnInfo b;
+	owner(s)->alloc.slub().barn_info(C(s), node, &b);
+	*out = kslub_barn{b.nr_full, b.nr_empty, b.objects};
+	return 0;
 }
 
 extern "C" int kslub_cache_destroy(kslub_cache_t *s)
@@ -337,7 +421,8 @@ extern "C" long kslub_cache_check(kslub_cache_t *s, struct kslub_census *census)
 		*census = kslub_census{c.slabs,		c.frozen_slabs,
 				       c.partial_slabs, c.cpu_partial_slabs,
 				       c.objects,	c.live_objects,
-				       c.free_objects};
+				       c.free_objects,	c.sheaf_objects,
+				       c.sheaves,	c.internal_objects};
 	return errors;
 }
 extern "C" long kslub_buddy_check(kslub_t *k)

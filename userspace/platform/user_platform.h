@@ -46,6 +46,11 @@ public:
 		int v;
 	};
 	using SlotLock = Spinlock;
+	using LocalLock = Spinlock;
+	struct RcuHead {
+		RcuHead *next;
+		void (*fn)(RcuHead *);
+	};
 
 	static constexpr unsigned MAX_CPUS = 256;
 
@@ -181,6 +186,39 @@ public:
 	static unsigned long slot_lock(SlotLock &l) { return spin_lock_irqsave(l); }
 	static void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
 	static bool slot_is_locked(SlotLock &l) { return spin_is_locked(l); }
+	/* The sheaves' lock: a spinlock too, since threads share the virtual CPUs. */
+	static void local_lock_init(LocalLock &l) { spin_lock_init(l); }
+	static bool local_trylock(LocalLock &l, unsigned long *flags)
+	{
+		*flags = 0;
+		return !__atomic_exchange_n(&l.v, 1, __ATOMIC_ACQUIRE);
+	}
+	static unsigned long local_lock(LocalLock &l) { return spin_lock_irqsave(l); }
+	static void local_unlock(LocalLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
+
+	/*
+	 * RCU, deterministic: callbacks queue in order; a grace period ends, and
+	 * every callback queued before it runs, at rcu_barrier() and
+	 * synchronize_rcu(), and whenever RCU_BATCH callbacks wait (then the
+	 * ones queued before the newest run). Nobody in user space reads under
+	 * RCU, so any of these points is a valid end of a grace period.
+	 */
+	static constexpr unsigned RCU_BATCH = 64;
+	void call_rcu(RcuHead *head, void (*fn)(RcuHead *))
+	{
+		head->fn = fn;
+		head->next = nullptr;
+		spin_lock_irqsave(rcu_lock_);
+		*rcu_tail_ = head;
+		rcu_tail_ = &head->next;
+		bool run = ++rcu_pending_ > RCU_BATCH;
+		spin_unlock_irqrestore(rcu_lock_, 0);
+		if (run)
+			rcu_run(head);
+	}
+	void rcu_barrier() { rcu_run(nullptr); }
+	void synchronize_rcu() { rcu_run(nullptr); }
+	u64 rcu_grace_periods() const { return __atomic_load_n(&rcu_gps_, __ATOMIC_RELAXED); }
 
 	/* Object memory */
 	static void poison_free(void *p, usize n)
@@ -275,6 +313,31 @@ public:
 	static unsigned host_cpu();
 
 private:
+	/* End a grace period: run every queued callback, up to `stop` (exclusive) if given. */
+	void rcu_run(RcuHead *stop)
+	{
+		for (;;) {
+			spin_lock_irqsave(rcu_lock_);
+			RcuHead *head = rcu_head_;
+			if (!head || head == stop) {
+				spin_unlock_irqrestore(rcu_lock_, 0);
+				return;
+			}
+			rcu_head_ = head->next;
+			if (!rcu_head_)
+				rcu_tail_ = &rcu_head_;
+			rcu_pending_--;
+			__atomic_add_fetch(&rcu_gps_, 1, __ATOMIC_RELAXED);
+			spin_unlock_irqrestore(rcu_lock_, 0);
+			head->fn(head);
+		}
+	}
+
+	Spinlock rcu_lock_ = {0};
+	RcuHead *rcu_head_ = nullptr;
+	RcuHead **rcu_tail_ = &rcu_head_;
+	unsigned rcu_pending_ = 0;
+	u64 rcu_gps_ = 0;
 	unsigned nr_cpus_;
 	unsigned nr_nodes_;
 	bool deterministic_;
