@@ -2,7 +2,8 @@
 /*
  * The command language of debugfs `control`: one command per write.
  *
- *   create NAME SIZE [align=N]   a cache of SIZE-byte objects (flags 0, no ctor)
+ *   create NAME SIZE [align=N] [sheaves=N]
+ *                                a cache of SIZE-byte objects (flags 0, no ctor)
  *   destroy NAME                 a cache this executor created, holding nothing
  *   alloc NAME COUNT             COUNT objects of cache NAME, held by the executor
  *   free NAME COUNT              free up to COUNT held objects of cache NAME
@@ -28,6 +29,10 @@
  *   create SIZE     8 .. 2097152 (CONTROL_MAX_CACHE_SIZE: cache_create's limit;
  *                   8 so that every object can hold the executor's link)
  *   align=N         a power of two, 1 .. 4096 (omitted: the default, 8)
+ *   sheaves=N       kmem_cache_args' sheaf_capacity, 1 .. 1024 (omitted: the
+ *                   rules' default: none under 6.18, by size under 7.3);
+ *                   refused (-EINVAL, execute) where the instance runs the
+ *                   TID design alone (6.1, 6.12 rules, or asked so)
  *   COUNT           1 .. 1000000 (CONTROL_MAX_COUNT)
  *   kmalloc SIZE    1 .. 4194304 (CONTROL_MAX_KMALLOC: the largest kmalloc_large)
  *   compare SIZE    1 .. 4194304
@@ -43,7 +48,8 @@
  *   zero where meaningless (SIZE, COUNT, OPS, align)-EINVAL  parse
  *   above a limit, align not a power of two         -EINVAL  parse
  *   NAME > 31 chars, char outside the set, . or ..  -EINVAL  parse
- *   third create argument other than align=N        -EINVAL  parse
+ *   create option other than align=N, sheaves=N,    -EINVAL  parse
+ *     or one given twice
  *   NUL, control byte, byte >= 0x7f, 2nd newline    -EINVAL  parse
  *   command longer than CONTROL_MAX_LINE            -EINVAL  parse
  *   no cache of that NAME                           -ENOENT  execute
@@ -91,11 +97,12 @@
 namespace kslub {
 
 constexpr usize CONTROL_MAX_LINE = 127;
-constexpr unsigned CONTROL_MAX_ARGS = 3;
+constexpr unsigned CONTROL_MAX_ARGS = 4;
 constexpr u64 CONTROL_MAX_COUNT = 1000000;
 constexpr u64 CONTROL_MIN_CACHE_SIZE = 8;
 constexpr u64 CONTROL_MAX_CACHE_SIZE = CACHE_MAX_OBJECT_SIZE;
 constexpr u64 CONTROL_MAX_ALIGN = PAGE_SIZE;
+constexpr u64 CONTROL_MAX_SHEAVES = 1024; /* SHEAF_CAPACITY_MAX */
 constexpr u64 CONTROL_MAX_KMALLOC = TOP_BLOCK_SIZE;
 constexpr u64 CONTROL_MAX_OPS = 100000000;
 constexpr unsigned CONTROL_MAX_CACHES = 64;
@@ -149,6 +156,7 @@ struct ControlCommand {
 	char name[CACHE_NAME_MAX]; /* NUL terminated */
 	u64 size;		   /* create, kmalloc, compare */
 	u64 align;		   /* create; 0 when not given */
+	u64 sheaves;		   /* create; 0 when not given */
 	u64 count;		   /* alloc, free, kmalloc: COUNT; stress, compare: OPS */
 };
 

@@ -316,12 +316,17 @@ private:
 			return fail(t, c, -KSLUB_ENOMEM,
 				    "control already tracks its maximum of caches");
 		int err = 0;
-		Cache *s = slub_.cache_create(c.name, u32(c.size), u32(c.align), 0, nullptr, &err);
+		Cache *s = slub_.cache_create(c.name, u32(c.size), u32(c.align), 0, nullptr,
+					      u32(c.sheaves), &err);
 		if (!s) {
 			if (err == -KSLUB_ENOMEM)
 				return fail(t, c, err, "out of memory");
 			if (err == -KSLUB_EEXIST)
 				return fail(t, c, err, "a cache of that name exists");
+			if (c.sheaves && (!rules_sheaves(slub_.rules()) || slub_.tid_only()))
+				return fail(
+					t, c, -KSLUB_EINVAL,
+					"sheaves need the 6.18 or 7.3 rules and the sheaves design");
 			return fail(t, c, -KSLUB_EINVAL,
 				    "the allocator refused this size and alignment");
 		}
@@ -336,6 +341,8 @@ private:
 			.dec(g.order)
 			.str(" objs_per_slab ")
 			.dec(g.objects);
+		if (s->has_sheaves())
+			t.str(" sheaf_capacity ").dec(s->sheaf_capacity);
 		return 0;
 	}
 

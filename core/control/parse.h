@@ -130,7 +130,7 @@ struct VerbSpec {
 inline const VerbSpec *find_verb(Token tok)
 {
 	static constexpr VerbSpec verbs[] = {
-		{ControlVerb::Create, "create", 2, 3, "create NAME SIZE [align=N]"},
+		{ControlVerb::Create, "create", 2, 4, "create NAME SIZE [align=N] [sheaves=N]"},
 		{ControlVerb::Destroy, "destroy", 1, 1, "destroy NAME"},
 		{ControlVerb::Alloc, "alloc", 2, 2, "alloc NAME COUNT"},
 		{ControlVerb::Free, "free", 2, 2, "free NAME COUNT"},
@@ -231,15 +231,11 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 		if (!err)
 			err = parse_number(tok[2], "SIZE", CONTROL_MIN_CACHE_SIZE,
 					   CONTROL_MAX_CACHE_SIZE, &out->size, r);
-		if (!err && nargs == 3) {
-			constexpr usize PFX = 6; /* "align=" */
-			Token a = tok[3];
-			if (a.n < PFX || !token_is(Token{a.p, PFX}, "align=")) {
-				r.str("create: the optional argument is align=N, not ");
-				quote(r, a);
-				err = -KSLUB_EINVAL;
-			} else {
-				err = parse_number(Token{a.p + PFX, a.n - PFX}, "align", 1,
+		for (unsigned i = 3; !err && i <= nargs; i++) {
+			Token a = tok[i];
+			constexpr usize ALIGN = 6, SHEAVES = 8; /* "align=", "sheaves=" */
+			if (a.n >= ALIGN && token_is(Token{a.p, ALIGN}, "align=") && !out->align) {
+				err = parse_number(Token{a.p + ALIGN, a.n - ALIGN}, "align", 1,
 						   CONTROL_MAX_ALIGN, &out->align, r);
 				if (!err && !is_power_of_2(out->align)) {
 					r.str("align ")
@@ -247,6 +243,14 @@ inline int control_parse(const char *buf, usize len, ControlCommand *out, Contro
 						.str(" is not a power of two");
 					err = -KSLUB_EINVAL;
 				}
+			} else if (a.n >= SHEAVES && token_is(Token{a.p, SHEAVES}, "sheaves=") &&
+				   !out->sheaves) {
+				err = parse_number(Token{a.p + SHEAVES, a.n - SHEAVES}, "sheaves",
+						   1, CONTROL_MAX_SHEAVES, &out->sheaves, r);
+			} else {
+				r.str("create: the options are align=N and sheaves=N, once each, not ");
+				quote(r, a);
+				err = -KSLUB_EINVAL;
 			}
 		}
 		break;

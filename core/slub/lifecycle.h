@@ -361,11 +361,16 @@ template <class P> long Slub<P>::shrink(Cache *s)
 {
 	constexpr unsigned SHRINK_PROMOTE_MAX = 32;
 	long freed = 0;
+	/*
+	 * The barns first (their objects may go back through a CPU slab, under
+	 * 6.18's rules, and may be of any node's slabs), then the CPUs.
+	 */
+	if (s->has_sheaves())
+		for (unsigned nid = 0; nid < MAX_NODES; nid++)
+			barn_shrink(s, get_node(s, nid));
 	flush_all(s);
 	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
 		Node *n = get_node(s, nid);
-		if (s->has_sheaves())
-			barn_shrink(s, n);
 		ListHead promote[SHRINK_PROMOTE_MAX];
 		for (auto &l : promote)
 			l.init();

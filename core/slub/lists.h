@@ -234,15 +234,18 @@ template <class P> void Slub<P>::flush_cpu(Cache *s, unsigned cpu)
 		unfreeze_partials(s, partial);
 }
 
-/* flush_all(): every CPU's slab and partial list, and its sheaves (the main one stays, empty). */
+/*
+ * flush_all(): every CPU's sheaves (the main one stays, empty), then every
+ * CPU's slab and partial list: under 6.18's rules a sheaf's objects go back
+ * through the CPU slab of the CPU doing the flush.
+ */
 template <class P> void Slub<P>::flush_all(Cache *s)
 {
+	if (s->has_sheaves())
+		for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++)
+			pal_.run_on_cpu(cpu, [&] { pcs_flush_cpu(s, cpu, false); });
 	for (unsigned cpu = 0; cpu < pal_.nr_cpu_ids(); cpu++)
-		pal_.run_on_cpu(cpu, [&] {
-			flush_cpu(s, cpu);
-			if (s->has_sheaves())
-				pcs_flush_cpu(s, cpu, false);
-		});
+		pal_.run_on_cpu(cpu, [&] { flush_cpu(s, cpu); });
 }
 
 template <class P> void Slub<P>::cpu_dead(unsigned cpu)
@@ -250,9 +253,9 @@ template <class P> void Slub<P>::cpu_dead(unsigned cpu)
 	unsigned long flags = pal_.spin_lock_irqsave(caches_lock_);
 	for (ListHead *e = caches_.next; e != &caches_; e = e->next) {
 		Cache *s = KSLUB_CONTAINER_OF(e, Cache, list);
-		flush_cpu(s, cpu);
 		if (s->has_sheaves())
 			pcs_flush_cpu(s, cpu, false);
+		flush_cpu(s, cpu);
 	}
 	pal_.spin_unlock_irqrestore(caches_lock_, flags);
 }

@@ -434,7 +434,8 @@ template <class P> void *Slub<P>::alloc_from_pcs(Cache *s, unsigned gfp, int nod
 	}
 	pal_.store(&main->size, size - 1);
 	pal_.local_unlock(pcs->lock, flags);
-	stat(s, ALLOC_PCS);
+	/* 6.18 counts sheaf hits apart; 7.x, with no other fast path, as alloc_fastpath. */
+	stat(s, s->cpu_slabs ? ALLOC_PCS : ALLOC_FASTPATH);
 	return obj;
 }
 
@@ -470,7 +471,7 @@ template <class P> bool Slub<P>::free_to_pcs(Cache *s, void *obj, int *err)
 	pal_.store(&main->objects()[size], obj);
 	pal_.store(&main->size, size + 1);
 	pal_.local_unlock(pcs->lock, flags);
-	stat(s, FREE_PCS);
+	stat(s, s->cpu_slabs ? FREE_PCS : FREE_FASTPATH);
 	return true;
 }
 
@@ -513,7 +514,8 @@ template <class P> bool Slub<P>::free_to_rcu_sheaf(Cache *s, void *obj)
 		bool full = size + 1 == s->sheaf_capacity;
 		if (full) {
 			pal_.store(&pcs->rcu_free, static_cast<Sheaf *>(nullptr));
-			rcu->node = numa_mem_id();
+			int nid = pal_.cpu_to_node(pcs->cpu);
+			rcu->node = buddy_.node_present(nid) ? nid : 0;
 			rcu->nobarn = 0;
 			pal_.atomic_add(&s->rcu_pending, size + 1);
 		}
@@ -661,7 +663,8 @@ template <class P> int Slub<P>::cache_free_rcu(Cache *s, void *obj)
 		report(s, ReportKind::InvalidFree, obj, "kmem_cache objects are not freed by RCU");
 		return -KSLUB_EINVAL;
 	}
-	if (s->has_sheaves() && !s->debug()) {
+	/* Only this node's objects: the sheaf goes to this node's barn after the grace period. */
+	if (s->has_sheaves() && !s->debug() && slab->node == numa_mem_id()) {
 		pal_.poison_free(obj, s->object_size);
 		if (free_to_rcu_sheaf(s, obj))
 			return 0;

@@ -2,8 +2,9 @@
 /*
  * The SLUB_STATS event counters, kept per CPU in every kmem_cache_cpu: the
  * 26 of 6.1 (the TID design), then the 17 sheaf counters of 6.18, with 6.18's
- * names (7.x counts sheaf hits as alloc_fastpath / free_fastpath and drops
- * the CPU-slab counters; kslub keeps one set for both designs).
+ * names. Under the 6.18 rules a sheaf hit counts as alloc_cpu_sheaf /
+ * free_cpu_sheaf; under 7.3's, as on 7.x (which has no other fast path and
+ * drops those two), as alloc_fastpath / free_fastpath.
  */
 #ifndef KSLUB_SLUB_STATS_H
 #define KSLUB_SLUB_STATS_H
@@ -39,23 +40,23 @@ enum StatItem : unsigned {
 	CPU_PARTIAL_FREE,	 /* free froze a full slab onto the CPU partial list */
 	CPU_PARTIAL_NODE,	 /* slab moved from the node to the CPU partial list on refill */
 	CPU_PARTIAL_DRAIN,	 /* CPU partial list drained to the node */
-	ALLOC_PCS,		 /* allocation from the CPU's main sheaf */
-	FREE_PCS,		 /* free to the CPU's main sheaf */
-	FREE_RCU_SHEAF,		 /* free_rcu put the object in the CPU's rcu_free sheaf */
-	FREE_RCU_SHEAF_FAIL,	 /* free_rcu found no rcu_free sheaf and waited a grace period */
-	SHEAF_FLUSH,		 /* objects flushed from sheaves back to slabs */
-	SHEAF_REFILL,		 /* objects refilled into sheaves from slabs */
-	SHEAF_ALLOC,		 /* empty sheaf allocated */
-	SHEAF_FREE,		 /* empty sheaf freed */
-	BARN_GET,		 /* full sheaf taken from the barn */
-	BARN_GET_FAIL,		 /* no full sheaf in the barn */
-	BARN_PUT,		 /* full sheaf put in the barn */
-	BARN_PUT_FAIL,		 /* barn had no room (or no empty sheaf) for a full sheaf */
-	SHEAF_PREFILL_FAST,	 /* prefill took the CPU's spare sheaf */
-	SHEAF_PREFILL_SLOW,	 /* prefill found no spare sheaf */
-	SHEAF_PREFILL_OVERSIZE,	 /* prefill larger than the capacity: a sheaf of its own size */
-	SHEAF_RETURN_FAST,	 /* returned sheaf became the CPU's spare */
-	SHEAF_RETURN_SLOW,	 /* returned sheaf went to the barn or was flushed */
+	ALLOC_PCS,	     /* allocation from the CPU's main sheaf (6.18; 7.3: alloc_fastpath) */
+	FREE_PCS,	     /* free to the CPU's main sheaf (6.18; 7.3: free_fastpath) */
+	FREE_RCU_SHEAF,	     /* free_rcu put the object in the CPU's rcu_free sheaf */
+	FREE_RCU_SHEAF_FAIL, /* free_rcu found no rcu_free sheaf and waited a grace period */
+	SHEAF_FLUSH,	     /* objects flushed from sheaves back to slabs */
+	SHEAF_REFILL,	     /* objects refilled into sheaves from slabs */
+	SHEAF_ALLOC,	     /* empty sheaf allocated */
+	SHEAF_FREE,	     /* empty sheaf freed */
+	BARN_GET,	     /* full sheaf taken from the barn */
+	BARN_GET_FAIL,	     /* no full sheaf in the barn */
+	BARN_PUT,	     /* full sheaf put in the barn */
+	BARN_PUT_FAIL,	     /* barn had no room (or no empty sheaf) for a full sheaf */
+	SHEAF_PREFILL_FAST,  /* prefill took the CPU's spare sheaf */
+	SHEAF_PREFILL_SLOW,  /* prefill found no spare sheaf */
+	SHEAF_PREFILL_OVERSIZE, /* prefill larger than the capacity: a sheaf of its own size */
+	SHEAF_RETURN_FAST,	/* returned sheaf became the CPU's spare */
+	SHEAF_RETURN_SLOW,	/* returned sheaf went to the barn or was flushed */
 	NR_SLUB_STAT_ITEMS
 };
 

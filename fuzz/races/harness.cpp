@@ -2,6 +2,11 @@
 /*
  * The `races` harness (see harness.h for the input layout).
  *
+ * The per-CPU design comes from the input: the TID design of 6.1 (CPU slab,
+ * CPU partial lists); 6.18's, where cache 0 asks for sheaves of 2..5 objects
+ * in front of its CPU slab and cache 1 has none; or 7.3's, sheaves for every
+ * cache over a slab layer without CPU slabs.
+ *
  * Oracle, which knows no particular bug:
  *   - shadow record of every live object: an object handed out while the
  *     record says it is live is a finding ("handed out twice"); every object
@@ -12,7 +17,11 @@
  *     the live objects of the shadow record (none lost, none invented), and
  *     the page allocator's check() finds nothing;
  *   - statistics agree with what was done: every single allocation took the
- *     fast or the slow path once, every single free likewise;
+ *     fast path, the slow path or a sheaf once, every single free likewise
+ *     (or went to an rcu_free sheaf); refills and flushes may add more;
+ *   - an object given to kfree_rcu is not handed out again before a grace
+ *     period has ended (the simulation's grace periods end at rcu_barrier and
+ *     synchronize_rcu: the harness ends one after every round);
  *   - the core reports nothing (the harness never misuses the API) and no
  *     core assertion fires;
  *   - at the end everything is freed, validate() finds nothing in any cache,
@@ -77,6 +86,12 @@ struct Counts {
 	uint64_t singles_alloc, bulk_alloc, singles_free, bulk_free;
 };
 
+/* An object given to kfree_rcu, and the grace-period count when it was. */
+struct RcuFreed {
+	void *p;
+	u64 gp;
+};
+
 Options opts;
 sim::Sim *the_sim;
 unsigned long long executions; /* inputs run by this process, for the time-to-detection figures */
@@ -92,6 +107,7 @@ struct Run {
 	uint32_t cache_size[NR_CACHES];
 	Counts counts[NR_CACHES];
 	std::vector<Obj> live;
+	std::vector<RcuFreed> rcu_freed;
 	uint8_t next_fill;
 	uint64_t ops_done;
 	TaskOp ops[sim::MAX_TASKS];
@@ -140,11 +156,25 @@ void label(void *, const void *addr, char *buf, size_t cap)
 	int cpu = r->pal->percpu_owner(addr, &base, &stride);
 	if (cpu >= 0 && r->ready) {
 		const char *name = "?";
+		bool sheaves = false;
 		r->slub->for_each_cache([&](SCache *s) {
 			if (uptr(s->cpu_slab) == base)
 				name = s->name;
+			if (uptr(s->cpu_sheaves) == base) {
+				name = s->name;
+				sheaves = true;
+			}
 		});
 		usize off = (a - base) % stride;
+		if (sheaves) {
+			using SPcs = SheafCpu<SP>;
+			snprintf(buf, cap, "cpu%d.%s.sheaves.%s", cpu, name,
+				 off == __builtin_offsetof(SPcs, main)	   ? "main" :
+				 off == __builtin_offsetof(SPcs, spare)	   ? "spare" :
+				 off == __builtin_offsetof(SPcs, rcu_free) ? "rcu_free" :
+									     "lock");
+			return;
+		}
 		const char *field = off == __builtin_offsetof(SCpu, freelist) ? "freelist" :
 				    off == __builtin_offsetof(SCpu, tid)      ? "tid" :
 				    off == __builtin_offsetof(SCpu, slab)     ? "slab" :
@@ -191,7 +221,12 @@ void label(void *, const void *addr, char *buf, size_t cap)
 						 "nr_slabs" :
 					 noff == __builtin_offsetof(SNode, total_objects) ?
 						 "total_objects" :
-						 "list");
+					 noff == __builtin_offsetof(SNode, nr_full) ?
+						 "barn.nr_full" :
+					 noff == __builtin_offsetof(SNode, nr_empty) ?
+						 "barn.nr_empty" :
+					 noff >= __builtin_offsetof(SNode, barn_lock) ? "barn" :
+											"list");
 			} else {
 				snprintf(buf, cap, "%s+%zu", s->name, off);
 			}
@@ -273,6 +308,17 @@ void record(void *p, uint32_t size, int cache, uint8_t owner)
 			finding("handed out twice",
 				"object obj+%#llx handed out while it is live (owner %u)",
 				(unsigned long long)(uptr(p) - pool_base), o.owner);
+	for (size_t i = 0; i < r->rcu_freed.size(); i++) {
+		if (r->rcu_freed[i].p != p)
+			continue;
+		if (r->rcu_freed[i].gp == r->pal->grace_periods())
+			finding("rcu",
+				"object obj+%#llx handed out again before the grace period of its kfree_rcu ended",
+				(unsigned long long)(uptr(p) - pool_base));
+		r->rcu_freed[i] = r->rcu_freed.back();
+		r->rcu_freed.pop_back();
+		break;
+	}
 	Obj o{p, size, int8_t(cache), take_fill_byte(&r->next_fill), owner};
 	fill_object(o.p, o.size, o.fill);
 	r->live.push_back(o);
@@ -303,11 +349,18 @@ bool take(unsigned owner, int cache, bool any_owner, uint8_t pick, Obj *out)
 	return true;
 }
 
-void do_free(const Obj &o)
+void do_free(const Obj &o, bool rcu = false)
 {
 	Run *r = run_state;
 	int rc;
-	if (o.cache < 0) {
+	if (rcu) {
+		/* Recorded before the call: the grace period it waits for starts here. */
+		r->rcu_freed.push_back(RcuFreed{o.p, r->pal->grace_periods()});
+		if (o.cache >= 0)
+			r->counts[o.cache].singles_free++;
+		rc = o.cache < 0 ? r->slub->kfree_rcu(o.p) :
+				   r->slub->cache_free_rcu(r->caches[o.cache], o.p);
+	} else if (o.cache < 0) {
 		rc = r->slub->kfree(o.p);
 	} else {
 		r->counts[o.cache].singles_free++;
@@ -349,10 +402,10 @@ void task_op(void *arg, sim::Context *self)
 	uint8_t me = uint8_t(op.task);
 	Obj o;
 	if (the_sim->timeline()) {
-		static const char *names[] = {"alloc",	    "alloc",	 "alloc_node",
-					      "free own",   "free own",	 "free remote",
-					      "alloc_bulk", "free_bulk", "kmalloc",
-					      "kfree",	    "shrink",	 "alloc+free"};
+		static const char *names[] = {"alloc",	    "alloc",	     "alloc_node",
+					      "free own",   "kfree_rcu own", "free remote",
+					      "alloc_bulk", "free_bulk",     "kmalloc",
+					      "kfree",	    "shrink",	     "alloc+free"};
 		the_sim->note("begins %s (%s)", names[op.kind % 12],
 			      op.kind % 12 == 8 || op.kind % 12 == 9 ? "kmalloc" :
 								       r->caches[cache]->name);
@@ -369,7 +422,7 @@ void task_op(void *arg, sim::Context *self)
 	case 3:
 	case 4:
 		if (take(me, -2, false, op.b, &o) || take(me, -2, true, op.b, &o))
-			do_free(o);
+			do_free(o, op.kind % 12 == 4);
 		break;
 	case 5:
 		if (take(me, -2, true, op.b, &o))
@@ -505,18 +558,25 @@ void check_stats(unsigned i)
 	Run *r = run_state;
 	SCache *s = r->caches[i];
 	const Counts &k = r->counts[i];
-	u64 a = r->slub->stat_sum(s, ALLOC_FASTPATH) + r->slub->stat_sum(s, ALLOC_SLOWPATH);
-	u64 f = r->slub->stat_sum(s, FREE_FASTPATH) + r->slub->stat_sum(s, FREE_SLOWPATH);
-	if (a < k.singles_alloc || a > k.singles_alloc + k.bulk_alloc)
+	auto sum = [&](unsigned item) {
+		return r->slub->stat_sum(s, item);
+	};
+	/* A refill of a sheaf from the CPU slab (6.18) may take slow paths; a flush frees. */
+	u64 a = sum(ALLOC_FASTPATH) + sum(ALLOC_SLOWPATH) + sum(ALLOC_PCS);
+	u64 f = sum(FREE_FASTPATH) + sum(FREE_SLOWPATH) + sum(FREE_PCS);
+	u64 a_max = k.singles_alloc + k.bulk_alloc + sum(SHEAF_REFILL);
+	u64 f_max = k.singles_free + k.bulk_free + sum(SHEAF_FLUSH);
+	if (a < k.singles_alloc || a > a_max)
 		finding("stats",
-			"%s: alloc_fastpath + alloc_slowpath = %llu for %llu allocations (+%llu in bulk)",
+			"%s: alloc_fastpath + alloc_slowpath + alloc_cpu_sheaf = %llu for %llu allocations (+%llu in bulk, %llu refilled)",
 			s->name, (unsigned long long)a, (unsigned long long)k.singles_alloc,
-			(unsigned long long)k.bulk_alloc);
-	if (f < k.singles_free || f > k.singles_free + k.bulk_free)
+			(unsigned long long)k.bulk_alloc, (unsigned long long)sum(SHEAF_REFILL));
+	if (f + sum(FREE_RCU_SHEAF) < k.singles_free || f > f_max)
 		finding("stats",
-			"%s: free_fastpath + free_slowpath = %llu for %llu frees (+%llu in bulk)",
-			s->name, (unsigned long long)f, (unsigned long long)k.singles_free,
-			(unsigned long long)k.bulk_free);
+			"%s: free_fastpath + free_slowpath + free_cpu_sheaf = %llu (+%llu to rcu_free sheaves) for %llu frees (+%llu in bulk, %llu flushed)",
+			s->name, (unsigned long long)f, (unsigned long long)sum(FREE_RCU_SHEAF),
+			(unsigned long long)k.singles_free, (unsigned long long)k.bulk_free,
+			(unsigned long long)sum(SHEAF_FLUSH));
 }
 
 void check_round(const char *when)
@@ -573,6 +633,10 @@ int run(const uint8_t *data, size_t size)
 	executions++;
 	FuzzInput in(data, size);
 	uint8_t c0 = in.u8(), c1 = in.u8();
+	KernelRules rules = (c1 & 0x80) ? KernelRules::Linux73 :
+			    (c0 & 0x80) ? KernelRules::Linux618 :
+					  KernelRules::Linux61;
+	u32 ask = rules == KernelRules::Linux618 ? 2 + ((c0 >> 5) & 3) : 0;
 	unsigned cpus = 2 + c0 % 3;
 	unsigned nodes = 1 + ((c0 >> 2) & 1);
 	unsigned tasks = cpus + (c0 >> 3) % 3;
@@ -602,7 +666,7 @@ int run(const uint8_t *data, size_t size)
 		regions[n] = RegionDesc{reinterpret_cast<void *>(pool_base + n * NODE_BYTES),
 					NODE_BYTES, int(n)};
 	SP::unpoison(reinterpret_cast<void *>(pool_base), 2 * NODE_BYTES);
-	if (int rc = alloc.init(regions, nodes, KernelRules::Linux61))
+	if (int rc = alloc.init(regions, nodes, rules))
 		finding("setup", "init failed: %d", rc);
 	r.boot_free_pages = alloc.buddy().free_page_count();
 	r.ready = true;
@@ -612,14 +676,17 @@ int run(const uint8_t *data, size_t size)
 		unsigned flags = (i == 1 && (c1 & 0x40)) ? SLAB_NO_CPU_PARTIAL : 0;
 		snprintf(name, sizeof(name), "race%u-%u", i, sz);
 		int err;
-		r.caches[i] = r.slub->cache_create(name, sz, 0, flags, nullptr, &err);
+		r.caches[i] = r.slub->cache_create(name, sz, 0, flags, nullptr, i ? 0 : ask, &err);
 		if (!r.caches[i])
 			finding("setup", "cache_create(%s) failed: %d", name, err);
 		r.cache_size[i] = sz;
 	}
 	if (opts.verbose)
-		fprintf(stderr, "races: %u CPUs, %u nodes, %u tasks, caches %s and %s\n", cpus,
-			nodes, tasks, r.caches[0]->name, r.caches[1]->name);
+		fprintf(stderr,
+			"races: %s rules, %u CPUs, %u nodes, %u tasks, caches %s (sheaves of %u) and %s (sheaves of %u)\n",
+			kernel_rules_name(rules), cpus, nodes, tasks, r.caches[0]->name,
+			r.caches[0]->sheaf_capacity, r.caches[1]->name,
+			r.caches[1]->sheaf_capacity);
 
 	/* Rounds: every task gets one operation, the schedule interleaves them, then the checks. */
 	for (unsigned round = 0; round < MAX_ROUNDS && !in.empty(); round++) {
@@ -631,6 +698,8 @@ int run(const uint8_t *data, size_t size)
 		char when[32];
 		snprintf(when, sizeof(when), "after round %u", round);
 		check_round(when);
+		/* A grace period ends: the rcu_free sheaves sent so far go to the barns. */
+		pal.rcu_barrier();
 	}
 
 	/* The end: everything back. */
@@ -656,14 +725,30 @@ int run(const uint8_t *data, size_t size)
 			finding("destroy",
 				"destroy of %s with nothing live failed: %d (objects lost)",
 				r.caches[i]->name, rc);
-	r.slub->for_each_cache([&](SCache *s) { r.slub->shrink(s); });
+	/*
+	 * Twice: shrinking a cache frees its spare and barn sheaves into the
+	 * kmalloc caches they were carved from, which may have been shrunk already.
+	 */
+	for (int pass = 0; pass < 2; pass++)
+		r.slub->for_each_cache([&](SCache *s) { r.slub->shrink(s); });
+	/*
+	 * The TID design gives back every page it took after boot. With sheaves
+	 * the kmalloc caches keep the CPUs' main sheaves, which trade places with
+	 * the barn's, so their slabs may end up spread over more pages than at
+	 * boot: there every page must be back once the instance is shut down.
+	 */
 	u64 free_pages = alloc.buddy().free_page_count();
-	if (free_pages != r.boot_free_pages)
+	if (rules == KernelRules::Linux61 && free_pages != r.boot_free_pages)
 		finding("pages", "%llu pages free after everything was given back, %llu after boot",
 			(unsigned long long)free_pages, (unsigned long long)r.boot_free_pages);
 	r.ready = false;
 	if (int rc = alloc.shutdown())
 		finding("shutdown", "instance shutdown failed: %d", rc);
+	free_pages = alloc.buddy().free_page_count();
+	u64 all = alloc.buddy().pool_pages() - alloc.buddy().reserved_pages();
+	if (free_pages != all)
+		finding("pages", "%llu pages free after shutdown, of %llu",
+			(unsigned long long)free_pages, (unsigned long long)all);
 	if (opts.verbose)
 		fprintf(stderr,
 			"races: no finding; %llu operations, %llu steps, %u preemptions, %u interrupts, %u migrations, %u "

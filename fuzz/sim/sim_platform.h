@@ -276,6 +276,7 @@ public:
 	}
 	void rcu_barrier()
 	{
+		grace_periods_++;
 		while (RcuHead *head = rcu_head_) {
 			rcu_head_ = head->next;
 			if (!rcu_head_)
@@ -284,6 +285,8 @@ public:
 		}
 	}
 	void synchronize_rcu() { rcu_barrier(); }
+	/* Grace periods ended so far (the harness's check that kfree_rcu waited for one). */
+	u64 grace_periods() const { return grace_periods_; }
 
 	/* Object memory: poisoned for AddressSanitizer, as in user space. */
 	static void poison_free(void *p, usize n) { UserPlatform::poison_free(p, n); }
@@ -373,6 +376,7 @@ private:
 	sim::Sim &sim_;
 	RcuHead *rcu_head_ = nullptr;
 	RcuHead **rcu_tail_ = &rcu_head_;
+	u64 grace_periods_ = 0;
 	unsigned nr_nodes_;
 	PercpuArea areas_[MAX_PERCPU] = {};
 	u64 rng_ = 1;

@@ -76,7 +76,10 @@ cp "$sound/D/buddyinfo" "$sound/buddyinfo.load"
 		free_remove_partial alloc_from_partial alloc_slab alloc_refill alloc_node_mismatch free_slab \
 		cpuslab_flush deactivate_full deactivate_empty deactivate_to_head deactivate_to_tail \
 		deactivate_remote_frees deactivate_bypass order_fallback cmpxchg_double_cpu_fail \
-		cmpxchg_double_fail cpu_partial_alloc cpu_partial_free cpu_partial_node cpu_partial_drain; do
+		cmpxchg_double_fail cpu_partial_alloc cpu_partial_free cpu_partial_node cpu_partial_drain \
+		alloc_cpu_sheaf free_cpu_sheaf free_rcu_sheaf free_rcu_sheaf_fail sheaf_flush sheaf_refill \
+		sheaf_alloc sheaf_free barn_get barn_get_fail barn_put barn_put_fail sheaf_prefill_fast \
+		sheaf_prefill_slow sheaf_prefill_oversize sheaf_return_fast sheaf_return_slow; do
 		echo "5 C0=2 C1=3" >"$f"
 	done
 )
@@ -134,7 +137,7 @@ case_run "checks: slabinfo with the header lines only" fail 'not ok .*0 cache li
 t=$(broken slabinfo-active); sed -i 's/^kmalloc-64 10 64 /kmalloc-64 100 64 /' "$t/D/slabinfo"
 case_run "checks: slabinfo with active > num" fail 'active > num: kmalloc-64' -- $(d slabinfo "$t")
 
-case_run "checks: sound cache files" pass 'caches/kmalloc-64: 55 files read' -- $(d cache-files "$sound")
+case_run "checks: sound cache files" pass 'caches/kmalloc-64: 72 files read' -- $(d cache-files "$sound")
 t=$(broken files-eio); ln -sfn /proc/self/mem "$t/D/caches/kmalloc-64/ctor"
 case_run "checks: a cache file whose read fails (EIO, size 0)" fail 'unreadable:ctor' -- $(d cache-files "$t")
 t=$(broken files-missing); rm "$t/D/caches/kmalloc-64/validate"

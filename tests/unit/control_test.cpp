@@ -45,7 +45,8 @@ constexpr int EINVAL_ = -22, ENOENT_ = -2, EEXIST_ = -17, ENOMEM_ = -12, EBUSY_ 
 /* A deterministic core instance over an mmap'ed pool, one region of `per_node` bytes per node. */
 class Instance {
 public:
-	Instance(unsigned cpus, unsigned nodes, usize per_node) :
+	Instance(unsigned cpus, unsigned nodes, usize per_node,
+		 KernelRules rules = KernelRules::Linux61) :
 		pal_(cpus, nodes, true),
 		alloc_(pal_)
 	{
@@ -58,7 +59,7 @@ public:
 		for (unsigned n = 0; n < nodes; n++)
 			r[n] = RegionDesc{reinterpret_cast<void *>(base + n * per_node), per_node,
 					  int(n)};
-		ok_ = map_ != MAP_FAILED && alloc_.init(r, nodes, KernelRules::Linux61) == 0;
+		ok_ = map_ != MAP_FAILED && alloc_.init(r, nodes, rules) == 0;
 	}
 	~Instance()
 	{
@@ -186,6 +187,67 @@ TEST(ControlParse, EveryVerb)
 }
 
 /* The line limit counts bytes before the optional newline: 127 pass, 128 do not. */
+/* The options of create, in either order. */
+TEST(ControlParse, CreateOptions)
+{
+	struct Case {
+		const char *in;
+		u64 align, sheaves;
+	} cases[] = {
+		{"create s 64 sheaves=32", 0, 32},
+		{"create s 64 align=16 sheaves=1", 16, 1},
+		{"create s 64 sheaves=1024 align=8", 8, 1024},
+	};
+	for (const Case &c : cases) {
+		ControlCommand cmd;
+		ControlError why;
+		ASSERT_EQ(control_parse(c.in, strlen(c.in), &cmd, &why), 0)
+			<< c.in << ": " << why.reason;
+		EXPECT_EQ(cmd.verb, ControlVerb::Create);
+		EXPECT_EQ(cmd.size, 64u);
+		EXPECT_EQ(cmd.align, c.align) << c.in;
+		EXPECT_EQ(cmd.sheaves, c.sheaves) << c.in;
+	}
+}
+
+/* sheaves=N under the rules that have sheaves, refused under those that do not. */
+TEST(ControlSheaves, CreateWithSheaves)
+{
+	{
+		Instance k(2, 1, usize(16) << 20, KernelRules::Linux73);
+		ASSERT_TRUE(k.ok());
+		Control<UP> ctl(k.slub());
+		auto run = [&](const std::string &cmd) {
+			return ctl.run(cmd.data(), cmd.size());
+		};
+		/* 28 for 256-byte objects: what a 7.3 guest's kmalloc-256/sheaf_capacity reads. */
+		ASSERT_EQ(run("create plain 256"), 0) << ctl.result();
+		EXPECT_NE(std::string(ctl.result()).find(" sheaf_capacity 28"), std::string::npos)
+			<< ctl.result();
+		ASSERT_EQ(run("create asks 256 sheaves=100"), 0) << ctl.result();
+		EXPECT_NE(std::string(ctl.result()).find(" sheaf_capacity 100"), std::string::npos)
+			<< ctl.result();
+		ASSERT_EQ(run("alloc asks 300"), 0) << ctl.result();
+		ASSERT_EQ(run("free asks 300"), 0) << ctl.result();
+		ASSERT_EQ(run("validate asks"), 0) << ctl.result();
+		EXPECT_EQ(run("destroy asks"), 0) << ctl.result();
+		EXPECT_EQ(run("destroy plain"), 0) << ctl.result();
+		EXPECT_EQ(ctl.release_all(), 0);
+		EXPECT_TRUE(k.reports.empty());
+	}
+	{
+		Instance k(2, 1, usize(16) << 20, KernelRules::Linux61);
+		ASSERT_TRUE(k.ok());
+		Control<UP> ctl(k.slub());
+		std::string cmd = "create asks 256 sheaves=8";
+		EXPECT_EQ(ctl.run(cmd.data(), cmd.size()), -KSLUB_EINVAL);
+		EXPECT_NE(std::string(ctl.result()).find("sheaves need the 6.18 or 7.3 rules"),
+			  std::string::npos)
+			<< ctl.result();
+		EXPECT_EQ(k.reports.size(), 1u);
+	}
+}
+
 TEST(ControlParse, LineLimitBoundary)
 {
 	std::string at = "alloc x " + std::string(127 - 9, '0') + "5";
@@ -235,7 +297,11 @@ TEST(ControlParse, Reasons)
 		{"create x 4", "SIZE 4 is below the minimum 8"},
 		{"create x 64 align=48", "align 48 is not a power of two"},
 		{"create x 64 aligned=8",
-		 "create: the optional argument is align=N, not 'aligned=8'"},
+		 "create: the options are align=N and sheaves=N, once each, not 'aligned=8'"},
+		{"create x 64 sheaves=8 sheaves=8",
+		 "create: the options are align=N and sheaves=N, once each, not 'sheaves=8'"},
+		{"create x 64 sheaves=0", "sheaves 0 is below the minimum 1"},
+		{"create x 64 sheaves=1025", "sheaves 1025 is above the limit 1024"},
 		{"create x 64 align=", "align is empty"},
 		{"create a/b 64", "NAME may hold only [A-Za-z0-9_.-]: 'a/b'"},
 		{"create " + std::string(40, 'n') + " 64",

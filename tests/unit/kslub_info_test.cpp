@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ namespace {
 struct InfoRow {
 	std::string name;
 	unsigned object_size, slab_size, order, objs_per_slab, cpu_partial, min_partial, align;
+	int sheaf_capacity = -1; /* an 8th column, printed for 6.18 and 7.3 only; -1: none */
 
 	bool operator==(const InfoRow &o) const
 	{
@@ -60,8 +62,19 @@ std::vector<InfoRow> parse_rows(std::istream &in, std::string *error)
 		r.name = first;
 		std::string extra;
 		if (!(ls >> r.object_size >> r.slab_size >> r.order >> r.objs_per_slab >>
-		      r.cpu_partial >> r.min_partial >> r.align) ||
-		    (ls >> extra)) {
+		      r.cpu_partial >> r.min_partial >> r.align)) {
+			*error += "malformed line '" + line + "'\n";
+			continue;
+		}
+		if (ls >> extra) {
+			char *end;
+			long v = strtol(extra.c_str(), &end, 10);
+			if (*end || v < 0)
+				ls.setstate(std::ios::failbit);
+			else
+				r.sheaf_capacity = int(v);
+		}
+		if ((ls >> extra)) {
 			*error += "malformed line '" + line + "'\n";
 			continue;
 		}
@@ -214,6 +227,53 @@ TEST(KslubInfo, EveryKernelMatchesItsSysfsData)
 			EXPECT_EQ(r.err, "");
 			expect_same_rows(tool_rows(r), want);
 		}
+	}
+}
+
+/*
+ * 6.18 and 7.3 have /sys/kernel/slab/<cache>/sheaf_capacity: the tool's 8th
+ * column against the kmalloc rows of tests/data/caches-linux-<kernel>.txt
+ * (every cache of a booted guest at 1, 2, 4 and 8 CPUs); 6.1 and 6.12 have
+ * no such column.
+ */
+TEST(KslubInfo, SheafCapacityColumnMatchesTheGuests)
+{
+	for (const char *kernel : {"6.18", "7.3"}) {
+		std::ifstream in(std::string(KSLUB_TEST_DATA_DIR) + "/caches-linux-" + kernel +
+				 ".txt");
+		ASSERT_TRUE(in.good()) << kernel;
+		std::map<std::string, std::string> want; /* "cpus name" -> sheaf_capacity */
+		for (std::string line; std::getline(in, line);) {
+			std::istringstream ls(line);
+			std::string cpus, name, f[8];
+			if (!(ls >> cpus >> name) || cpus[0] == '#' ||
+			    name.rfind("kmalloc-", 0) != 0)
+				continue;
+			for (std::string &x : f)
+				ls >> x;
+			want[cpus + " " + name] = f[7];
+		}
+		unsigned compared = 0;
+		for (unsigned cpus : {1u, 2u, 4u, 8u}) {
+			RunResult r =
+				run_tool({"--cpus", std::to_string(cpus), "--kernel", kernel});
+			ASSERT_EQ(r.exit_code, 0) << r.err;
+			EXPECT_NE(r.out.find("sheaf_capacity"), std::string::npos);
+			for (const InfoRow &row : tool_rows(r)) {
+				auto it = want.find(std::to_string(cpus) + " " + row.name);
+				ASSERT_NE(it, want.end())
+					<< kernel << " " << cpus << " " << row.name;
+				EXPECT_EQ(std::to_string(row.sheaf_capacity), it->second)
+					<< kernel << ", " << cpus << " CPUs, " << row.name;
+				compared++;
+			}
+		}
+		EXPECT_EQ(compared, 4u * 13u);
+	}
+	for (const char *kernel : {"6.1", "6.12"}) {
+		RunResult r = run_tool({"--kernel", kernel});
+		ASSERT_EQ(r.exit_code, 0);
+		EXPECT_EQ(r.out.find("sheaf_capacity"), std::string::npos) << kernel;
 	}
 }
 

@@ -150,7 +150,7 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	/* 1st allocation: empty main, no spare, empty barn: a new sheaf refilled from a new slab. */
 	std::vector<void *> a{alloc_on(0)};
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"alloc_cpu_sheaf", 1},
+		EXPECT_TRUE(w.moved({{"alloc_fastpath", 1},
 				     {"barn_get_fail", 1},
 				     {"sheaf_alloc", 1},
 				     {"alloc_slab", 1},
@@ -166,7 +166,7 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	/* 5th: the barn's empty sheaf is refilled, this time from the partial slab. */
 	a.push_back(alloc_on(0));
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"alloc_cpu_sheaf", 4},
+		EXPECT_TRUE(w.moved({{"alloc_fastpath", 4},
 				     {"barn_get_fail", 1},
 				     {"alloc_from_partial", 1},
 				     {"sheaf_refill", kCap}}));
@@ -178,7 +178,7 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	for (size_t i = a.size(); i-- > 0;)
 		EXPECT_EQ(free_on(0, a[i]), 0);
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"free_cpu_sheaf", 5}}));
+		EXPECT_TRUE(w.moved({{"free_fastpath", 5}}));
 	EXPECT_EQ(pcs(0).main_size, kCap);
 	EXPECT_EQ(pcs(0).spare_size, kCap);
 	EXPECT_EQ(barn().nr_empty, 0u);
@@ -190,8 +190,8 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	/* CPU 1 refills from a second slab; its empty main goes to the barn. */
 	void *y = alloc_on(1);
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"alloc_cpu_sheaf", 2},
-				     {"free_cpu_sheaf", 1},
+		EXPECT_TRUE(w.moved({{"alloc_fastpath", 2},
+				     {"free_fastpath", 1},
 				     {"barn_get_fail", 1},
 				     {"sheaf_alloc", 1},
 				     {"alloc_slab", 1},
@@ -200,7 +200,7 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	/* CPU 0's main and spare are full: its full main is traded for that empty sheaf. */
 	EXPECT_EQ(free_on(0, y), 0);
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"free_cpu_sheaf", 1}, {"barn_put", 1}}));
+		EXPECT_TRUE(w.moved({{"free_fastpath", 1}, {"barn_put", 1}}));
 	EXPECT_EQ(pcs(0).main_size, 1u);
 	EXPECT_EQ(pcs(0).spare_size, kCap);
 	kslub_barn b = barn();
@@ -214,7 +214,7 @@ TEST_F(Sheaves, RefillSwapAndBarnTrades)
 	void *z = alloc_on(1);
 	EXPECT_EQ(z, a[0]);
 	if (CONFIG_KSLUB_STATS)
-		EXPECT_TRUE(w.moved({{"alloc_cpu_sheaf", 4}, {"barn_get", 1}}));
+		EXPECT_TRUE(w.moved({{"alloc_fastpath", 4}, {"barn_get", 1}}));
 	EXPECT_EQ(barn().nr_full, 0u);
 	EXPECT_EQ(barn().nr_empty, 1u);
 	c.push_back(z);
@@ -337,6 +337,41 @@ TEST_F(Sheaves, CpuOfflineFlushesMainAndSpare)
 	EXPECT_EQ(c.sheaf_objects, 0u);
 	EXPECT_EQ(c.live_objects, 0u);
 	ASSERT_EQ(kslub_cpu_online(k_, 1), 0);
+}
+
+/*
+ * 6.18: sheaves in front of the CPU slab. The refill is a bulk allocation
+ * from the CPU slab (one slow path: a new slab), hits count as
+ * alloc_cpu_sheaf / free_cpu_sheaf, and a cache that did not ask has none.
+ */
+TEST(Sheaves618, SheavesOverTheTidDesign)
+{
+	int err = 1;
+	kslub_t *k =
+		kslub_create(size_t(32) << 20, 2, 1, KSLUB_DETERMINISTIC | KSLUB_KERNEL_6_18, &err);
+	ASSERT_NE(k, nullptr);
+	kslub_cache_t *s = kslub_cache_create_sheaves(k, "vma-like", 176, 0, 0, nullptr, 4, &err);
+	ASSERT_NE(s, nullptr);
+	StatWatch w(s);
+	void *p = kslub_cache_alloc(s, 0);
+	ASSERT_NE(p, nullptr);
+	if (CONFIG_KSLUB_STATS)
+		EXPECT_TRUE(w.moved({{"alloc_cpu_sheaf", 1},
+				     {"barn_get_fail", 1},
+				     {"sheaf_alloc", 1},
+				     {"sheaf_refill", 4},
+				     {"alloc_slowpath", 1},
+				     {"alloc_slab", 1}}));
+	EXPECT_EQ(kslub_cache_free(s, p), 0);
+	if (CONFIG_KSLUB_STATS)
+		EXPECT_TRUE(w.moved({{"free_cpu_sheaf", 1}}));
+	/* The CPU slab holds the rest of the slab; the sheaf 4; nothing live. */
+	kslub_census c = kslub_test::census_of(s);
+	EXPECT_EQ(c.frozen_slabs, 1u);
+	EXPECT_EQ(c.sheaf_objects, 4u);
+	EXPECT_EQ(c.live_objects, 0u);
+	EXPECT_EQ(kslub_cache_destroy(s), 0);
+	EXPECT_EQ(kslub_destroy(k), 0);
 }
 
 /* Another node's objects bypass the sheaves both ways. */

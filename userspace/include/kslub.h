@@ -191,6 +191,8 @@ struct kslub_geometry {
 	uint32_t object_size, slab_size, align, inuse, offset;
 	uint32_t order, objs_per_slab, min_order, min_objects;
 	uint32_t cpu_partial, cpu_partial_slabs, min_partial;
+	/* kslub_cache_geometry: the cache's; kslub_kmalloc_geometry: what the kernel's file reads */
+	uint32_t sheaf_capacity;
 };
 int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g);
 /*

@@ -430,7 +430,7 @@ extern "C" long kslub_buddy_check(kslub_t *k)
 	return k->alloc.buddy().check();
 }
 
-static void fill_geometry(const Geometry &g, struct kslub_geometry *out)
+static void fill_geometry(const Geometry &g, u32 sheaf_capacity, struct kslub_geometry *out)
 {
 	*out = kslub_geometry{g.object_size,
 			      g.size,
@@ -443,7 +443,8 @@ static void fill_geometry(const Geometry &g, struct kslub_geometry *out)
 			      g.min_objects,
 			      g.cpu_partial,
 			      g.cpu_partial_slabs,
-			      g.min_partial};
+			      g.min_partial,
+			      sheaf_capacity};
 }
 
 extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometry *g)
@@ -451,7 +452,7 @@ extern "C" int kslub_cache_geometry(const kslub_cache_t *s, struct kslub_geometr
 	if (!s || !g)
 		return -EINVAL;
 	UserCache *c = C(const_cast<kslub_cache_t *>(s));
-	fill_geometry(owner(s)->alloc.slub().geometry(c), g);
+	fill_geometry(owner(s)->alloc.slub().geometry(c), c->sheaf_capacity, g);
 	return 0;
 }
 
@@ -468,7 +469,7 @@ extern "C" int kslub_kmalloc_geometry(size_t size, unsigned nr_cpus, unsigned fl
 					false, nr_cpus, rules);
 	if (!geo.ok)
 		return -EINVAL;
-	fill_geometry(geo, g);
+	fill_geometry(geo, linux_sheaf_capacity(geo.size, false, rules), g);
 	return 0;
 }
 

@@ -11,23 +11,28 @@ static const size_t kmalloc_sizes[] = {8,   16,	 32,   64,   96,   128, 192,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kslub-info [--cpus N] [--kernel 6.1|6.12|6.18|7.3]\n"
-		   "\n"
-		   "Print the geometry of the 13 kmalloc caches of SLUB on 4 KiB pages as Linux\n"
-		   "computes it for N CPUs (num_present_cpus; default 2):\n"
-		   "  object_size    bytes the cache serves\n"
-		   "  slab_size      stride of one object in a slab (s->size)\n"
-		   "  order          pages per slab, as a power of two\n"
-		   "  objs_per_slab  objects in a slab of that order\n"
-		   "  cpu_partial    objects a CPU keeps on its partial list (s->cpu_partial)\n"
-		   "  min_partial    partial slabs a node keeps even when empty\n"
-		   "  align          object alignment\n"
-		   "--kernel selects the rules where kernels differ (default 6.1):\n"
-		   "  6.1   kmalloc-96 and kmalloc-192 aligned to 8 bytes\n"
-		   "  6.12  aligned to 32 and 64 (also 6.13 to 6.17)\n"
-		   "  6.18  as 6.12 (also later 6.x)\n"
-		   "  7.3   as 6.12, and no CPU partial lists: cpu_partial 0 (also 7.0 on)\n"
-		   "The columns match /sys/kernel/slab/kmalloc-*/ of that kernel.\n");
+	fprintf(f,
+		"usage: kslub-info [--cpus N] [--kernel 6.1|6.12|6.18|7.3]\n"
+		"\n"
+		"Print the geometry of the 13 kmalloc caches of SLUB on 4 KiB pages as Linux\n"
+		"computes it for N CPUs (num_present_cpus; default 2):\n"
+		"  object_size    bytes the cache serves\n"
+		"  slab_size      stride of one object in a slab (s->size)\n"
+		"  order          pages per slab, as a power of two\n"
+		"  objs_per_slab  objects in a slab of that order\n"
+		"  cpu_partial    objects a CPU keeps on its partial list (s->cpu_partial)\n"
+		"  min_partial    partial slabs a node keeps even when empty\n"
+		"  align          object alignment\n"
+		"  sheaf_capacity objects per sheaf, the CPUs' arrays of free objects (6.18 and\n"
+		"                 7.3 only, whose sysfs has the file; 6.18: 0, the kmalloc caches\n"
+		"                 have none)\n"
+		"--kernel selects the rules where kernels differ (default 6.1):\n"
+		"  6.1   kmalloc-96 and kmalloc-192 aligned to 8 bytes\n"
+		"  6.12  aligned to 32 and 64 (also 6.13 to 6.17)\n"
+		"  6.18  as 6.12 (also later 6.x)\n"
+		"  7.3   as 6.12, sheaves for every cache and no CPU slab, so no CPU partial\n"
+		"        lists: cpu_partial 0 (also 7.0 on)\n"
+		"The columns match /sys/kernel/slab/kmalloc-*/ of that kernel.\n");
 }
 
 /* The kslub_create() flag of a --kernel value; false for a value not listed. */
@@ -83,8 +88,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("%-14s %11s %9s %5s %13s %11s %11s %5s\n", "name", "object_size", "slab_size",
-	       "order", "objs_per_slab", "cpu_partial", "min_partial", "align");
+	bool sheaf_file = flags & (KSLUB_KERNEL_6_18 | KSLUB_KERNEL_7_3);
+	printf("%-14s %11s %9s %5s %13s %11s %11s %5s", "name", "object_size", "slab_size", "order",
+	       "objs_per_slab", "cpu_partial", "min_partial", "align");
+	printf(sheaf_file ? " %14s\n" : "\n", "sheaf_capacity");
 	for (size_t size : kmalloc_sizes) {
 		struct kslub_geometry g;
 		if (kslub_kmalloc_geometry(size, cpus, flags, &g)) {
@@ -96,8 +103,11 @@ int main(int argc, char **argv)
 			snprintf(name, sizeof(name), "kmalloc-%zuk", size / 1024);
 		else
 			snprintf(name, sizeof(name), "kmalloc-%zu", size);
-		printf("%-14s %11u %9u %5u %13u %11u %11u %5u\n", name, g.object_size, g.slab_size,
+		printf("%-14s %11u %9u %5u %13u %11u %11u %5u", name, g.object_size, g.slab_size,
 		       g.order, g.objs_per_slab, g.cpu_partial, g.min_partial, g.align);
+		if (sheaf_file)
+			printf(" %14u", g.sheaf_capacity);
+		printf("\n");
 	}
 	return 0;
 }

@@ -17,12 +17,16 @@ SYSFS_FILES="aliases align cache_dma cpu_partial cpu_slabs ctor destroy_by_rcu h
 min_partial object_size objects objects_partial objs_per_slab order partial poison reclaim_account
 red_zone remote_node_defrag_ratio sanity_checks shrink slab_size slabs slabs_cpu_partial store_user
 total_objects trace usersize validate"
-# CONFIG_SLUB_STATS counters (26 files).
+# CONFIG_SLUB_STATS counters: the 26 of 6.1, then the 17 sheaf counters of 6.18
+# (kslub shows all 43 under every rule set).
 STAT_FILES="alloc_fastpath alloc_slowpath free_fastpath free_slowpath free_frozen free_add_partial
 free_remove_partial alloc_from_partial alloc_slab alloc_refill alloc_node_mismatch free_slab
 cpuslab_flush deactivate_full deactivate_empty deactivate_to_head deactivate_to_tail
 deactivate_remote_frees deactivate_bypass order_fallback cmpxchg_double_cpu_fail
-cmpxchg_double_fail cpu_partial_alloc cpu_partial_free cpu_partial_node cpu_partial_drain"
+cmpxchg_double_fail cpu_partial_alloc cpu_partial_free cpu_partial_node cpu_partial_drain
+alloc_cpu_sheaf free_cpu_sheaf free_rcu_sheaf free_rcu_sheaf_fail sheaf_flush sheaf_refill
+sheaf_alloc sheaf_free barn_get barn_get_fail barn_put barn_put_fail sheaf_prefill_fast
+sheaf_prefill_slow sheaf_prefill_oversize sheaf_return_fast sheaf_return_slow"
 
 # --- slabinfo -----------------------------------------------------------------
 # check_slabinfo TAG: $D/slabinfo, every line after the two header lines
@@ -76,7 +80,7 @@ stat_ok()
 	[ "$tot" -eq "$sum" ]
 }
 
-# check_cache_files NAME: all 55 files of $D/caches/NAME exist and read; numeric ones parse.
+# check_cache_files NAME: all 72 files of $D/caches/NAME exist and read; numeric ones parse.
 check_cache_files()
 {
 	local name="$1" dir="$D/caches/$1" f line problems="" n=0
@@ -160,8 +164,14 @@ geometry_plan()
 	local rules="$1"
 	diag "geometry: kslub's $rules rules; compared with the kernel's file: $GEOMETRY_FILES"
 	case "$rules" in
-	6.18) diag "geometry: compared too: sheaf_capacity (6.18's kmalloc caches have no sheaves, as kslub has none: 0)" ;;
-	7.3) diag "geometry: NOT compared: sheaf_capacity (7.3's kmalloc caches have sheaves, 60/28/12/4 by size; kslub has no sheaves, so its file must read 0)" ;;
+	6.18) diag "geometry: compared too: sheaf_capacity (6.18's kmalloc caches have no sheaves, nor have kslub's: 0)" ;;
+	7.3)
+		if [ "${KSLUB_SHEAVES:-0}" = 1 ]; then
+			diag "geometry: compared too: sheaf_capacity (kslub.ko loaded with sheaves=1: 7.3's capacities, 60/28/12/4 by size)"
+		else
+			diag "geometry: NOT compared: sheaf_capacity (7.3's kmalloc caches have sheaves, 60/28/12/4 by size; kslub.ko runs the TID design (sheaves=0), so its file must read 0)"
+		fi
+		;;
 	*) diag "geometry: NOT compared: sheaf_capacity (Linux $rules has no such file)" ;;
 	esac
 	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0) while kslub keeps CPU slabs), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
@@ -171,8 +181,9 @@ geometry_plan()
 # $D/caches equal the kernel's (/sys/kernel/slab in the guest), and are
 # numbers: two unreadable or missing files do not agree. RULES (6.1, 6.12,
 # 6.18, 7.3; default: those of `uname -r`) decides sheaf_capacity, when the
-# kernel has the file: equal to the kernel's under 6.18's rules, 0 (kslub
-# has no sheaves) and not compared under 7.3's.
+# kernel has the file: equal to the kernel's under 6.18's rules and under
+# 7.3's when kslub.ko runs sheaves (KSLUB_SHEAVES=1: loaded with sheaves=1),
+# else 0 (the TID design) and not compared.
 check_geometry()
 {
 	local c="$1" sys="$2" rules="${3:-}" f mine theirs diff="" compared="$GEOMETRY_FILES" skipped=""
@@ -187,16 +198,16 @@ check_geometry()
 	if [ -e "$sys/$c/sheaf_capacity" ]; then
 		mine="$(first_word "$D/caches/$c/sheaf_capacity")"
 		theirs="$(first_word "$sys/$c/sheaf_capacity")"
-		case "$rules" in
-		6.18)
+		case "$rules:${KSLUB_SHEAVES:-0}" in
+		6.18:* | 7.3:1)
 			compared="$compared sheaf_capacity"
 			if ! [[ "$mine" =~ ^[0-9]+$ ]] || [ "$mine" != "$theirs" ]; then
 				diff="$diff sheaf_capacity: kslub '$mine' kernel '$theirs';"
 			fi
 			;;
 		*)
-			skipped="; not compared: sheaf_capacity (kslub '$mine', kernel '$theirs': kslub has no sheaves)"
-			[ "$mine" = 0 ] || diff="$diff sheaf_capacity: kslub '$mine', not 0 (kslub has no sheaves);"
+			skipped="; not compared: sheaf_capacity (kslub '$mine', kernel '$theirs': kslub.ko runs the TID design)"
+			[ "$mine" = 0 ] || diff="$diff sheaf_capacity: kslub '$mine', not 0 (kslub.ko runs the TID design);"
 			;;
 		esac
 	fi

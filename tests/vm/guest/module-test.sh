@@ -12,7 +12,7 @@
 #   load: insmod, the debugfs files, the self-test's KTAP report, buddyinfo's zone;
 #   show: slabinfo parsed line by line, every file of every caches/<name>/
 #     (the 29 of 6.1's /sys/kernel/slab/<name>/, sheaf_capacity too where
-#     the kernel has it (6.18 on), and the 26 stat counters), the 14 caches
+#     the kernel has it (6.18 on), and the 43 stat counters), the 14 caches
 #     of a fresh load;
 #   geometry: kslub's kmalloc caches against this kernel's /sys/kernel/slab,
 #     under the rules kslub.ko follows on this kernel (6.1, 6.12, 6.18, 7.3;
@@ -245,15 +245,32 @@ check "compare file: the ratio" grep -q '^ratio kslub/kernel' "$T_TMP/compare"
 
 diag "stress and compare: ${SECONDS} s"
 # --- back to the state after load --------------------------------------------------------------
-for c in $(caches_list); do
-	ctl "shrink $c"
+# Twice: with sheaves (sheaves=1), shrinking a cache frees its spare and barn
+# sheaves into the kmalloc caches they were carved from, which may have been
+# shrunk already in this loop.
+for pass in 1 2; do
+	for c in $(caches_list); do
+		ctl "shrink $c"
+	done
 done
 check_slabinfo "at the end"
 for c in $(caches_list); do
 	check_cache_files "$c"
 done
 snap "$D/buddyinfo" "$T_TMP/buddyinfo.end"
-check_buddyinfo_unchanged "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"
+if [ "${KSLUB_SHEAVES:-0}" = 1 ]; then
+	# The kmalloc caches keep every CPU's main sheaf, and mains trade places
+	# with the barn's sheaves: the slabs holding them after shrink need not
+	# be those of load time. Every page comes back at rmmod (a leak WARNs).
+	diag "buddyinfo not compared with its state after load: kslub.ko runs sheaves (sheaves=1)"
+	sed 's/^/#   /' "$T_TMP/buddyinfo.end"
+else
+	check_buddyinfo_unchanged "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"
+fi
+if ! cmp -s "$T_TMP/buddyinfo.load" "$T_TMP/buddyinfo.end"; then
+	diag "slabinfo now (the caches still holding slabs):"
+	awk 'NR > 2 && $NF + 0 > 0' "$D/slabinfo" | sed 's/^/#   /'
+fi
 # The self-test again, by a write (after the buddyinfo comparison: it may
 # leave slabs in caches); the new report must hold results ("ok"), not just
 # no "not ok".
