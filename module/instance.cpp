@@ -29,6 +29,8 @@ static_assert(kernel_rules_for_version(KSLUB_LINUX(6, 11)) == KernelRules::Linux
  */
 static constexpr bool MOD_SHEAF_FILE = rules_sheaf_capacity_file(MOD_RULES);
 static constexpr const char *SHEAF_FILE = "sheaf_capacity";
+/* kslub's own: the CPUs' sheaves and the barns (core/show/sysfs.h, render_sheaves). */
+static constexpr const char *SHEAVES_FILE = "sheaves";
 
 extern "C" const char *kslub_mod_rules_name(void)
 {
@@ -179,6 +181,8 @@ extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cac
 			buf[0] = 0;
 		return -KSLUB_ENOENT;
 	}
+	if (str_eq(file, SHEAVES_FILE))
+		return render_sheaves(k->alloc.slub(), s, buf, cap);
 	if (MOD_SHEAF_FILE && str_eq(file, SHEAF_FILE)) {
 		TextBuf t(buf, cap);
 		t.dec(s->sheaf_capacity).chr('\n');
@@ -187,14 +191,17 @@ extern "C" long kslub_mod_render_cache_file(struct kslub_mod *k, const char *cac
 	return render_cache_file(k->alloc.slub(), s, file, buf, cap);
 }
 
+/* The files of a cache's directory: sysfs's, sheaf_capacity where the kernel has it, then `sheaves`. */
 extern "C" unsigned int kslub_mod_nr_cache_files(void)
 {
-	return NR_CACHE_FILES + (MOD_SHEAF_FILE ? 1 : 0);
+	return NR_CACHE_FILES + (MOD_SHEAF_FILE ? 1 : 0) + 1;
 }
 extern "C" const char *kslub_mod_cache_file_name(unsigned int i)
 {
 	if (MOD_SHEAF_FILE && i == NR_CACHE_FILES)
 		return SHEAF_FILE;
+	if (i == NR_CACHE_FILES + (MOD_SHEAF_FILE ? 1 : 0))
+		return SHEAVES_FILE;
 	return cache_file_name(i);
 }
 

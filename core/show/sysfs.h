@@ -324,6 +324,52 @@ long render_cache_file(Slub<P> &slub, KmemCache<P> *s, const char *name, char *b
 	return -KSLUB_ENOENT;
 }
 
+/*
+ * kslub's own `sheaves` file (no sysfs file has this): the cache's per-CPU
+ * design, then each CPU's sheaves and each node's barn, e.g.
+ *   design sheaves capacity 4
+ *   cpu0 main 3 spare 4 rcu_free -
+ *   cpu1 main 0 spare - rcu_free -
+ *   node0 barn full 1 (4 objects) empty 0
+ * ("-": no such sheaf), or the one line "design tid" without sheaves.
+ */
+template <class P> long render_sheaves(Slub<P> &slub, KmemCache<P> *s, char *buf, usize cap)
+{
+	if (!s)
+		return -KSLUB_ENOENT;
+	TextBuf t(buf, cap);
+	if (!s->has_sheaves()) {
+		t.str("design tid\n");
+		return long(t.needed());
+	}
+	t.str("design sheaves capacity ").dec(s->sheaf_capacity).chr('\n');
+	auto one = [&](const char *what, bool has, u32 size) {
+		t.chr(' ').str(what).chr(' ');
+		if (has)
+			t.dec(size);
+		else
+			t.chr('-');
+	};
+	for (unsigned cpu = 0; cpu < slub.nr_cpu_ids(); cpu++) {
+		SheafCpuInfo c;
+		slub.sheaf_cpu_info(s, cpu, &c);
+		t.str("cpu").dec(cpu);
+		one("main", c.has_main, c.main_size);
+		one("spare", c.has_spare, c.spare_size);
+		one("rcu_free", c.has_rcu_free, c.rcu_free_size);
+		t.chr('\n');
+	}
+	for (unsigned nid = 0; nid < MAX_NODES; nid++) {
+		if (!slub.node_present(int(nid)))
+			continue;
+		BarnInfo b;
+		slub.barn_info(s, nid, &b);
+		t.str("node").dec(nid).str(" barn full ").dec(b.nr_full).str(" (");
+		t.dec(b.objects).str(" objects) empty ").dec(b.nr_empty).chr('\n');
+	}
+	return long(t.needed());
+}
+
 } // namespace kslub
 
 #endif

@@ -330,6 +330,20 @@ template <class P> int Slub<P>::free_bulk(Cache *s, usize size, void **p)
 				head_cpu = cpu;
 			}
 		}
+		/* The top of each CPU's main sheaf, as free_to_pcs checks it. */
+		for (unsigned cpu = 0; s->has_sheaves() && cpu < pal_.nr_cpu_ids() && !cpu_head;
+		     cpu++) {
+			Pcs *pcs = pal_.per_cpu_ptr(s->cpu_sheaves, cpu);
+			unsigned long flags = pal_.local_lock(pcs->lock);
+			Sheaf *main = pal_.load(&pcs->main);
+			u32 size = main ? pal_.load(&main->size) : 0;
+			void *top = size ? pal_.load(&main->objects()[size - 1]) : nullptr;
+			pal_.local_unlock(pcs->lock, flags);
+			if (top && set.contains(uptr(top))) {
+				cpu_head = top;
+				head_cpu = cpu;
+			}
+		}
 	}
 
 	while (runs && runs->page) {

@@ -221,6 +221,11 @@ public:
 	 * (and, where the rules have them, CPU partial lists). Before init().
 	 */
 	void set_tid_only(bool on) { tid_only_ = on; }
+	/*
+	 * Every cache but kmem_cache a debug cache (SLAB_CONSISTENCY_CHECKS, no
+	 * CPU partial list, no sheaves), with the geometry of a normal one. Before init().
+	 */
+	void set_debug_caches(bool on) { debug_all_ = on; }
 	bool tid_only() const { return tid_only_; }
 
 	/*
@@ -310,6 +315,7 @@ public:
 	void sheaf_cpu_info(Cache *s, unsigned cpu, SheafCpuInfo *out);
 	void barn_info(Cache *s, unsigned nid, BarnInfo *out);
 	unsigned nr_cpu_ids() const { return pal_.nr_cpu_ids(); }
+	bool node_present(int nid) const { return buddy_.node_present(nid); }
 	u64 stat_sum(Cache *s, unsigned item) const;
 	u64 stat_cpu(Cache *s, unsigned item, unsigned cpu) const;
 	u64 tid_step() const { return tid_step_; }
@@ -456,6 +462,7 @@ private:
 	KernelRules rules_ = KernelRules::Linux61;
 	bool tid_only_ = false;	     /* set_tid_only(): no sheaves, CPU slabs under any rules */
 	bool sheaves_ready_ = false; /* the kmalloc caches exist: sheaves can be allocated */
+	bool debug_all_ = false;     /* set_debug_caches() */
 	void *owner_ = nullptr;
 	u64 tid_step_ = 1;
 	typename P::Spinlock caches_lock_;

@@ -40,6 +40,12 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	s->errors = 0;
 	s->owner = owner_;
 	s->refcount = 1;
+	if (debug_all_ && s != &boot_cache_) {
+		/* set_debug_caches(): the geometry as computed, every free checked, no CPU partial list. */
+		s->flags |= SLAB_CONSISTENCY_CHECKS;
+		s->cpu_partial = 0;
+		s->cpu_partial_slabs = 0;
+	}
 	for (unsigned i = 0; i < MAX_NODES; i++) {
 		Node *n = &s->node[i];
 		pal_.spin_lock_init(n->list_lock, LockClass::NodeList);

@@ -191,6 +191,8 @@ struct Config {
 	unsigned cpus;
 	unsigned nodes;
 	uint64_t seed;
+	unsigned kernel =
+		0; /* kslub_create's KSLUB_KERNEL_* flag: 0 (6.1, TID) or KSLUB_KERNEL_7_3 (sheaves) */
 };
 
 std::string config_str(const Config &c);

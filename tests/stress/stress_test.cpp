@@ -53,7 +53,8 @@ using namespace kslub_stress;
 std::string param_name(const Config &c)
 {
 	char b[64];
-	snprintf(b, sizeof(b), "t%u_cpu%u_node%u_seed%" PRIx64, c.threads, c.cpus, c.nodes, c.seed);
+	snprintf(b, sizeof(b), "t%u_cpu%u_node%u_seed%" PRIx64 "%s", c.threads, c.cpus, c.nodes,
+		 c.seed, c.kernel == KSLUB_KERNEL_7_3 ? "_sheaves" : "");
 	return b;
 }
 
@@ -96,6 +97,10 @@ std::vector<Config> stress_configs()
 	for (unsigned threads : {2u, 4u, 8u})
 		for (auto &cn : cpus_nodes)
 			v.push_back(Config{threads, cn[0], cn[1], seed++});
+	/* The sheaves design (7.3's rules): 4 and 8 threads on one and two nodes. */
+	for (unsigned threads : {4u, 8u})
+		for (unsigned nodes : {1u, 2u})
+			v.push_back(Config{threads, 4, nodes, seed++, KSLUB_KERNEL_7_3});
 	return v;
 }
 
@@ -179,7 +184,8 @@ TEST_P(CpuHotplugTest, OfflineOnlineUnderLoad)
 
 INSTANTIATE_TEST_SUITE_P(Cpus, CpuHotplugTest,
 			 ::testing::Values(Config{2, 2, 1, 0x401}, Config{4, 4, 2, 0x402},
-					   Config{8, 8, 2, 0x403}),
+					   Config{8, 8, 2, 0x403},
+					   Config{4, 4, 2, 0x404, KSLUB_KERNEL_7_3}),
 			 [](const ::testing::TestParamInfo<Config> &i) {
 				 return param_name(i.param);
 			 });

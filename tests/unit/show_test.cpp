@@ -69,9 +69,9 @@ public:
 	/* Buddy allocator only. */
 	void init_buddy() { ASSERT_EQ(alloc_.buddy().init(regions_.data(), nodes_), 0); }
 	/* Buddy and SLUB. */
-	void init()
+	void init(KernelRules rules = KernelRules::Linux61)
 	{
-		ASSERT_EQ(alloc_.init(regions_.data(), nodes_, KernelRules::Linux61), 0);
+		ASSERT_EQ(alloc_.init(regions_.data(), nodes_, rules), 0);
 		inited_ = true;
 	}
 	Slub<UP> &slub() { return alloc_.slub(); }
@@ -828,3 +828,39 @@ TEST(CacheAttrs, SameNamesAndShapesAsThisKernel)
 }
 
 } // namespace
+
+/*
+ * The `sheaves` file: "design tid" under 6.1; under 7.3, kmalloc-4k's
+ * sheaves of 4 (a 7.3 guest's kmalloc-4k/sheaf_capacity) after one
+ * allocation on CPU 1: its refilled main holds 3, its old empty main went to
+ * node 0's barn; CPU 0's main is still empty (sheaves_test.cpp works the
+ * sequence through).
+ */
+TEST(SheavesFile, DesignCpusAndBarns)
+{
+	{
+		Instance k(2, 1);
+		k.init();
+		char buf[256];
+		Cache *s = k.slub().kmalloc_cache(kmalloc_index(64));
+		ASSERT_GT(render_sheaves(k.slub(), s, buf, sizeof(buf)), 0);
+		EXPECT_STREQ(buf, "design tid\n");
+	}
+	Instance k(2, 1);
+	k.init(KernelRules::Linux73);
+	Cache *s = k.slub().kmalloc_cache(kmalloc_index(4096));
+	k.cpu(1);
+	void *p = k.slub().kmalloc(4096, 0);
+	ASSERT_NE(p, nullptr);
+	char buf[256];
+	long n = render_sheaves(k.slub(), s, buf, sizeof(buf));
+	EXPECT_EQ(n, long(strlen(buf)));
+	EXPECT_STREQ(buf, "design sheaves capacity 4\n"
+			  "cpu0 main 0 spare - rcu_free -\n"
+			  "cpu1 main 3 spare - rcu_free -\n"
+			  "node0 barn full 0 (0 objects) empty 1\n");
+	EXPECT_EQ(render_sheaves(k.slub(), static_cast<Cache *>(nullptr), buf, sizeof(buf)),
+		  -KSLUB_ENOENT);
+	EXPECT_EQ(k.slub().kfree(p), 0);
+	EXPECT_TRUE(k.reports.empty());
+}

@@ -123,6 +123,7 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	k->pal.set_reporter(forward_report, k);
 	k->alloc.slub().set_owner(k);
 	k->alloc.slub().set_tid_only(flags & KSLUB_TID_ONLY);
+	k->alloc.slub().set_debug_caches(flags & KSLUB_DEBUG_CACHES);
 	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
 	RegionDesc regions[MAX_NODES];
 	size_t node_bytes = bytes / nr_nodes / TOP_BLOCK_SIZE * TOP_BLOCK_SIZE;
@@ -135,14 +136,6 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	KernelRules rules = KernelRules::Linux61;
 	rules_from_flags(flags, &rules);
 	int rc = k->alloc.init(regions, nr_nodes, rules);
-	if (!rc && (flags & KSLUB_DEBUG_CACHES))
-		k->alloc.slub().for_each_cache([](UserCache *s) {
-			if (str_eq(s->name, "kmem_cache"))
-				return;
-			s->flags |= SLAB_CONSISTENCY_CHECKS;
-			s->cpu_partial = 0;
-			s->cpu_partial_slabs = 0;
-		});
 	if (rc) {
 		delete k;
 		munmap(map, map_bytes);

@@ -117,6 +117,17 @@ for c in $KMALLOC_CACHES; do
 done
 # kmalloc-64 in one page (also where the geometry comparison is skipped).
 expect_eq "kmalloc-64 objs_per_slab" 64 "$(first_word "$D/caches/kmalloc-64/objs_per_slab")"
+# The per-CPU design kslub.ko runs: sheaves of 60 for kmalloc-64 under 7.3's
+# rules with sheaves=1 (a 7.3 guest's own kmalloc-64 has 60), else the TID design.
+want_design="design tid"
+[ "${KSLUB_SHEAVES:-0}:$RULES" != 1:7.3 ] || want_design="design sheaves capacity 60"
+snap "$D/caches/kmalloc-64/sheaves" "$T_TMP/sheaves"
+expect_eq "caches/kmalloc-64/sheaves: the design" "$want_design" "$(head -n1 "$T_TMP/sheaves")"
+if [ "$want_design" != "design tid" ]; then
+	check "caches/kmalloc-64/sheaves: a line per CPU" [ "$(grep -c '^cpu[0-9]* main [0-9]' "$T_TMP/sheaves")" -eq "$NCPUS" ]
+	check "caches/kmalloc-64/sheaves: node 0's barn" grep -q '^node0 barn full [0-9]* ([0-9]* objects) empty [0-9]*$' "$T_TMP/sheaves"
+	sed 's/^/#   sheaves: /' "$T_TMP/sheaves"
+fi
 
 # --- control ---------------------------------------------------------------------------
 # A stat counter's sum, 0 when the file is missing or malformed (reported above).
