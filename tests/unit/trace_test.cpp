@@ -856,3 +856,88 @@ TEST(TraceLimits, StreamReadsAsTheBufferAtAnyBlockSize)
 		EXPECT_LE(t.read_buffer_bytes, block + 2 * (lim.max_line + 1)) << block;
 	}
 }
+
+namespace {
+
+/*
+ * The design follows the trace's kernel line. An object of vm_area_struct
+ * (a cache 6.18 creates with sheaves of 32) allocated on CPU 0, freed on
+ * CPU 1 and allocated again on CPU 1: the kernel handed it out again (the
+ * free went to CPU 1's sheaf). Worked by hand: kslub with sheaves does the
+ * same; the TID design frees it into the slab of CPU 0's CPU slab (a remote
+ * free) and CPU 1 gets an object of a new slab, so reuse disagrees.
+ */
+ReplayReport replay_618(bool tid_only, const std::string &kernel)
+{
+	std::string s = "# kernel=" + kernel + "\n# cpus=2\n" + H +
+			"1,0,cache_alloc,0xffff888100001000,0x0,192,192,0xdc0,vm_area_struct\n"
+			"2,1,cache_free,0xffff888100001000,0x0,0,0,0x0,vm_area_struct\n"
+			"3,1,cache_alloc,0xffff888100001000,0x0,192,192,0xdc0,vm_area_struct\n";
+	Trace t = parse(s);
+	EXPECT_EQ(t.nr_errors, 0u);
+	ReplayOptions o;
+	o.pool_bytes = 16u << 20;
+	o.kernel_from_trace = true;
+	o.tid_only = tid_only;
+	ReplayReport r;
+	std::string err;
+	EXPECT_TRUE(replay_trace(t, o, &r, &err)) << err;
+	return r;
+}
+
+TEST(ReplayDesign, RulesAndSheavesFromTheKernelLine)
+{
+	ReplayReport r = replay_618(false, "6.18.15+deb13-amd64");
+	EXPECT_EQ(r.rules, "6.18");
+	EXPECT_TRUE(r.rules_from_trace);
+	const CacheReport *c = find(r, "vm_area_struct");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->sheaf_capacity, 32u);
+	EXPECT_EQ(r.reuse_eligible, 1u);
+	EXPECT_EQ(r.reuse_kernel, 1u);
+	EXPECT_EQ(r.reuse_kslub, 1u);
+	EXPECT_EQ(r.reuse_eligible_sheaves, 1u);
+	EXPECT_EQ(r.reuse_agree_sheaves, 1u);
+	EXPECT_EQ(c->reuse_agree, 1u);
+
+	ReplayReport tid = replay_618(true, "6.18.15+deb13-amd64");
+	EXPECT_EQ(tid.rules, "6.18 (TID design)");
+	c = find(tid, "vm_area_struct");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->sheaf_capacity, 0u);
+	EXPECT_EQ(tid.reuse_eligible, 1u);
+	EXPECT_EQ(tid.reuse_kslub, 0u);
+	EXPECT_EQ(tid.reuse_agree, 0u);
+	EXPECT_EQ(tid.reuse_eligible_sheaves, 0u);
+
+	/* 7.x: every cache has sheaves, 60 for 192-byte objects (a 7.3 guest's vm_area_struct). */
+	ReplayReport r73 = replay_618(false, "7.3.4+deb13-amd64");
+	EXPECT_EQ(r73.rules, "7.3");
+	c = find(r73, "vm_area_struct");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->sheaf_capacity, 60u);
+	/* 6.12 and a kernel line that says nothing: the TID design. */
+	EXPECT_EQ(replay_618(false, "6.12.57+deb13-amd64").rules, "6.12");
+	ReplayReport none = replay_618(false, "unknown");
+	EXPECT_EQ(none.rules, "6.12");
+	EXPECT_FALSE(none.rules_from_trace);
+}
+
+TEST(ReplayDesign, KernelFlagOfRelease)
+{
+	unsigned f = 99;
+	EXPECT_TRUE(kernel_flag_of_release("6.1.0-57-amd64", &f));
+	EXPECT_EQ(f, 0u);
+	EXPECT_TRUE(kernel_flag_of_release("6.17.1", &f));
+	EXPECT_EQ(f, unsigned(KSLUB_KERNEL_6_12));
+	EXPECT_TRUE(kernel_flag_of_release("6.18.44-fc-v669", &f));
+	EXPECT_EQ(f, unsigned(KSLUB_KERNEL_6_18));
+	EXPECT_TRUE(kernel_flag_of_release("7.0.0", &f));
+	EXPECT_EQ(f, unsigned(KSLUB_KERNEL_7_3));
+	EXPECT_FALSE(kernel_flag_of_release("", &f));
+	EXPECT_FALSE(kernel_flag_of_release("linux", &f));
+	EXPECT_EQ(replay_sheaf_capacity("maple_node"), 32u);
+	EXPECT_EQ(replay_sheaf_capacity("dentry"), 0u);
+}
+
+} // namespace

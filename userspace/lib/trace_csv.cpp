@@ -476,6 +476,30 @@ struct Entry {
 	uint64_t live_bytes = 0;
 };
 
+} // namespace
+
+uint32_t replay_sheaf_capacity(const std::string &cache_name)
+{
+	/* mm/vma_init.c and lib/maple_tree.c of 6.18; tests/data/caches-linux-6.18.txt: 32 and 32. */
+	if (cache_name == "vm_area_struct" || cache_name == "maple_node")
+		return 32;
+	return 0;
+}
+
+bool kernel_flag_of_release(const std::string &release, unsigned *flag)
+{
+	unsigned major = 0, minor = 0;
+	if (sscanf(release.c_str(), "%u.%u", &major, &minor) != 2 || major < 2)
+		return false;
+	*flag = major >= 7		  ? KSLUB_KERNEL_7_3 :
+		major == 6 && minor >= 18 ? KSLUB_KERNEL_6_18 :
+		major == 6 && minor >= 12 ? KSLUB_KERNEL_6_12 :
+					    0;
+	return true;
+}
+
+namespace {
+
 /* A kslub cache name for a kernel one: printable, no '/', at most 31 bytes. */
 std::string kslub_name_for(const std::string &kernel_name, unsigned attempt)
 {
@@ -495,6 +519,7 @@ std::string kslub_name_for(const std::string &kernel_name, unsigned attempt)
 struct Replayer::Impl {
 	ReplayOptions o;
 	kslub_t *k = nullptr;
+	bool sheaf_rules = false; /* 6.18 or 7.3 rules, not TID-only: caches may ask for sheaves */
 	unsigned cpus = 1;
 	std::vector<Entry> entries;
 	std::unordered_map<kslub_cache_t *, uint32_t> by_kmalloc_cache;
@@ -608,8 +633,10 @@ struct Replayer::Impl {
 			if (!rec.bytes_alloc || rec.bytes_alloc > CACHE_MAX_OBJECT_SIZE ||
 			    created >= o.max_caches)
 				break; /* kslub_cache_create() would refuse (and report) it; or too many */
-			s = kslub_cache_create(k, kname.c_str(), size_t(rec.bytes_alloc), 0, 0,
-					       nullptr, &err);
+			/* 6.18 gives sheaves to the caches that ask; 7.x gives at least that. */
+			uint32_t ask = sheaf_rules ? replay_sheaf_capacity(name) : 0;
+			s = kslub_cache_create_sheaves(k, kname.c_str(), size_t(rec.bytes_alloc), 0,
+						       0, nullptr, ask, &err);
 			if (!s && err == -EEXIST) /* not made by the replay: note it, go on */
 				if (kslub_cache_t *other = kslub_cache_find(k, kname.c_str()))
 					kslub_caches.emplace(kname, other);
@@ -657,6 +684,15 @@ struct Replayer::Impl {
 			r.reuse_kslub += sh;
 			r.reuse_both += kh && sh;
 			r.reuse_agree += kh == sh;
+			Entry &ce = entries[idx];
+			ce.rep.reuse_eligible++;
+			ce.rep.reuse_kernel += kh;
+			ce.rep.reuse_kslub += sh;
+			ce.rep.reuse_agree += kh == sh;
+			if (ce.s && kslub_cache_sheaf_capacity(ce.s)) {
+				r.reuse_eligible_sheaves++;
+				r.reuse_agree_sheaves += kh == sh;
+			}
 			sl->second.valid = false;
 		}
 		live.emplace(kptr, Live{obj, bytes, idx});
@@ -816,6 +852,7 @@ struct Replayer::Impl {
 				}
 				if (alloc_slab >= 0)
 					c.slabs_allocated = c.stats[alloc_slab];
+				c.sheaf_capacity = kslub_cache_sheaf_capacity(e.s);
 				struct kslub_cache_usage u;
 				struct kslub_geometry g;
 				if (!kslub_cache_usage(e.s, &u) && !kslub_cache_geometry(e.s, &g)) {
@@ -877,7 +914,21 @@ bool Replayer::start(const Trace &t, std::string *err)
 	for (auto &l : m.last)
 		l = Impl::Last{Event::PageFree, 0, 0};
 	int e = 0;
-	m.k = kslub_create(m.o.pool_bytes, m.cpus, 1, m.o.create_flags | KSLUB_DETERMINISTIC, &e);
+	unsigned flags = m.o.create_flags;
+	unsigned from_trace;
+	m.r.rules_from_trace = m.o.kernel_from_trace &&
+			       kernel_flag_of_release(t.kernel, &from_trace);
+	if (m.r.rules_from_trace)
+		flags = from_trace;
+	m.sheaf_rules = !m.o.tid_only && (flags & (KSLUB_KERNEL_6_18 | KSLUB_KERNEL_7_3));
+	m.r.rules = flags == KSLUB_KERNEL_7_3  ? "7.3" :
+		    flags == KSLUB_KERNEL_6_18 ? "6.18" :
+		    flags == KSLUB_KERNEL_6_12 ? "6.12" :
+						 "6.1";
+	if (m.o.tid_only)
+		m.r.rules += " (TID design)";
+	m.k = kslub_create(m.o.pool_bytes, m.cpus, 1,
+			   flags | KSLUB_DETERMINISTIC | (m.o.tid_only ? KSLUB_TID_ONLY : 0), &e);
 	if (!m.k) {
 		if (err)
 			*err = std::string("kslub_create failed: ") + strerror(-e);

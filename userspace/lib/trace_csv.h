@@ -167,6 +167,15 @@ struct ReplayOptions {
 	size_t pool_bytes = size_t(1) << 30; /* kslub's page pool */
 	unsigned create_flags = KSLUB_KERNEL_6_12;
 	/*
+	 * Take the rules from the trace's "# kernel=" line instead (6.1 before
+	 * 6.12, 6.12 to 6.17, 6.18 to 6.x, 7.3 from 7.0; create_flags when the
+	 * line is missing or unreadable). The per-CPU design follows: sheaves for
+	 * every cache under 7.3, for the caches 6.18 creates with a
+	 * sheaf_capacity (replay_sheaf_capacity) under 6.18.
+	 */
+	bool kernel_from_trace = false;
+	bool tid_only = false; /* KSLUB_TID_ONLY: the TID design whatever the rules */
+	/*
 	 * Caches the replay creates in kslub, at most (the reader has already
 	 * bounded a trace it read); a cache_alloc of one more is refused
 	 * (cache_create_failures, alloc_failures).
@@ -189,9 +198,23 @@ struct CacheReport {
 	uint64_t memory_bytes = 0;    /* slabs * slab bytes at the end (large: live bytes) */
 	uint64_t peak_memory_bytes = 0; /* large bucket only */
 	uint64_t stats[KSLUB_NR_STATS] = {};
+	uint32_t sheaf_capacity = 0; /* of the kslub cache it was replayed on; 0: TID design */
+	/* LIFO reuse in this cache (see ReplayReport) */
+	uint64_t reuse_eligible = 0, reuse_kernel = 0, reuse_kslub = 0, reuse_agree = 0;
 };
 
+/*
+ * The caches Linux 6.18 creates with a sheaf_capacity (kmem_cache_args), and
+ * that capacity (what a 6.18 guest's sysfs reads); 0 for any other name.
+ */
+uint32_t replay_sheaf_capacity(const std::string &cache_name);
+
+/* The kslub_create() flag of a kernel release ("6.18.15+deb13-amd64"); false if unreadable. */
+bool kernel_flag_of_release(const std::string &release, unsigned *flag);
+
 struct ReplayReport {
+	std::string rules; /* "6.1", "6.12", "6.18" or "7.3", and " (TID design)" when tid_only */
+	bool rules_from_trace = false;
 	unsigned cpus = 0;
 	uint64_t events = 0;
 	uint64_t per_event[NR_EVENTS] = {};
@@ -228,6 +251,8 @@ struct ReplayReport {
 	/* LIFO reuse: an allocation on (CPU, cache) right after a free there returns the freed object. */
 	uint64_t reuse_eligible = 0, reuse_kernel = 0, reuse_kslub = 0, reuse_both = 0,
 		 reuse_agree = 0;
+	/* The same, for the caches replayed with sheaves only. */
+	uint64_t reuse_eligible_sheaves = 0, reuse_agree_sheaves = 0;
 	std::vector<CacheReport> caches;
 	uint64_t stats[KSLUB_NR_STATS] = {}; /* summed over the caches above */
 };

@@ -22,7 +22,8 @@ using namespace kslub_trace;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kslub-replay FILE [--json] [--cpus N] [--pool MIB] [--kernel 6.1|6.12|6.18|7.3] [--top N]\n"
+		"usage: kslub-replay FILE [--json] [--cpus N] [--pool MIB] [--kernel 6.1|6.12|6.18|7.3]\n"
+		"                    [--design kernel|tid] [--top N]\n"
 		"\n"
 		"Replay a trace recorded by kslub-record (FILE, or - for standard input) through\n"
 		"kslub: one deterministic instance, each event on the CPU of its CPU column\n"
@@ -36,19 +37,25 @@ static void usage(FILE *f)
 		"                out of every kmalloc event in the file (large ones included)\n"
 		"  reuse         allocations right after a free on the same CPU and cache: how often\n"
 		"                the kernel returned the object just freed (LIFO), how often kslub did\n"
+		"                (also for the caches replayed with sheaves alone, and per cache)\n"
 		"  caches        allocations, frees, unseen frees (an object handed out again with no\n"
 		"                free traced between), peak live objects, slabs allocated, memory at the\n"
 		"                end, fast/slow path split (caches first seen in cache_alloc events are\n"
 		"                created in kslub with the event's bytes_alloc as size; without a cache\n"
 		"                name, as before Linux 6.18, one cache anon-<size> per bytes_alloc)\n"
 		"  pages         page_alloc / page_free events of the trace per order\n"
-		"  counters      the 26 SLUB_STATS counters summed over the replayed caches\n"
+		"  counters      the 43 SLUB_STATS counters summed over the replayed caches\n"
 		"  speed         events per second of the replay (reading the file not included)\n"
 		"\n"
 		"  --json        the same as one JSON object on standard output\n"
 		"  --cpus N      CPUs of the kslub instance (1..256)\n"
 		"  --pool MIB    kslub's page pool in MiB (default 1024)\n"
-		"  --kernel V    the cache geometry rules of Linux 6.1, 6.12, 6.18 or 7.3 (default 6.12)\n"
+		"  --kernel V    the rules of Linux 6.1, 6.12, 6.18 or 7.3 (default: those of the\n"
+		"                trace's '# kernel=' line, 6.12 without one): cache geometry and the\n"
+		"                per-CPU design, sheaves for every cache under 7.3, for the caches\n"
+		"                6.18 creates with a sheaf_capacity (vm_area_struct, maple_node) under 6.18\n"
+		"  --design D    kernel: the rules' per-CPU design (default); tid: the TID design\n"
+		"                (CPU slab and lockless freelist) for every cache, to compare\n"
 		"  --top N       caches shown in the table (default 25, 0: all)\n"
 		"\n"
 		"Limits: 256 CPUs, the most kslub has (a '# cpus=' line outside 1..256 stops\n"
@@ -123,6 +130,8 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("  \"lines\": %llu,\n", (unsigned long long)t.lines);
 	printf("  \"records\": %llu,\n", (unsigned long long)t.records.size());
 	printf("  \"malformed_lines\": %llu,\n", (unsigned long long)t.nr_errors);
+	printf("  \"rules\": %s,\n", json_str(r.rules).c_str());
+	printf("  \"rules_from_trace\": %s,\n", r.rules_from_trace ? "true" : "false");
 	printf("  \"cpus\": %u,\n", r.cpus);
 	printf("  \"events\": %llu,\n", (unsigned long long)r.events);
 	for (unsigned e = 0; e < NR_EVENTS; e++)
@@ -141,6 +150,9 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 	printf("  \"reuse_both_lifo\": %llu,\n", (unsigned long long)r.reuse_both);
 	printf("  \"reuse_agree\": %llu,\n", (unsigned long long)r.reuse_agree);
 	printf("  \"reuse_agreement_pct\": %.4f,\n", pct(r.reuse_agree, r.reuse_eligible));
+	printf("  \"reuse_eligible_sheaves\": %llu,\n",
+	       (unsigned long long)r.reuse_eligible_sheaves);
+	printf("  \"reuse_agree_sheaves\": %llu,\n", (unsigned long long)r.reuse_agree_sheaves);
 	printf("  \"frees_unknown\": %llu,\n", (unsigned long long)r.frees_unknown);
 	printf("  \"frees_null\": %llu,\n", (unsigned long long)r.frees_null);
 	printf("  \"alloc_over_live\": %llu,\n", (unsigned long long)r.alloc_over_live);
@@ -185,14 +197,16 @@ static void print_json(const char *path, const Trace &t, const ReplayReport &r, 
 		printf("%s\n    {\"name\": %s, \"kslub_name\": %s, \"kmalloc\": %s, \"large\": %s, \"object_size\": %u, "
 		       "\"allocs\": %llu, \"frees\": %llu, \"live\": %llu, \"peak_live\": %llu, \"alloc_failures\": %llu, "
 		       "\"unseen_frees\": %llu, "
-		       "\"slabs_allocated\": %llu, \"slabs\": %llu, \"memory_bytes\": %llu, \"stats\": {",
+		       "\"slabs_allocated\": %llu, \"slabs\": %llu, \"memory_bytes\": %llu, "
+		       "\"sheaf_capacity\": %u, \"reuse_eligible\": %llu, \"reuse_agree\": %llu, \"stats\": {",
 		       i ? "," : "", json_str(c.name).c_str(), json_str(c.kslub_name).c_str(),
 		       c.kmalloc ? "true" : "false", c.large ? "true" : "false", c.object_size,
 		       (unsigned long long)c.allocs, (unsigned long long)c.frees,
 		       (unsigned long long)c.live, (unsigned long long)c.peak_live,
 		       (unsigned long long)c.alloc_failures, (unsigned long long)c.unseen_frees,
 		       (unsigned long long)c.slabs_allocated, (unsigned long long)c.slabs,
-		       (unsigned long long)c.memory_bytes);
+		       (unsigned long long)c.memory_bytes, c.sheaf_capacity,
+		       (unsigned long long)c.reuse_eligible, (unsigned long long)c.reuse_agree);
 		for (unsigned s = 0; s < KSLUB_NR_STATS; s++)
 			printf("%s\"%s\": %llu", s ? ", " : "", kslub_stat_name(s),
 			       (unsigned long long)c.stats[s]);
@@ -209,6 +223,8 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	printf("trace         %s: kernel %s, %lld CPUs, %lld lost, %llu records, %llu malformed lines\n",
 	       path, t.kernel.empty() ? "?" : t.kernel.c_str(), t.cpus, t.lost,
 	       (unsigned long long)t.records.size(), (unsigned long long)t.nr_errors);
+	printf("rules         %s%s\n", r.rules.c_str(),
+	       r.rules_from_trace ? " (from the trace's kernel line)" : "");
 	printf("replay        %llu events on %u CPUs in %.3f s: %.0f events/s (reading the file: %.3f s)\n",
 	       (unsigned long long)r.events, r.cpus, replay_s,
 	       replay_s > 0 ? double(r.events) / replay_s : 0.0, read_s);
@@ -234,6 +250,10 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 	       (unsigned long long)r.reuse_eligible, pct(r.reuse_kernel, r.reuse_eligible),
 	       pct(r.reuse_kslub, r.reuse_eligible), pct(r.reuse_both, r.reuse_eligible),
 	       pct(r.reuse_agree, r.reuse_eligible));
+	if (r.reuse_eligible_sheaves)
+		printf("              in the caches replayed with sheaves: %llu, same outcome %.1f%%\n",
+		       (unsigned long long)r.reuse_eligible_sheaves,
+		       pct(r.reuse_agree_sheaves, r.reuse_eligible_sheaves));
 	printf("pointers      frees of pointers not allocated in the trace %llu, of NULL %llu; allocations over a "
 	       "live pointer %llu;\n              kmalloc events repeating the one before (traced twice) %llu; "
 	       "failed in the kernel %llu, in kslub %llu;\n              kslub free errors %llu, "
@@ -250,9 +270,10 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 			 [](const CacheReport &a, const CacheReport &b) {
 				 return a.allocs > b.allocs;
 			 });
-	printf("%-24s %8s %9s %9s %8s %9s %11s %6s %10s %10s %10s %10s %10s\n", "cache", "obj_size",
-	       "allocs", "frees", "unseen", "peak_live", "slabs_alloc", "slabs", "memory_KiB",
-	       "alloc_fast", "alloc_slow", "free_fast", "free_slow");
+	printf("%-24s %8s %9s %9s %8s %9s %11s %6s %10s %10s %10s %10s %10s %7s %9s\n", "cache",
+	       "obj_size", "allocs", "frees", "unseen", "peak_live", "slabs_alloc", "slabs",
+	       "memory_KiB", "alloc_fast", "alloc_slow", "free_fast", "free_slow", "sheaves",
+	       "reuse_eq%");
 	CacheReport total;
 	size_t shown = 0;
 	for (const CacheReport &c : caches) {
@@ -266,13 +287,14 @@ static void print_table(const char *path, const Trace &t, const ReplayReport &r,
 			continue;
 		shown++;
 		printf("%-24.24s %8u %9llu %9llu %8llu %9llu %11llu %6llu %10llu %10llu %10llu %10llu "
-		       "%10llu\n",
+		       "%10llu %7u %9.1f\n",
 		       c.name.c_str(), c.object_size, (unsigned long long)c.allocs,
 		       (unsigned long long)c.frees, (unsigned long long)c.unseen_frees,
 		       (unsigned long long)c.peak_live, (unsigned long long)c.slabs_allocated,
 		       (unsigned long long)c.slabs, (unsigned long long)(c.memory_bytes / 1024),
 		       (unsigned long long)c.stats[AF], (unsigned long long)c.stats[AS],
-		       (unsigned long long)c.stats[FF], (unsigned long long)c.stats[FS]);
+		       (unsigned long long)c.stats[FF], (unsigned long long)c.stats[FS],
+		       c.sheaf_capacity, pct(c.reuse_agree, c.reuse_eligible));
 	}
 	if (shown < caches.size())
 		printf("(%zu more caches: --top 0 shows all)\n", caches.size() - shown);
@@ -308,6 +330,7 @@ int main(int argc, char **argv)
 	const char *path = nullptr;
 	bool json = false;
 	ReplayOptions o;
+	o.kernel_from_trace = true;
 	unsigned long top = 25;
 	for (int i = 1; i < argc; i++) {
 		unsigned long v;
@@ -333,7 +356,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.pool_bytes = size_t(v) << 20;
+		} else if (!strcmp(a, "--design") && i + 1 < argc) {
+			const char *d = argv[++i];
+			if (strcmp(d, "tid") && strcmp(d, "kernel")) {
+				fprintf(stderr,
+					"kslub-replay: --design takes tid or kernel, not '%s'\n",
+					d);
+				return 2;
+			}
+			o.tid_only = !strcmp(d, "tid");
 		} else if (!strcmp(a, "--kernel") && i + 1 < argc) {
+			o.kernel_from_trace = false;
 			const char *k = argv[++i];
 			if (!strcmp(k, "6.1")) {
 				o.create_flags = 0;
