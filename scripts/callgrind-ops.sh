@@ -4,7 +4,8 @@
 # Instructions per operation of kslub and of glibc malloc, counted by
 # callgrind (reproducible whatever else the machine does). Each pattern runs
 # twice with different operation counts; the difference divided by the
-# difference in operations removes start-up and tear-down.
+# difference in operations removes start-up and tear-down. Then the same for
+# kslub's two per-CPU designs (the TID design and sheaves, 7.3's rules).
 #   usage: scripts/callgrind-ops.sh [BUILD_DIR]
 set -euo pipefail
 bench="${1:-build}/kslub-bench"
@@ -14,10 +15,21 @@ count() {
 	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" --pattern "$1" --impl "$2" --ops "$3" 2>&1 |
 		awk '/Collected/ { print $NF }'
 }
+# Instructions per operation of one side: two runs' difference over their ops.
+per_op() {
+	local lo=65536 hi=196608
+	echo $(( ($(count "$1" "$2" $hi) - $(count "$1" "$2" $lo)) / (hi - lo) ))
+}
 printf '%-8s %14s %14s %8s\n' pattern kslub_instr/op malloc_instr/op ratio
-for p in pair batch kmalloc remote; do
-	lo=65536 hi=196608
-	k=$(( ($(count "$p" kslub $hi) - $(count "$p" kslub $lo)) / (hi - lo) ))
-	m=$(( ($(count "$p" malloc $hi) - $(count "$p" malloc $lo)) / (hi - lo) ))
+for p in pair batch kmalloc remote bulk; do
+	k=$(per_op "$p" kslub)
+	m=$(per_op "$p" malloc)
 	awk -v p="$p" -v k="$k" -v m="$m" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, k, m, k / m }'
+done
+# The two per-CPU designs under the 7.3 rules: sheaves over TID.
+printf '\n%-8s %14s %14s %8s\n' pattern tid_instr/op sheaves_instr/op ratio
+for p in pair batch kmalloc remote bulk; do
+	t=$(per_op "$p" tid)
+	s=$(per_op "$p" sheaves)
+	awk -v p="$p" -v t="$t" -v s="$s" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, t, s, s / t }'
 done

@@ -435,7 +435,18 @@ private:
 	long check_sheaves(Cache *s, CacheCensus *census);
 	long check_sheaf(Cache *s, Sheaf *sheaf, u32 capacity, const char *where, u64 *objects);
 	int free_nosheaves(Cache *s, Page *slab, void *obj);
-	void *alloc_object(Cache *s, unsigned gfp, int node);
+	/*
+	 * Every single-object allocation: the TID design's fast path inline, the
+	 * rest (sheaves, the slab layer without CPU slabs) out of line.
+	 */
+	void *alloc_object(Cache *s, unsigned gfp, int node)
+	{
+		if (__builtin_expect(s->cpu_slabs && !s->has_sheaves(), 1))
+			return slab_alloc(s, gfp, node);
+		return alloc_sheaves_or_slab(s, gfp, node);
+	}
+	void *alloc_sheaves_or_slab(Cache *s, unsigned gfp, int node);
+	int free_sheaves_or_slab(Cache *s, Page *slab, void *obj);
 
 	/* Lists (slub/lists.h). */
 	void add_partial(Node *n, Page *slab, bool tail);

@@ -59,6 +59,15 @@ template <class P> int Slub<P>::slab_free(Cache *s, Page *slab, void *obj)
 	if (s->debug())
 		return free_debug(s, slab, obj);
 	pal_.poison_free(obj, s->object_size);
+	if (__builtin_expect(s->cpu_slabs && !s->has_sheaves(), 1))
+		return do_slab_free(s, slab, obj, obj, 1);
+	return free_sheaves_or_slab(s, slab, obj);
+}
+
+/* slab_free() of a cache with sheaves or without a CPU slab: kept out of the TID design's way. */
+template <class P>
+__attribute__((noinline)) int Slub<P>::free_sheaves_or_slab(Cache *s, Page *slab, void *obj)
+{
 	if (s->has_sheaves() && slab->node == numa_mem_id()) {
 		int err = 0;
 		if (free_to_pcs(s, obj, &err))

@@ -157,13 +157,15 @@ template <class P> int Slub<P>::free_nosheaves(Cache *s, Page *slab, void *obj)
 }
 
 /*
- * Every single-object allocation: the main sheaf first where the cache has
+ * alloc_object() (slub/cache.h), for a cache with sheaves or without a CPU
+ * slab: the main sheaf first where the cache has
  * sheaves (GFP_NO_SHEAVES: the core's own sheaf memory skips them), then the
  * layer below: the CPU slab's TID fast path (slab_alloc) or the slabs.
  */
-template <class P> void *Slub<P>::alloc_object(Cache *s, unsigned gfp, int node)
+template <class P>
+__attribute__((noinline)) void *Slub<P>::alloc_sheaves_or_slab(Cache *s, unsigned gfp, int node)
 {
-	if (s->debug() || (s->cpu_slabs && !s->has_sheaves()))
+	if (s->debug())
 		return slab_alloc(s, gfp, node);
 	void *obj = nullptr;
 	if (s->has_sheaves() && !(gfp & GFP_NO_SHEAVES))

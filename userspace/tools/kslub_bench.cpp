@@ -10,8 +10,13 @@
  *           refills, partial lists)
  *   kmalloc pair through kmalloc/kfree with a size that changes every call (size classes)
  *   remote  batch allocated on CPU 0, freed on CPU 1 (deterministic CPUs; remote frees)
- * --pattern NAME --impl kslub|malloc --ops N runs one side only, for
- * `valgrind --tool=callgrind`, which counts instructions reproducibly.
+ *   bulk    kmem_cache_alloc_bulk / free_bulk of 64 objects (malloc: 64 mallocs, 64 frees)
+ * Then the two per-CPU designs of kslub side by side, the same way: the TID
+ * design (CPU slab, lockless freelist) and sheaves, both under the 7.3 rules
+ * (the same cache geometry; KSLUB_TID_ONLY for the first).
+ * --pattern NAME --impl kslub|malloc|tid|sheaves --ops N runs one side only,
+ * for `valgrind --tool=callgrind`, which counts instructions reproducibly
+ * (kslub: the 6.1 rules, the TID design).
  */
 #include "kslub.h"
 
@@ -27,6 +32,7 @@ namespace {
 
 constexpr size_t BATCH = 4096;
 constexpr size_t OBJ = 192;
+constexpr size_t BULK = 64;
 
 struct Ctx {
 	kslub_t *k;
@@ -67,6 +73,21 @@ void run(const char *pattern, bool kslub, Ctx &c, size_t ops)
 			for (size_t i = 0; i < BATCH; i++)
 				kslub ? (void)kslub_cache_free(c.s, c.v[i]) : free(c.v[i]);
 		}
+	} else if (!strcmp(pattern, "bulk")) {
+		for (size_t done = 0; done < ops; done += BULK) {
+			if (kslub) {
+				if (kslub_cache_alloc_bulk(c.s, 0, BULK, c.v.data()) != int(BULK) ||
+				    kslub_cache_free_bulk(c.s, BULK, c.v.data())) {
+					fprintf(stderr, "kslub-bench: bulk failed\n");
+					exit(1);
+				}
+			} else {
+				for (size_t i = 0; i < BULK; i++)
+					c.v[i] = malloc(OBJ);
+				for (size_t i = 0; i < BULK; i++)
+					free(c.v[i]);
+			}
+		}
 	} else if (!strcmp(pattern, "kmalloc")) {
 		for (size_t i = 0; i < ops; i++) {
 			size_t size = 8 + (i * 37) % 4000;
@@ -80,6 +101,44 @@ void run(const char *pattern, bool kslub, Ctx &c, size_t ops)
 size_t ops_per_call(const char *pattern)
 {
 	return strcmp(pattern, "pair") && strcmp(pattern, "kmalloc") ? BATCH * 16 : 200000;
+}
+
+bool make(Ctx *c, unsigned flags, const char *name)
+{
+	int err;
+	c->k = kslub_create(256u << 20, 2, 1, KSLUB_DETERMINISTIC | flags, &err);
+	if (!c->k) {
+		fprintf(stderr, "kslub-bench: kslub_create: %d\n", err);
+		return false;
+	}
+	c->s = kslub_cache_create(c->k, name, OBJ, 0, 0, nullptr, &err);
+	if (!c->s) {
+		fprintf(stderr, "kslub-bench: kslub_cache_create: %d\n", err);
+		return false;
+	}
+	c->v.resize(BATCH);
+	return true;
+}
+
+/* Median ns/op of two sides run in alternation: x(), then y(), reps times. */
+template <class X, class Y> void side_by_side(size_t n, int reps, X x, Y y, double *mx, double *my)
+{
+	std::vector<double> a, b;
+	x(n / 4); /* warm up both */
+	y(n / 4);
+	for (int r = 0; r < reps; r++) {
+		double t0 = now_ns();
+		x(n);
+		double t1 = now_ns();
+		y(n);
+		double t2 = now_ns();
+		a.push_back((t1 - t0) / double(n));
+		b.push_back((t2 - t1) / double(n));
+	}
+	std::sort(a.begin(), a.end());
+	std::sort(b.begin(), b.end());
+	*mx = a[a.size() / 2];
+	*my = b[b.size() / 2];
 }
 
 } // namespace
@@ -105,49 +164,51 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	int err;
-	Ctx c;
-	c.k = kslub_create(256u << 20, 2, 1, KSLUB_DETERMINISTIC, &err);
-	if (!c.k) {
-		fprintf(stderr, "kslub-bench: kslub_create: %d\n", err);
+	Ctx c, tid, sh;
+	if (!make(&c, 0, "bench-192") ||
+	    !make(&tid, KSLUB_KERNEL_7_3 | KSLUB_TID_ONLY, "bench-192") ||
+	    !make(&sh, KSLUB_KERNEL_7_3, "bench-192"))
 		return 1;
-	}
-	c.s = kslub_cache_create(c.k, "bench-192", OBJ, 0, 0, nullptr, &err);
-	c.v.resize(BATCH);
 	if (impl) {
-		if (!only_pattern || !ops || (strcmp(impl, "kslub") && strcmp(impl, "malloc"))) {
+		bool known = !strcmp(impl, "kslub") || !strcmp(impl, "malloc") ||
+			     !strcmp(impl, "tid") || !strcmp(impl, "sheaves");
+		if (!only_pattern || !ops || !known) {
 			fprintf(stderr, "kslub-bench: --impl needs --pattern and --ops\n");
 			return 2;
 		}
-		run(only_pattern, !strcmp(impl, "kslub"), c, ops);
+		Ctx &ctx = !strcmp(impl, "tid") ? tid : !strcmp(impl, "sheaves") ? sh : c;
+		run(only_pattern, strcmp(impl, "malloc") != 0, ctx, ops);
 		return 0;
 	}
-	const char *patterns[] = {"pair", "batch", "kmalloc", "remote"};
+	const char *patterns[] = {"pair", "batch", "kmalloc", "remote", "bulk"};
 	printf("%-8s %12s %12s %8s   (median of %d alternating runs, single thread)\n", "pattern",
 	       "kslub ns/op", "malloc ns/op", "ratio", reps);
 	for (const char *p : patterns) {
 		if (only_pattern && strcmp(p, only_pattern))
 			continue;
-		size_t n = ops_per_call(p);
-		std::vector<double> a, b;
-		run(p, true, c, n / 4); /* warm up both */
-		run(p, false, c, n / 4);
-		for (int r = 0; r < reps; r++) {
-			double t0 = now_ns();
-			run(p, true, c, n);
-			double t1 = now_ns();
-			run(p, false, c, n);
-			double t2 = now_ns();
-			a.push_back((t1 - t0) / n);
-			b.push_back((t2 - t1) / n);
-		}
-		std::sort(a.begin(), a.end());
-		std::sort(b.begin(), b.end());
-		double ka = a[a.size() / 2], mb = b[b.size() / 2];
+		double ka, mb;
+		side_by_side(
+			ops_per_call(p), reps, [&](size_t n) { run(p, true, c, n); },
+			[&](size_t n) { run(p, false, c, n); }, &ka, &mb);
 		printf("%-8s %12.1f %12.1f %8.2f\n", p, ka, mb, ka / mb);
 	}
-	long errors = kslub_cache_validate(c.s);
-	kslub_cache_destroy(c.s);
-	kslub_destroy(c.k);
+	printf("\n%-8s %12s %12s %8s   (kslub under the 7.3 rules, 192-byte cache, sheaves of 60;\n"
+	       "%-8s %12s %12s %8s    median of %d alternating runs, single thread)\n",
+	       "pattern", "TID ns/op", "sheaves ns/op", "ratio", "", "", "", "", reps);
+	for (const char *p : patterns) {
+		if (only_pattern && strcmp(p, only_pattern))
+			continue;
+		double t, sv;
+		side_by_side(
+			ops_per_call(p), reps, [&](size_t n) { run(p, true, tid, n); },
+			[&](size_t n) { run(p, true, sh, n); }, &t, &sv);
+		printf("%-8s %12.1f %12.1f %8.2f\n", p, t, sv, sv / t);
+	}
+	long errors = 0;
+	for (Ctx *x : {&c, &tid, &sh}) {
+		errors += kslub_cache_validate(x->s);
+		if (kslub_cache_destroy(x->s) || kslub_destroy(x->k))
+			errors++;
+	}
 	return errors ? 1 : 0;
 }

@@ -174,7 +174,7 @@ geometry_plan()
 		;;
 	*) diag "geometry: NOT compared: sheaf_capacity (Linux $rules has no such file)" ;;
 	esac
-	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0) while kslub keeps CPU slabs), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
+	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0), kslub's too with sheaves=1, not in the TID design), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
 }
 
 # check_geometry CACHE SYSFS_SLAB_DIR [RULES]: the cache's geometry files in
