@@ -60,6 +60,7 @@ kslub_mod *mod_instance_new()
 	k->pal.init();
 	k->alloc.slub().set_owner(k);
 	k->alloc.slub().set_tid_only(!kslub_mod_sheaves);
+	k->alloc.slub().set_sheaves_everywhere(kslub_mod_sheaves);
 	return k;
 }
 

@@ -31,7 +31,7 @@ struct kslub_mod_region {
 const char *kslub_mod_cpu_cas_name(void);
 /* Whose cache geometry the module follows: "6.1", "6.12", "6.18" or "7.3". */
 const char *kslub_mod_rules_name(void);
-/* Module parameter `sheaves`: instances created from now on follow the rules' per-CPU design. */
+/* Module parameter `sheaves`: instances created from now on run 7.x's per-CPU design (sheaves). */
 extern bool kslub_mod_sheaves;
 
 /*

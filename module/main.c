@@ -27,7 +27,7 @@ bool kslub_mod_sheaves;
 module_param_named(sheaves, kslub_mod_sheaves, bool, 0444);
 MODULE_PARM_DESC(
 	sheaves,
-	"the per-CPU design of the kernel's rules: sheaves on 6.18 for caches that ask, on 7.x for all (default: the TID design on every kernel)");
+	"1: the per-CPU design of Linux 7.x on any kernel (sheaves for every cache, no CPU slab); 0 (default): the TID design of 6.x");
 
 static bool selftest = true;
 module_param(selftest, bool, 0444);

@@ -323,7 +323,7 @@ private:
 				return fail(t, c, err, "out of memory");
 			if (err == -KSLUB_EEXIST)
 				return fail(t, c, err, "a cache of that name exists");
-			if (c.sheaves && (!rules_sheaves(slub_.rules()) || slub_.tid_only()))
+			if (c.sheaves && !slub_.sheaves_possible())
 				return fail(
 					t, c, -KSLUB_EINVAL,
 					"sheaves need the 6.18 or 7.3 rules and the sheaves design");

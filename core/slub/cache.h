@@ -227,6 +227,17 @@ public:
 	 */
 	void set_debug_caches(bool on) { debug_all_ = on; }
 	bool tid_only() const { return tid_only_; }
+	/*
+	 * The sheaves design, whatever the rules say (the rules keep deciding the
+	 * geometry): every cache gets sheaves by 7.x's capacity rule over a slab
+	 * layer without CPU slabs or CPU partial lists. Before init().
+	 */
+	void set_sheaves_everywhere(bool on) { sheaves_all_ = on; }
+	/* Caches may be created with sheaves (the 6.18 or 7.3 rules, or set_sheaves_everywhere). */
+	bool sheaves_possible() const
+	{
+		return !tid_only_ && (sheaves_all_ || rules_sheaves(rules_));
+	}
 
 	/*
 	 * Boot: the kmem_cache cache, then the kmalloc caches. 0 or -errno.
@@ -427,7 +438,10 @@ private:
 	int sheaves_init(Cache *s, u32 capacity);
 	u32 sheaf_capacity_for(const Cache *s, u32 requested) const
 	{
-		return tid_only_ ? 0 : cache_sheaf_capacity(s->size, s->flags, requested, rules_);
+		if (tid_only_)
+			return 0;
+		return cache_sheaf_capacity(s->size, s->flags, requested,
+					    sheaves_all_ ? KernelRules::Linux73 : rules_);
 	}
 	void sheaves_release(Cache *s);
 	bool free_to_rcu_sheaf(Cache *s, void *obj);
@@ -472,6 +486,7 @@ private:
 	BuddyAllocator<P> &buddy_;
 	KernelRules rules_ = KernelRules::Linux61;
 	bool tid_only_ = false;	     /* set_tid_only(): no sheaves, CPU slabs under any rules */
+	bool sheaves_all_ = false;   /* set_sheaves_everywhere() */
 	bool sheaves_ready_ = false; /* the kmalloc caches exist: sheaves can be allocated */
 	bool debug_all_ = false;     /* set_debug_caches() */
 	void *owner_ = nullptr;

@@ -62,7 +62,12 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	/* Sheaves come later (sheaves_init), once the kmalloc caches their memory comes from exist. */
 	s->cpu_sheaves = nullptr;
 	s->sheaf_capacity = 0;
-	s->cpu_slabs = rules_cpu_slabs(rules_) || tid_only_;
+	s->cpu_slabs = (rules_cpu_slabs(rules_) && !sheaves_all_) || tid_only_;
+	if (!s->cpu_slabs) {
+		/* No CPU slab, so no CPU partial list (7.x's cpu_partial reads 0). */
+		s->cpu_partial = 0;
+		s->cpu_partial_slabs = 0;
+	}
 	s->internal = s->rcu_pending = s->prefilled = 0;
 	s->cpu_slab = pal_.template percpu_alloc<Cpu>();
 	if (!s->cpu_slab)
@@ -219,7 +224,7 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
 		*err = -KSLUB_EINVAL;
 		return nullptr;
 	}
-	if (sheaf_capacity && (!rules_sheaves(rules_) || tid_only_)) {
+	if (sheaf_capacity && !sheaves_possible()) {
 		report(nullptr, ReportKind::BadArgument, nullptr,
 		       "sheaves need the 6.18 or 7.3 rules and the sheaves design", sheaf_capacity);
 		*err = -KSLUB_EINVAL;

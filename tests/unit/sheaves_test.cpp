@@ -139,6 +139,42 @@ TEST(SheafCapacity, WhoGetsSheaves)
 	}
 }
 
+/* KSLUB_SHEAVES: 7.x's design under 6.1's geometry (what kslub.ko's sheaves=1 does on 6.1). */
+TEST(SheafCapacity, SheavesEverywhereUnder61)
+{
+	int err = 1;
+	EXPECT_EQ(kslub_create(size_t(32) << 20, 2, 1, KSLUB_SHEAVES | KSLUB_TID_ONLY, &err),
+		  nullptr);
+	EXPECT_EQ(err, kslub_test::kEINVAL);
+	kslub_t *k =
+		kslub_create(size_t(32) << 20, 2, 1, KSLUB_DETERMINISTIC | KSLUB_SHEAVES, &err);
+	ASSERT_NE(k, nullptr) << err;
+	kslub_cache_t *km = kslub_kmalloc_cache(k, 64);
+	EXPECT_EQ(kslub_cache_sheaf_capacity(km), 60u);
+	kslub_geometry g{};
+	ASSERT_EQ(kslub_cache_geometry(km, &g), 0);
+	EXPECT_EQ(g.cpu_partial, 0u); /* no CPU slab, no CPU partial list */
+	ASSERT_EQ(kslub_cache_geometry(kslub_kmalloc_cache(k, 96), &g), 0);
+	EXPECT_EQ(g.align, 8u); /* 6.1 (6.12 on: 32) */
+	StatWatch w(km);
+	void *p = kslub_kmalloc(k, 64, 0);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(kslub_kfree(k, p), 0);
+	if (CONFIG_KSLUB_STATS) {
+		EXPECT_EQ(kslub_cache_stat(km, kslub_stat_index("alloc_fastpath"), -1), 1u);
+		EXPECT_EQ(kslub_cache_stat(km, kslub_stat_index("free_fastpath"), -1), 1u);
+		EXPECT_EQ(kslub_cache_stat(km, kslub_stat_index("sheaf_refill"), -1), 60u);
+	}
+	kslub_census c = kslub_test::census_of(km);
+	EXPECT_EQ(c.frozen_slabs, 0u);
+	EXPECT_EQ(c.live_objects, 0u);
+	kslub_cache_t *s = kslub_cache_create_sheaves(k, "asks", 64, 0, 0, nullptr, 100, &err);
+	ASSERT_NE(s, nullptr) << err;
+	EXPECT_EQ(kslub_cache_sheaf_capacity(s), 100u);
+	EXPECT_EQ(kslub_cache_destroy(s), 0);
+	EXPECT_EQ(kslub_destroy(k), 0);
+}
+
 /*
  * The main sheaf, its refills from the slab layer and the trades with the
  * barn, step by step on two CPUs (the sequence of the file comment's

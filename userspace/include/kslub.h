@@ -28,6 +28,7 @@ typedef struct kslub_cache kslub_cache_t;
 #define KSLUB_KERNEL_6_18 0x8u	 /* Linux 6.18 rules (the geometry of 6.12) */
 #define KSLUB_KERNEL_7_3 0x10u	 /* Linux 7.3 rules: sheaves for every cache, no CPU slab */
 #define KSLUB_TID_ONLY 0x20u	 /* the TID design (CPU slab, no sheaves) under any rules */
+#define KSLUB_SHEAVES 0x40u	 /* the sheaves design (7.x's) under any rules; not with TID_ONLY */
 /*
  * The kernel flags choose whose cache geometry an instance follows (the same
  * for kslub_kmalloc_geometry()); none: Linux 6.1. At most one of them.

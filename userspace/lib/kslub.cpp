@@ -92,8 +92,9 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		err = &dummy;
 	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES ||
 	    !pool_bytes || pool_bytes > (size_t(1) << 40) ||
-	    (flags &
-	     ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES | KSLUB_TID_ONLY)) ||
+	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES |
+		       KSLUB_TID_ONLY | KSLUB_SHEAVES)) ||
+	    ((flags & KSLUB_TID_ONLY) && (flags & KSLUB_SHEAVES)) ||
 	    !rules_from_flags(flags, nullptr)) {
 		*err = -EINVAL;
 		return nullptr;
@@ -123,6 +124,7 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	k->pal.set_reporter(forward_report, k);
 	k->alloc.slub().set_owner(k);
 	k->alloc.slub().set_tid_only(flags & KSLUB_TID_ONLY);
+	k->alloc.slub().set_sheaves_everywhere(flags & KSLUB_SHEAVES);
 	k->alloc.slub().set_debug_caches(flags & KSLUB_DEBUG_CACHES);
 	uptr base = align_up(uptr(map), TOP_BLOCK_SIZE);
 	RegionDesc regions[MAX_NODES];
