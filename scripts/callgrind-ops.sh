@@ -20,16 +20,16 @@ per_op() {
 	local lo=65536 hi=196608
 	echo $(( ($(count "$1" "$2" $hi) - $(count "$1" "$2" $lo)) / (hi - lo) ))
 }
-printf '%-8s %14s %14s %8s\n' pattern kslub_instr/op malloc_instr/op ratio
-for p in pair batch kmalloc remote bulk; do
-	k=$(per_op "$p" kslub)
-	m=$(per_op "$p" malloc)
-	awk -v p="$p" -v k="$k" -v m="$m" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, k, m, k / m }'
-done
-# The two per-CPU designs under the 7.3 rules: sheaves over TID.
-printf '\n%-8s %14s %14s %8s\n' pattern tid_instr/op sheaves_instr/op ratio
-for p in pair batch kmalloc remote bulk; do
-	t=$(per_op "$p" tid)
-	s=$(per_op "$p" sheaves)
-	awk -v p="$p" -v t="$t" -v s="$s" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, t, s, s / t }'
-done
+# table A B: instructions per operation of sides A and B for every pattern, and A / B.
+table() {
+	printf '%-8s %14s %14s %8s\n' pattern "$1_instr/op" "$2_instr/op" ratio
+	for p in pair batch kmalloc remote bulk; do
+		a=$(per_op "$p" "$1")
+		b=$(per_op "$p" "$2")
+		awk -v p="$p" -v a="$a" -v b="$b" 'BEGIN { printf "%-8s %14d %14d %8.2f\n", p, a, b, a / b }'
+	done
+}
+table kslub malloc
+# The two per-CPU designs under the 7.3 rules.
+echo
+table sheaves tid

@@ -427,6 +427,8 @@ private:
 	Sheaf *alloc_empty_sheaf(Cache *s, unsigned gfp, u32 capacity);
 	void free_empty_sheaf(Cache *s, Sheaf *sheaf);
 	Node *get_barn(Cache *s) { return get_node(s, numa_mem_id()); }
+	Sheaf *barn_pop(ListHead *list, u32 *nr);
+	void barn_push(ListHead *list, u32 *nr, Sheaf *sheaf);
 	Sheaf *barn_get_empty(Node *b);
 	Sheaf *barn_get_full_or_empty(Node *b);
 	void barn_put_empty(Node *b, Sheaf *sheaf);

@@ -127,18 +127,32 @@ template <class P> bool Slub<P>::flush_main(Cache *s, bool try_only)
 	}
 }
 
-/* The barn: a leaf lock; counts read without it only as hints. */
+/*
+ * The barn: a leaf lock; counts read without it only as hints. barn_pop and
+ * barn_push work on one of its lists under that lock.
+ */
+template <class P> typename Slub<P>::Sheaf *Slub<P>::barn_pop(ListHead *list, u32 *nr)
+{
+	if (!pal_.load(nr))
+		return nullptr;
+	Sheaf *sheaf = KSLUB_CONTAINER_OF(pal_.load(&list->next), Sheaf, barn_list);
+	list_del(pal_, &sheaf->barn_list);
+	pal_.store(nr, pal_.load(nr) - 1);
+	return sheaf;
+}
+
+template <class P> void Slub<P>::barn_push(ListHead *list, u32 *nr, Sheaf *sheaf)
+{
+	list_add(pal_, list, &sheaf->barn_list);
+	pal_.store(nr, pal_.load(nr) + 1);
+}
+
 template <class P> typename Slub<P>::Sheaf *Slub<P>::barn_get_empty(Node *b)
 {
 	if (!pal_.load(&b->nr_empty))
 		return nullptr;
-	Sheaf *sheaf = nullptr;
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
-	if (pal_.load(&b->nr_empty)) {
-		sheaf = KSLUB_CONTAINER_OF(pal_.load(&b->sheaves_empty.next), Sheaf, barn_list);
-		list_del(pal_, &sheaf->barn_list);
-		pal_.store(&b->nr_empty, pal_.load(&b->nr_empty) - 1);
-	}
+	Sheaf *sheaf = barn_pop(&b->sheaves_empty, &b->nr_empty);
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 	return sheaf;
 }
@@ -146,16 +160,14 @@ template <class P> typename Slub<P>::Sheaf *Slub<P>::barn_get_empty(Node *b)
 template <class P> void Slub<P>::barn_put_empty(Node *b, Sheaf *sheaf)
 {
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
-	list_add(pal_, &b->sheaves_empty, &sheaf->barn_list);
-	pal_.store(&b->nr_empty, pal_.load(&b->nr_empty) + 1);
+	barn_push(&b->sheaves_empty, &b->nr_empty, sheaf);
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 }
 
 template <class P> void Slub<P>::barn_put_full(Node *b, Sheaf *sheaf)
 {
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
-	list_add(pal_, &b->sheaves_full, &sheaf->barn_list);
-	pal_.store(&b->nr_full, pal_.load(&b->nr_full) + 1);
+	barn_push(&b->sheaves_full, &b->nr_full, sheaf);
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 }
 
@@ -164,17 +176,10 @@ template <class P> typename Slub<P>::Sheaf *Slub<P>::barn_get_full_or_empty(Node
 {
 	if (!pal_.load(&b->nr_full) && !pal_.load(&b->nr_empty))
 		return nullptr;
-	Sheaf *sheaf = nullptr;
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
-	if (pal_.load(&b->nr_full)) {
-		sheaf = KSLUB_CONTAINER_OF(pal_.load(&b->sheaves_full.next), Sheaf, barn_list);
-		list_del(pal_, &sheaf->barn_list);
-		pal_.store(&b->nr_full, pal_.load(&b->nr_full) - 1);
-	} else if (pal_.load(&b->nr_empty)) {
-		sheaf = KSLUB_CONTAINER_OF(pal_.load(&b->sheaves_empty.next), Sheaf, barn_list);
-		list_del(pal_, &sheaf->barn_list);
-		pal_.store(&b->nr_empty, pal_.load(&b->nr_empty) - 1);
-	}
+	Sheaf *sheaf = barn_pop(&b->sheaves_full, &b->nr_full);
+	if (!sheaf)
+		sheaf = barn_pop(&b->sheaves_empty, &b->nr_empty);
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 	return sheaf;
 }
@@ -184,15 +189,10 @@ template <class P> typename Slub<P>::Sheaf *Slub<P>::barn_replace_empty(Node *b,
 {
 	if (!pal_.load(&b->nr_full))
 		return nullptr;
-	Sheaf *full = nullptr;
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
-	if (pal_.load(&b->nr_full)) {
-		full = KSLUB_CONTAINER_OF(pal_.load(&b->sheaves_full.next), Sheaf, barn_list);
-		list_del(pal_, &full->barn_list);
-		pal_.store(&b->nr_full, pal_.load(&b->nr_full) - 1);
-		list_add(pal_, &b->sheaves_empty, &empty->barn_list);
-		pal_.store(&b->nr_empty, pal_.load(&b->nr_empty) + 1);
-	}
+	Sheaf *full = barn_pop(&b->sheaves_full, &b->nr_full);
+	if (full)
+		barn_push(&b->sheaves_empty, &b->nr_empty, empty);
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 	return full;
 }
@@ -214,12 +214,10 @@ typename Slub<P>::Sheaf *Slub<P>::barn_replace_full(Node *b, Sheaf *full, int *w
 	unsigned long flags = pal_.spin_lock_irqsave(b->barn_lock);
 	if (pal_.load(&b->nr_full) >= BARN_MAX_FULL) {
 		*why = -KSLUB_E2BIG;
-	} else if (pal_.load(&b->nr_empty)) {
-		empty = KSLUB_CONTAINER_OF(pal_.load(&b->sheaves_empty.next), Sheaf, barn_list);
-		list_del(pal_, &empty->barn_list);
-		pal_.store(&b->nr_empty, pal_.load(&b->nr_empty) - 1);
-		list_add(pal_, &b->sheaves_full, &full->barn_list);
-		pal_.store(&b->nr_full, pal_.load(&b->nr_full) + 1);
+	} else {
+		empty = barn_pop(&b->sheaves_empty, &b->nr_empty);
+		if (empty)
+			barn_push(&b->sheaves_full, &b->nr_full, full);
 	}
 	pal_.spin_unlock_irqrestore(b->barn_lock, flags);
 	return empty;

@@ -181,29 +181,26 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *patterns[] = {"pair", "batch", "kmalloc", "remote", "bulk"};
-	printf("%-8s %12s %12s %8s   (median of %d alternating runs, single thread)\n", "pattern",
-	       "kslub ns/op", "malloc ns/op", "ratio", reps);
-	for (const char *p : patterns) {
-		if (only_pattern && strcmp(p, only_pattern))
-			continue;
-		double ka, mb;
-		side_by_side(
-			ops_per_call(p), reps, [&](size_t n) { run(p, true, c, n); },
-			[&](size_t n) { run(p, false, c, n); }, &ka, &mb);
-		printf("%-8s %12.1f %12.1f %8.2f\n", p, ka, mb, ka / mb);
-	}
-	printf("\n%-8s %12s %12s %8s   (kslub under the 7.3 rules, 192-byte cache, sheaves of 60;\n"
-	       "%-8s %12s %12s %8s    median of %d alternating runs, single thread)\n",
-	       "pattern", "TID ns/op", "sheaves ns/op", "ratio", "", "", "", "", reps);
-	for (const char *p : patterns) {
-		if (only_pattern && strcmp(p, only_pattern))
-			continue;
-		double t, sv;
-		side_by_side(
-			ops_per_call(p), reps, [&](size_t n) { run(p, true, tid, n); },
-			[&](size_t n) { run(p, true, sh, n); }, &t, &sv);
-		printf("%-8s %12.1f %12.1f %8.2f\n", p, t, sv, sv / t);
-	}
+	/* Side A against side B, pattern by pattern, and the ratio A / B. */
+	auto table = [&](const char *na, Ctx &ca, bool a_kslub, const char *nb, Ctx &cb,
+			 bool b_kslub, const char *what) {
+		printf("%-8s %13s %13s %8s   (%s; median of %d alternating runs, single thread)\n",
+		       "pattern", na, nb, "ratio", what, reps);
+		for (const char *p : patterns) {
+			if (only_pattern && strcmp(p, only_pattern))
+				continue;
+			double a, b;
+			side_by_side(
+				ops_per_call(p), reps, [&](size_t n) { run(p, a_kslub, ca, n); },
+				[&](size_t n) { run(p, b_kslub, cb, n); }, &a, &b);
+			printf("%-8s %13.1f %13.1f %8.2f\n", p, a, b, a / b);
+		}
+	};
+	table("kslub ns/op", c, true, "malloc ns/op", c, false,
+	      "kslub: 6.1's rules, the TID design");
+	printf("\n");
+	table("sheaves ns/op", sh, true, "TID ns/op", tid, true,
+	      "kslub under 7.3's rules, a 192-byte cache, sheaves of 60");
 	long errors = 0;
 	for (Ctx *x : {&c, &tid, &sh}) {
 		errors += kslub_cache_validate(x->s);
