@@ -423,6 +423,7 @@ private:
 	void install_empty(Cache *s, Pcs *pcs, Sheaf *empty, Node *barn);
 	int refill_sheaf(Cache *s, Sheaf *sheaf, unsigned gfp);
 	bool flush_main(Cache *s, bool try_only);
+	u32 take_batch(Sheaf *sheaf, void **batch, u32 *size);
 	void sheaf_flush_unused(Cache *s, Sheaf *sheaf);
 	Sheaf *alloc_empty_sheaf(Cache *s, unsigned gfp, u32 capacity);
 	void free_empty_sheaf(Cache *s, Sheaf *sheaf);

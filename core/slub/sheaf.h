@@ -111,12 +111,8 @@ template <class P> bool Slub<P>::flush_main(Cache *s, bool try_only)
 		} else {
 			flags = pal_.local_lock(pcs->lock);
 		}
-		Sheaf *main = pal_.load(&pcs->main);
-		u32 size = pal_.load(&main->size);
-		u32 n = size < SHEAF_FLUSH_BATCH ? size : SHEAF_FLUSH_BATCH;
-		for (u32 i = 0; i < n; i++)
-			batch[i] = pal_.load(&main->objects()[size - n + i]);
-		pal_.store(&main->size, size - n);
+		u32 size;
+		u32 n = take_batch(pal_.load(&pcs->main), batch, &size);
 		pal_.local_unlock(pcs->lock, flags);
 		if (!n)
 			return true;
@@ -125,6 +121,21 @@ template <class P> bool Slub<P>::flush_main(Cache *s, bool try_only)
 		if (n == size)
 			return true;
 	}
+}
+
+/*
+ * With the CPU's lock held: the top SHEAF_FLUSH_BATCH objects (or fewer) of
+ * a sheaf into batch, off the sheaf. Returns how many; *size: what it held.
+ */
+template <class P> u32 Slub<P>::take_batch(Sheaf *sheaf, void **batch, u32 *size)
+{
+	*size = sheaf ? pal_.load(&sheaf->size) : 0;
+	u32 n = *size < SHEAF_FLUSH_BATCH ? *size : SHEAF_FLUSH_BATCH;
+	for (u32 i = 0; i < n; i++)
+		batch[i] = pal_.load(&sheaf->objects()[*size - n + i]);
+	if (n)
+		pal_.store(&sheaf->size, *size - n);
+	return n;
 }
 
 /*
@@ -577,12 +588,8 @@ template <class P> void Slub<P>::pcs_flush_cpu(Cache *s, unsigned cpu, bool rele
 	/* The main sheaf stays; its objects leave it here, in batches as sheaf_flush_main. */
 	void *batch[SHEAF_FLUSH_BATCH];
 	for (;;) {
-		u32 size = main ? pal_.load(&main->size) : 0;
-		u32 n = size < SHEAF_FLUSH_BATCH ? size : SHEAF_FLUSH_BATCH;
-		for (u32 i = 0; i < n; i++)
-			batch[i] = pal_.load(&main->objects()[size - n + i]);
-		if (n)
-			pal_.store(&main->size, size - n);
+		u32 size;
+		u32 n = take_batch(main, batch, &size);
 		pal_.local_unlock(pcs->lock, flags);
 		if (!n)
 			break;
