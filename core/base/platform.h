@@ -95,6 +95,7 @@
  *     bool cas_u64(u64 *p, u64 old, u64 nw)
  *     void barrier()                          compiler barrier between the tid read and the rest
  *     void stat_inc(u64 *counter)             per-CPU event counter, may be racy
+ *     void stat_add(u64 *counter, u64 n)      the same, n at once (sheaf refills and flushes)
  *     void *read_fp(void *const *slot)        a free pointer inside a free object
  *     void *read_fp_racy(void *const *slot)   the fast path's speculative read of
  *                                             an object that may already be in use

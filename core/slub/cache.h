@@ -356,8 +356,7 @@ private:
 	void stat_add(const Cache *s, unsigned item, u64 n) const
 	{
 		if constexpr (CONFIG_KSLUB_STATS)
-			for (; n; n--)
-				pal_.stat_inc(&pal_.raw_cpu_ptr(s->cpu_slab)->stat[item]);
+			pal_.stat_add(&pal_.raw_cpu_ptr(s->cpu_slab)->stat[item], n);
 	}
 	void report(Cache *s, ReportKind k, const void *p, const char *what, u64 v = 0);
 	u64 next_tid(u64 tid) const { return tid + tid_step_; }
@@ -441,7 +440,10 @@ private:
 	int sheaves_init(Cache *s, u32 capacity);
 	u32 sheaf_capacity_for(const Cache *s, u32 requested) const
 	{
-		if (tid_only_)
+		if (s->flags & SLAB_KSLUB_SHEAVES)
+			return cache_sheaf_capacity(s->size, s->flags, requested,
+						    KernelRules::Linux73);
+		if (tid_only_ || (s->flags & SLAB_KSLUB_TID))
 			return 0;
 		return cache_sheaf_capacity(s->size, s->flags, requested,
 					    sheaves_all_ ? KernelRules::Linux73 : rules_);

@@ -50,6 +50,15 @@ enum SlabFlags : unsigned {
 	SLAB_NO_CPU_PARTIAL = 1u << 5,
 	SLAB_NO_SHEAVES =
 		1u << 6, /* never sheaves (the kmem_cache cache, as 7.x's bootstrap caches) */
+	/*
+	 * kslub's own: this cache runs one per-CPU design whatever the
+	 * instance's (set_tid_only, set_sheaves_everywhere, the rules): the TID
+	 * design (a CPU slab, no sheaves), or 7.x's (sheaves by 7.x's capacity
+	 * rule, no CPU slab). At most one; caches of both designs live side by
+	 * side in one instance (kslub.ko's compare times them so).
+	 */
+	SLAB_KSLUB_TID = 1u << 7,
+	SLAB_KSLUB_SHEAVES = 1u << 8,
 };
 
 /* Which kernel's rules to follow where they differ (the table above). */

@@ -40,12 +40,9 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	s->errors = 0;
 	s->owner = owner_;
 	s->refcount = 1;
-	if (debug_all_ && s != &boot_cache_) {
-		/* set_debug_caches(): the geometry as computed, every free checked, no CPU partial list. */
+	/* set_debug_caches(): the geometry as computed, every free checked, no CPU partial list. */
+	if (debug_all_ && s != &boot_cache_)
 		s->flags |= SLAB_CONSISTENCY_CHECKS;
-		s->cpu_partial = 0;
-		s->cpu_partial_slabs = 0;
-	}
 	for (unsigned i = 0; i < MAX_NODES; i++) {
 		Node *n = &s->node[i];
 		pal_.spin_lock_init(n->list_lock, LockClass::NodeList);
@@ -62,9 +59,12 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	/* Sheaves come later (sheaves_init), once the kmalloc caches their memory comes from exist. */
 	s->cpu_sheaves = nullptr;
 	s->sheaf_capacity = 0;
-	s->cpu_slabs = (rules_cpu_slabs(rules_) && !sheaves_all_) || tid_only_;
-	if (!s->cpu_slabs) {
-		/* No CPU slab, so no CPU partial list (7.x's cpu_partial reads 0). */
+	s->cpu_slabs = (flags & SLAB_KSLUB_TID)	    ? true :
+		       (flags & SLAB_KSLUB_SHEAVES) ? false :
+						      (rules_cpu_slabs(rules_) && !sheaves_all_) ||
+							      tid_only_;
+	if (!s->cpu_slabs || (debug_all_ && s != &boot_cache_)) {
+		/* No CPU slab, so no CPU partial list (7.x's cpu_partial reads 0); none for debug caches. */
 		s->cpu_partial = 0;
 		s->cpu_partial_slabs = 0;
 	}
@@ -224,7 +224,19 @@ typename Slub<P>::Cache *Slub<P>::cache_create(const char *name, u32 size, u32 a
 		*err = -KSLUB_EINVAL;
 		return nullptr;
 	}
-	if (sheaf_capacity && !sheaves_possible()) {
+	if ((flags & SLAB_KSLUB_TID) && (flags & SLAB_KSLUB_SHEAVES)) {
+		report(nullptr, ReportKind::BadArgument, nullptr,
+		       "a cache runs one per-CPU design: TID or sheaves, not both");
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	if (sheaf_capacity && (flags & SLAB_KSLUB_TID)) {
+		report(nullptr, ReportKind::BadArgument, nullptr,
+		       "a sheaf capacity for a cache of the TID design", sheaf_capacity);
+		*err = -KSLUB_EINVAL;
+		return nullptr;
+	}
+	if (sheaf_capacity && !(flags & SLAB_KSLUB_SHEAVES) && !sheaves_possible()) {
 		report(nullptr, ReportKind::BadArgument, nullptr,
 		       "sheaves need the 6.18 or 7.3 rules and the sheaves design", sheaf_capacity);
 		*err = -KSLUB_EINVAL;

@@ -181,6 +181,7 @@ public:
 		return *p;
 	}
 	static void stat_inc(u64 *p) { ++*p; }
+	static void stat_add(u64 *p, u64 n) { *p += n; }
 	static void barrier() {}
 	static void cpu_relax() {}
 

@@ -99,6 +99,7 @@ struct ExternPlatform {
 	static bool cas_u64(u64 *p, u64 old, u64 nw) { return kslub_pal_cas_u64(p, old, nw); }
 	static u64 atomic_add(u64 *p, s64 d) { return kslub_pal_atomic_add(p, d); }
 	static void stat_inc(u64 *p) { kslub_pal_stat_inc(p); }
+	static void stat_add(u64 *p, u64 n) { *p += n; }
 	static void barrier() { kslub_pal_barrier(); }
 	static void cpu_relax() { kslub_pal_cpu_relax(); }
 	static void *read_fp(void *const *slot) { return kslub_pal_read_fp(slot); }

@@ -176,6 +176,69 @@ TEST(SheafCapacity, SheavesEverywhereUnder61)
 }
 
 /*
+ * A cache's own design beside the instance's: under 6.1's rules (TID) a cache
+ * created with KSLUB_SLAB_DESIGN_SHEAVES runs 7.x's design (the 7.3 guest's
+ * kmalloc-64 has sheaf_capacity 60 and cpu_partial 0), and under 7.3's rules
+ * one created with KSLUB_SLAB_DESIGN_TID keeps a frozen CPU slab and no sheaves.
+ */
+TEST(SheafCapacity, PerCacheDesign)
+{
+	ReportLog log;
+	for (unsigned kflags : {0u, unsigned(KSLUB_KERNEL_7_3)}) {
+		SCOPED_TRACE("kernel flags " + std::to_string(kflags));
+		int err = 1;
+		kslub_t *k =
+			kslub_create(size_t(32) << 20, 2, 1, KSLUB_DETERMINISTIC | kflags, &err);
+		ASSERT_NE(k, nullptr) << err;
+		log.attach(k);
+		kslub_cache_t *tid =
+			kslub_cache_create(k, "d-tid", 64, 0, KSLUB_SLAB_DESIGN_TID, nullptr, &err);
+		ASSERT_NE(tid, nullptr) << err;
+		kslub_cache_t *sh = kslub_cache_create(k, "d-sheaves", 64, 0,
+						       KSLUB_SLAB_DESIGN_SHEAVES, nullptr, &err);
+		ASSERT_NE(sh, nullptr) << err;
+		EXPECT_EQ(kslub_cache_sheaf_capacity(tid), 0u);
+		EXPECT_EQ(kslub_cache_sheaf_capacity(sh), 60u);
+		kslub_geometry g{};
+		ASSERT_EQ(kslub_cache_geometry(sh, &g), 0);
+		EXPECT_EQ(g.cpu_partial, 0u);
+		StatWatch wt(tid), ws(sh);
+		void *a = kslub_cache_alloc(tid, 0);
+		void *b = kslub_cache_alloc(sh, 0);
+		ASSERT_NE(a, nullptr);
+		ASSERT_NE(b, nullptr);
+		/* The TID design holds its slab as the CPU slab (frozen); 7.x's has none. */
+		EXPECT_EQ(kslub_test::census_of(tid).frozen_slabs, 1u);
+		EXPECT_EQ(kslub_test::census_of(sh).frozen_slabs, 0u);
+		EXPECT_EQ(kslub_cache_free(tid, a), 0);
+		EXPECT_EQ(kslub_cache_free(sh, b), 0);
+		if (CONFIG_KSLUB_STATS) {
+			EXPECT_EQ(kslub_cache_stat(tid, kslub_stat_index("sheaf_refill"), -1), 0u);
+			EXPECT_EQ(kslub_cache_stat(tid, kslub_stat_index("alloc_slab"), -1), 1u);
+			EXPECT_EQ(kslub_cache_stat(sh, kslub_stat_index("sheaf_refill"), -1), 60u);
+			EXPECT_EQ(kslub_cache_stat(sh, kslub_stat_index("alloc_fastpath"), -1), 1u);
+			EXPECT_EQ(kslub_cache_stat(sh, kslub_stat_index("free_fastpath"), -1), 1u);
+		}
+		EXPECT_EQ(log.size(), 0u);
+		/* One design per cache, and no sheaf capacity for a TID cache. */
+		EXPECT_EQ(kslub_cache_create(k, "d-both", 64, 0,
+					     KSLUB_SLAB_DESIGN_TID | KSLUB_SLAB_DESIGN_SHEAVES,
+					     nullptr, &err),
+			  nullptr);
+		EXPECT_EQ(err, kslub_test::kEINVAL);
+		EXPECT_EQ(kslub_cache_create_sheaves(k, "d-tid-cap", 64, 0, KSLUB_SLAB_DESIGN_TID,
+						     nullptr, 32, &err),
+			  nullptr);
+		EXPECT_EQ(err, kslub_test::kEINVAL);
+		EXPECT_EQ(log.size(), 2u);
+		log.clear();
+		EXPECT_EQ(kslub_cache_destroy(tid), 0);
+		EXPECT_EQ(kslub_cache_destroy(sh), 0);
+		EXPECT_EQ(kslub_destroy(k), 0);
+	}
+}
+
+/*
  * The main sheaf, its refills from the slab layer and the trades with the
  * barn, step by step on two CPUs (the sequence of the file comment's
  * worked example in README's sheaves section).

@@ -40,6 +40,13 @@ typedef struct kslub_cache kslub_cache_t;
 #define KSLUB_SLAB_TYPESAFE_BY_RCU 0x2u
 #define KSLUB_SLAB_POISON 0x4u
 #define KSLUB_SLAB_CONSISTENCY_CHECKS 0x8u
+/*
+ * This cache's per-CPU design, whatever the instance's (at most one): the TID
+ * design (CPU slab, no sheaves), or 7.x's (sheaves by 7.x's capacity rule, no
+ * CPU slab). Caches of both designs can be timed side by side in one instance.
+ */
+#define KSLUB_SLAB_DESIGN_TID 0x10u
+#define KSLUB_SLAB_DESIGN_SHEAVES 0x20u
 
 /* gfp flags */
 #define KSLUB_GFP_KERNEL 0x0u

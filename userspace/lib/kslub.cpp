@@ -235,6 +235,10 @@ static unsigned core_cache_flags(unsigned f)
 		out |= SLAB_POISON;
 	if (f & KSLUB_SLAB_CONSISTENCY_CHECKS)
 		out |= SLAB_CONSISTENCY_CHECKS;
+	if (f & KSLUB_SLAB_DESIGN_TID)
+		out |= SLAB_KSLUB_TID;
+	if (f & KSLUB_SLAB_DESIGN_SHEAVES)
+		out |= SLAB_KSLUB_SHEAVES;
 	return out;
 }
 
@@ -255,7 +259,8 @@ extern "C" kslub_cache_t *kslub_cache_create_sheaves(kslub_t *k, const char *nam
 		err = &dummy;
 	if (!k || size > 0xffffffffu || align > 0xffffffffu ||
 	    (flags & ~(KSLUB_SLAB_HWCACHE_ALIGN | KSLUB_SLAB_TYPESAFE_BY_RCU | KSLUB_SLAB_POISON |
-		       KSLUB_SLAB_CONSISTENCY_CHECKS))) {
+		       KSLUB_SLAB_CONSISTENCY_CHECKS | KSLUB_SLAB_DESIGN_TID |
+		       KSLUB_SLAB_DESIGN_SHEAVES))) {
 		*err = -EINVAL;
 		return nullptr;
 	}

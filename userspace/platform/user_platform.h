@@ -141,6 +141,7 @@ public:
 		return __atomic_add_fetch(p, u64(d), __ATOMIC_RELAXED);
 	}
 	static void stat_inc(u64 *p) { __atomic_fetch_add(p, 1, __ATOMIC_RELAXED); }
+	static void stat_add(u64 *p, u64 n) { __atomic_fetch_add(p, n, __ATOMIC_RELAXED); }
 	static void barrier() { __asm__ __volatile__("" ::: "memory"); }
 	static void cpu_relax() { __builtin_ia32_pause(); }
 
