@@ -218,6 +218,11 @@ public:
 	{
 		asm volatile("incq %0" : "+m"(*p));
 	}
+	/* raw_cpu_add(), as stat_inc. */
+	static void stat_add(u64 *p, u64 n)
+	{
+		asm volatile("addq %1, %0" : "+m"(*p) : "er"(n));
+	}
 	static void barrier()
 	{
 		asm volatile("" ::: "memory");
