@@ -394,6 +394,9 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"kslub-record: the kmem tracepoints are not visible: tracefs is not mounted.\n"
 			"  mount it (as root): mount -t tracefs none /sys/kernel/tracing\n");
+		if (geteuid() != 0)
+			fprintf(stderr,
+				"  then run kslub-record as root (sudo): loading BPF programs needs root\n");
 		return 1;
 	}
 	/* Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones to the memory cgroup. */
