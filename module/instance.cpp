@@ -32,6 +32,15 @@ static constexpr const char *SHEAF_FILE = "sheaf_capacity";
 /* kslub's own: the CPUs' sheaves and the barns (core/show/sysfs.h, render_sheaves). */
 static constexpr const char *SHEAVES_FILE = "sheaves";
 
+extern "C" const char *kslub_mod_design_name(void)
+{
+	if (kslub_mod_sheaves == 0 || (kslub_mod_sheaves < 0 && !rules_sheaves(MOD_RULES)))
+		return "TID";
+	if (kslub_mod_sheaves == 1 || !rules_cpu_slabs(MOD_RULES))
+		return "sheaves";
+	return "TID, sheaves for caches that ask";
+}
+
 extern "C" const char *kslub_mod_rules_name(void)
 {
 	return kernel_rules_name(MOD_RULES);
@@ -59,8 +68,8 @@ kslub_mod *mod_instance_new()
 	kslub_mod *k = new (mem, PlacementTag{}) kslub_mod();
 	k->pal.init();
 	k->alloc.slub().set_owner(k);
-	k->alloc.slub().set_tid_only(!kslub_mod_sheaves);
-	k->alloc.slub().set_sheaves_everywhere(kslub_mod_sheaves);
+	k->alloc.slub().set_tid_only(kslub_mod_sheaves == 0);
+	k->alloc.slub().set_sheaves_everywhere(kslub_mod_sheaves == 1);
 	return k;
 }
 
@@ -127,6 +136,15 @@ extern "C" struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, c
 	return H(k->alloc.slub().cache_create(name, size, 0, 0, nullptr, err));
 }
 
+extern "C" struct kslub_mod_cache *kslub_mod_cache_create_design(struct kslub_mod *k,
+								 const char *name,
+								 unsigned int size, int sheaves,
+								 int *err)
+{
+	return H(k->alloc.slub().cache_create(
+		name, size, 0, sheaves ? SLAB_KSLUB_SHEAVES : SLAB_KSLUB_TID, nullptr, err));
+}
+
 extern "C" int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s)
 {
 	return k->alloc.slub().cache_destroy(C(s));
@@ -149,6 +167,16 @@ extern "C" void *kslub_mod_cache_alloc(struct kslub_mod_cache *s)
 extern "C" int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj)
 {
 	return static_cast<kslub_mod *>(C(s)->owner)->alloc.slub().cache_free(C(s), obj);
+}
+
+extern "C" int kslub_mod_cache_alloc_bulk(struct kslub_mod_cache *s, unsigned int n, void **p)
+{
+	return static_cast<kslub_mod *>(C(s)->owner)->alloc.slub().alloc_bulk(C(s), GFP_KERNEL, n, p);
+}
+
+extern "C" int kslub_mod_cache_free_bulk(struct kslub_mod_cache *s, unsigned int n, void **p)
+{
+	return static_cast<kslub_mod *>(C(s)->owner)->alloc.slub().free_bulk(C(s), n, p);
 }
 
 extern "C" long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s)

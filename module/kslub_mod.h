@@ -31,8 +31,13 @@ struct kslub_mod_region {
 const char *kslub_mod_cpu_cas_name(void);
 /* Whose cache geometry the module follows: "6.1", "6.12", "6.18" or "7.3". */
 const char *kslub_mod_rules_name(void);
-/* Module parameter `sheaves`: instances created from now on run 7.x's per-CPU design (sheaves). */
-extern bool kslub_mod_sheaves;
+/*
+ * Module parameter `sheaves`, read when an instance is created: -1 the
+ * kernel's own per-CPU design (the rules'), 0 the TID design, 1 7.x's sheaves.
+ */
+extern int kslub_mod_sheaves;
+/* The per-CPU design an instance gets: "TID", "TID, sheaves for caches that ask", "sheaves". */
+const char *kslub_mod_design_name(void);
 
 /*
  * NULL and *err on failure. The cache geometry follows the rules of the
@@ -47,11 +52,17 @@ void kslub_mod_cpu_dead(struct kslub_mod *k, unsigned int cpu);
 
 struct kslub_mod_cache *kslub_mod_cache_create(struct kslub_mod *k, const char *name,
 					       unsigned int size, int *err);
+/* A cache of one per-CPU design whatever the module's: sheaves 0: TID, 1: 7.x's sheaves. */
+struct kslub_mod_cache *kslub_mod_cache_create_design(struct kslub_mod *k, const char *name,
+						      unsigned int size, int sheaves, int *err);
 int kslub_mod_cache_destroy(struct kslub_mod *k, struct kslub_mod_cache *s);
 const char *kslub_mod_cache_name(struct kslub_mod_cache *s);
 unsigned int kslub_mod_cache_object_size(struct kslub_mod_cache *s);
 void *kslub_mod_cache_alloc(struct kslub_mod_cache *s);
 int kslub_mod_cache_free(struct kslub_mod_cache *s, void *obj);
+/* kmem_cache_alloc_bulk: n, or 0 with nothing kept. free_bulk: 0 or -errno. */
+int kslub_mod_cache_alloc_bulk(struct kslub_mod_cache *s, unsigned int n, void **p);
+int kslub_mod_cache_free_bulk(struct kslub_mod_cache *s, unsigned int n, void **p);
 long kslub_mod_cache_validate(struct kslub_mod *k, struct kslub_mod_cache *s);
 /* Calls fn for every cache with its name (the kmem_cache boot cache included). */
 void kslub_mod_for_each_cache(struct kslub_mod *k, void (*fn)(void *arg, struct kslub_mod_cache *s),

@@ -23,11 +23,11 @@ module_param(pool_mb, uint, 0444);
 MODULE_PARM_DESC(pool_mb,
 		 "pool taken from the page allocator at load, in MiB (4 MiB blocks, 4..240)");
 
-bool kslub_mod_sheaves;
-module_param_named(sheaves, kslub_mod_sheaves, bool, 0444);
+int kslub_mod_sheaves = -1;
+module_param_named(sheaves, kslub_mod_sheaves, int, 0444);
 MODULE_PARM_DESC(
 	sheaves,
-	"1: the per-CPU design of Linux 7.x on any kernel (sheaves for every cache, no CPU slab); 0 (default): the TID design of 6.x");
+	"the per-CPU design: -1 (default) the kernel's own (6.1, 6.12: TID; 6.18: TID, sheaves for caches that ask; 7.x: sheaves for every cache); 0 the TID design of 6.x on any kernel; 1 the sheaves design of 7.x on any kernel (no CPU slab)");
 
 static bool selftest = true;
 module_param(selftest, bool, 0444);
@@ -170,6 +170,11 @@ static int __init kslub_init(void)
 		pr_warn("kslub: pool_mb=%u is outside 4..%u\n", pool_mb, KSLUB_POOL_MB_MAX);
 		return -EINVAL;
 	}
+	if (kslub_mod_sheaves < -1 || kslub_mod_sheaves > 1) {
+		pr_warn("kslub: sheaves=%d is not -1 (the kernel's design), 0 (TID) or 1 (sheaves)\n",
+			kslub_mod_sheaves);
+		return -EINVAL;
+	}
 	err = kslub_shim_init();
 	if (err)
 		return err;
@@ -194,9 +199,9 @@ static int __init kslub_init(void)
 	kslub_debugfs_init();
 	if (selftest)
 		kslub_selftest_run();
-	pr_info("kslub: %u MiB pool in %u block%s, per-CPU CAS %s, Linux %s cache geometry%s\n",
+	pr_info("kslub: %u MiB pool in %u block%s, per-CPU CAS %s, Linux %s cache geometry, per-CPU design %s%s\n",
 		pool_nr * (unsigned int)(KSLUB_BLOCK_BYTES >> 20), pool_nr, pool_nr == 1 ? "" : "s",
-		kslub_mod_cpu_cas_name(), kslub_mod_rules_name(),
+		kslub_mod_cpu_cas_name(), kslub_mod_rules_name(), kslub_mod_design_name(),
 		IS_ENABLED(CONFIG_PREEMPT_RT) ? ", PREEMPT_RT" : "");
 	return 0;
 

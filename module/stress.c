@@ -9,10 +9,11 @@
  * and the dead-CPU callback flushes the CPU's slots. Afterwards the cache is
  * validated.
  *
- * compare SIZE OPS: the same allocation pattern (rounds of 1, 8 and 32
- * allocations, freed in reverse) on a kslub cache and on a kernel
- * kmem_cache_create() cache of SIZE bytes, in the writing task, each run
- * twice alternately; the best time of each gives ns/op.
+ * compare SIZE OPS: three caches of SIZE bytes, timed in the writing task:
+ * kslub's TID design, kslub's sheaves design (7.x's) and a kernel
+ * kmem_cache_create() cache that is not merged (the kernel's own design),
+ * under three patterns (pair, batch of 32, bulk of 32), OPS operations each,
+ * every cache in turn, twice; the best pass gives ns/op, and the ratios.
  *
  * The run slot. One stress or compare runs at a time, in the task that wrote
  * the command, without control_mutex: claimed under it (a second run is
@@ -35,6 +36,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/version.h>
 #include <linux/wait.h>
 #include <asm/cpufeature.h>
 
@@ -455,39 +457,78 @@ long kslub_stress_render(char *buf, unsigned long cap)
 }
 
 /* compare */
+enum { CMP_PAIR, CMP_BATCH, CMP_BULK, CMP_PATTERNS };
+enum { CMP_TID, CMP_SHEAVES, CMP_KERNEL, CMP_SUBJECTS };
+#define CMP_BATCH_N 32
+static const char *const cmp_pattern[CMP_PATTERNS] = {"pair", "batch", "bulk"};
+
+/* The kernel's own per-CPU design for a cache made without kmem_cache_args. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define CMP_KERNEL_DESIGN "sheaves"
+#else
+#define CMP_KERNEL_DESIGN "TID"
+#endif
+
 static struct {
 	bool ran;
-	u64 size, ops, kslub_ns, kernel_ns;
+	u64 size, ops;
+	u64 ns[CMP_PATTERNS][CMP_SUBJECTS]; /* best pass, nanoseconds */
 	bool emulated;
 } cmp;
 
-/* One pass of the pattern; the elapsed nanoseconds, or 0 when an allocation failed. */
-static u64 compare_pass(void *(*alloc)(void *c), void (*free)(void *c, void *obj), void *c,
-			void **objs, u64 ops)
+struct cmp_alloc {
+	void *(*alloc)(void *c);
+	void (*free)(void *c, void *obj);
+	bool (*alloc_bulk)(void *c, unsigned int n, void **p); /* all n, or none kept */
+	bool (*free_bulk)(void *c, unsigned int n, void **p);
+};
+
+/*
+ * One pass of a pattern: OPS operations (an allocation and its free are
+ * two) in rounds of 1 (pair) or 32 (batch: allocated one by one, freed in
+ * reverse; bulk: one bulk allocation, one bulk free). The elapsed
+ * nanoseconds, or 0 with *err set.
+ */
+static u64 compare_pass(const struct cmp_alloc *a, void *c, int pattern, void **objs, u64 ops,
+			int *err)
 {
-	static const unsigned int rounds[] = {1, 8, 32};
 	u64 done = 0, start = ktime_get_ns();
-	unsigned int r = 0, i;
+	unsigned long rounds = 0;
+	unsigned int i;
 
 	while (done < ops) {
-		unsigned int n = rounds[r++ % ARRAY_SIZE(rounds)];
+		unsigned int n = pattern == CMP_PAIR ? 1 : CMP_BATCH_N;
 
 		if (2 * n > ops - done)
 			n = max_t(u64, (ops - done) / 2, 1);
-		for (i = 0; i < n; i++) {
-			objs[i] = alloc(c);
-			if (!objs[i]) {
-				while (i--)
-					free(c, objs[i]);
+		if (pattern == CMP_BULK) {
+			if (!a->alloc_bulk(c, n, objs)) {
+				*err = -ENOMEM;
 				return 0;
 			}
-		}
-		while (i--)
-			free(c, objs[i]);
-		done += 2 * n;
-		if (!(r & 255)) {
-			if (fatal_signal_pending(current) || run_stopping())
+			if (!a->free_bulk(c, n, objs)) {
+				*err = -EIO;
 				return 0;
+			}
+		} else {
+			for (i = 0; i < n; i++) {
+				objs[i] = a->alloc(c);
+				if (!objs[i]) {
+					while (i--)
+						a->free(c, objs[i]);
+					*err = -ENOMEM;
+					return 0;
+				}
+			}
+			while (i--)
+				a->free(c, objs[i]);
+		}
+		done += 2 * n;
+		if (!(++rounds & 255)) {
+			if (fatal_signal_pending(current) || run_stopping()) {
+				*err = fatal_signal_pending(current) ? -EINTR : -ECANCELED;
+				return 0;
+			}
 			cond_resched();
 		}
 	}
@@ -504,6 +545,16 @@ static void kslub_free_fn(void *c, void *obj)
 	kslub_mod_cache_free(c, obj);
 }
 
+static bool kslub_alloc_bulk_fn(void *c, unsigned int n, void **p)
+{
+	return kslub_mod_cache_alloc_bulk(c, n, p) == (int)n;
+}
+
+static bool kslub_free_bulk_fn(void *c, unsigned int n, void **p)
+{
+	return kslub_mod_cache_free_bulk(c, n, p) == 0;
+}
+
 static void *kernel_alloc_fn(void *c)
 {
 	return kmem_cache_alloc(c, GFP_KERNEL);
@@ -514,14 +565,56 @@ static void kernel_free_fn(void *c, void *obj)
 	kmem_cache_free(c, obj);
 }
 
+/*
+ * kmem_cache_alloc_bulk gives all or nothing: it returns the number of
+ * objects (size or 0) up to 6.x and true or false in 7.x's mm/slub.c.
+ */
+static bool kernel_alloc_bulk_fn(void *c, unsigned int n, void **p)
+{
+	__auto_type r = kmem_cache_alloc_bulk(c, GFP_KERNEL, n, p);
+
+	return _Generic(r, bool : r, default : r == (int)n);
+}
+
+static bool kernel_free_bulk_fn(void *c, unsigned int n, void **p)
+{
+	kmem_cache_free_bulk(c, n, p);
+	return true;
+}
+
+static const struct cmp_alloc cmp_kslub = {kslub_alloc_fn, kslub_free_fn, kslub_alloc_bulk_fn,
+					   kslub_free_bulk_fn};
+static const struct cmp_alloc cmp_kernel = {kernel_alloc_fn, kernel_free_fn, kernel_alloc_bulk_fn,
+					    kernel_free_bulk_fn};
+
+/*
+ * A kernel cache of SIZE that is not merged into an existing one, so that it
+ * is timed alone. Before SLAB_NO_MERGE (6.5), SLAB_NOLEAKTRACE is one of the
+ * flags that forbid merging without touching the layout (a constructor
+ * would move the free pointer out of the object and make it 8 bytes larger);
+ * all it turns off is kmemleak, which the Debian kernels do not build.
+ */
+static struct kmem_cache *compare_kernel_cache(unsigned int size)
+{
+#ifdef SLAB_NO_MERGE
+	return kmem_cache_create("kslub_compare", size, 0, SLAB_NO_MERGE, NULL);
+#else
+	return kmem_cache_create("kslub_compare", size, 0, SLAB_NOLEAKTRACE, NULL);
+#endif
+}
+
+/* "12.34": nanoseconds per operation with two decimals. */
+#define CMP_NS(ns) (ns) / cmp.ops, (ns)*100 / cmp.ops % 100
+
 int kslub_compare_run(unsigned long long size, unsigned long long ops)
 {
-	struct kslub_mod_cache *ks;
-	struct kmem_cache *kc;
-	u64 best_k = U64_MAX, best_l = U64_MAX;
+	struct kslub_mod_cache *ks[2] = {NULL, NULL};
+	static const char *const ks_name[2] = {"kslub-compare-tid", "kslub-compare-sheaves"};
+	u64 best[CMP_PATTERNS][CMP_SUBJECTS];
+	struct kmem_cache *kc = NULL;
 	void **objs;
 	char line[RUN_RESULT_MAX];
-	int err = 0, pass;
+	int err = 0, pass, pat, who;
 
 	if (size > 2097152) {
 		scnprintf(line, sizeof(line), "error %d (EINVAL): compare %llu: SIZE above 2097152",
@@ -529,56 +622,59 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		run_set_result(line);
 		return -EINVAL;
 	}
-	objs = kcalloc(32, sizeof(*objs), GFP_KERNEL);
+	objs = kcalloc(CMP_BATCH_N, sizeof(*objs), GFP_KERNEL);
 	if (!objs) {
 		err = -ENOMEM;
 		goto out_result;
 	}
 	mutex_lock(&kslub_module.lock);
-	ks = kslub_mod_cache_create(kslub_module.k, "kslub-compare", size, &err);
-	mutex_unlock(&kslub_module.lock);
-	if (!ks) {
-		if (err != -EEXIST && err != -EINVAL)
+	for (who = 0; who < 2 && !err; who++) {
+		ks[who] = kslub_mod_cache_create_design(kslub_module.k, ks_name[who], size, who,
+							&err);
+		if (!ks[who] && err != -EEXIST && err != -EINVAL)
 			err = -ENOMEM;
-		goto out_objs;
 	}
-	kc = kmem_cache_create("kslub_compare", size, 0, 0, NULL);
+	mutex_unlock(&kslub_module.lock);
+	if (err)
+		goto out_kslub;
+	kc = compare_kernel_cache(size);
 	if (!kc) {
 		err = -ENOMEM;
 		goto out_kslub;
 	}
+	memset(best, 0xff, sizeof(best));
+	/* Twice, the three caches in turn for every pattern; the best pass of each counts. */
 	for (pass = 0; pass < 2 && !err; pass++) {
-		u64 a = compare_pass(kslub_alloc_fn, kslub_free_fn, ks, objs, ops);
-		u64 b = a ? compare_pass(kernel_alloc_fn, kernel_free_fn, kc, objs, ops) : 0;
+		for (pat = 0; pat < CMP_PATTERNS && !err; pat++) {
+			for (who = 0; who < CMP_SUBJECTS && !err; who++) {
+				u64 t = who == CMP_KERNEL ? compare_pass(&cmp_kernel, kc, pat, objs,
+									 ops, &err) :
+							    compare_pass(&cmp_kslub, ks[who], pat,
+									 objs, ops, &err);
 
-		if (!a || !b)
-			err = fatal_signal_pending(current) ? -EINTR :
-			      run_stopping()		    ? -ECANCELED :
-							      -ENOMEM;
-		best_k = min(best_k, a);
-		best_l = min(best_l, b);
+				best[pat][who] = min(best[pat][who], t);
+			}
+		}
 	}
 	kmem_cache_destroy(kc);
 	if (!err) {
-		u64 done = max_t(u64, ops & ~1ull, 2);
-
 		cmp.size = size;
-		cmp.ops = done;
-		cmp.kslub_ns = best_k;
-		cmp.kernel_ns = best_l;
+		cmp.ops = max_t(u64, ops & ~1ull, 2);
+		memcpy(cmp.ns, best, sizeof(best));
 		cmp.emulated = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 		WRITE_ONCE(cmp.ran, true);
-		scnprintf(line, sizeof(line),
-			  "compare %llu: kslub %llu.%02llu ns/op, kernel %llu.%02llu ns/op", size,
-			  best_k / done, best_k * 100 / done % 100, best_l / done,
-			  best_l * 100 / done % 100);
+		scnprintf(
+			line, sizeof(line),
+			"compare %llu: pair: kslub-tid %llu.%02llu, kslub-sheaves %llu.%02llu, kernel (%s) %llu.%02llu ns/op",
+			size, CMP_NS(best[CMP_PAIR][CMP_TID]), CMP_NS(best[CMP_PAIR][CMP_SHEAVES]),
+			CMP_KERNEL_DESIGN, CMP_NS(best[CMP_PAIR][CMP_KERNEL]));
 	}
 out_kslub:
 	mutex_lock(&kslub_module.lock);
-	if (kslub_mod_cache_destroy(kslub_module.k, ks))
-		pr_warn("kslub: compare: the kslub cache stays (objects remain)\n");
+	for (who = 0; who < 2; who++)
+		if (ks[who] && kslub_mod_cache_destroy(kslub_module.k, ks[who]))
+			pr_warn("kslub: compare: cache %s stays (objects remain)\n", ks_name[who]);
 	mutex_unlock(&kslub_module.lock);
-out_objs:
 	kfree(objs);
 out_result:
 	if (err == -EINTR)
@@ -588,13 +684,19 @@ out_result:
 		scnprintf(line, sizeof(line), "error %d (ECANCELED): compare %llu: stopped", err,
 			  size);
 	else if (err == -EEXIST)
-		scnprintf(line, sizeof(line),
-			  "error %d (EEXIST): compare %llu: a cache named kslub-compare exists",
-			  err, size);
+		scnprintf(
+			line, sizeof(line),
+			"error %d (EEXIST): compare %llu: a cache named kslub-compare-tid or kslub-compare-sheaves exists",
+			err, size);
 	else if (err == -EINVAL)
 		scnprintf(line, sizeof(line),
 			  "error %d (EINVAL): compare %llu: the allocator refused this size", err,
 			  size);
+	else if (err == -EIO)
+		scnprintf(
+			line, sizeof(line),
+			"error %d (EIO): compare %llu: kslub refused a bulk free of its own objects",
+			err, size);
 	else if (err)
 		scnprintf(line, sizeof(line), "error %d (ENOMEM): compare %llu: out of memory", err,
 			  size);
@@ -602,26 +704,40 @@ out_result:
 	return err;
 }
 
+/* "1.234": a over b, three decimals. */
+#define CMP_RATIO(a, b) (a) * 1000 / (b) / 1000, (a)*1000 / (b) % 1000
+
 long kslub_compare_render(char *buf, unsigned long cap)
 {
-	u64 ratio;
+	long n;
+	int p;
 
 	if (!READ_ONCE(cmp.ran))
 		return scnprintf(buf, cap,
 				 "no comparison yet (write \"compare SIZE OPS\" to control)\n");
-	ratio = cmp.kslub_ns * 1000 / cmp.kernel_ns;
-	return scnprintf(
+	n = scnprintf(
 		buf, cap,
-		"size %llu ops %llu (alloc+free, rounds of 1, 8, 32; best of 2 passes)%s\n"
-		"kslub  %llu.%02llu ns/op\n"
-		"kernel %llu.%02llu ns/op\n"
-		"ratio kslub/kernel %llu.%03llu\n",
-		cmp.size, cmp.ops,
+		"size %llu ops %llu per pattern and cache (an allocation and its free are 2; best of 2 passes)\n"
+		"patterns: pair (alloc, free), batch (32 allocs, freed in reverse), bulk (alloc_bulk 32, free_bulk 32)\n"
+		"kslub-tid: the TID design; kslub-sheaves: 7.x's sheaves; kernel: a kmem_cache_create cache that is not merged, in this kernel's own design (%s)%s\n"
+		"ns/op   %12s %14s %12s\n",
+		cmp.size, cmp.ops, CMP_KERNEL_DESIGN,
 		cmp.emulated ?
-			"\nmeasured under emulation (hypervisor present): only the ratio means something" :
+			"\nmeasured under emulation (hypervisor present): only the ratios mean something" :
 			"",
-		cmp.kslub_ns / cmp.ops, cmp.kslub_ns * 100 / cmp.ops % 100, cmp.kernel_ns / cmp.ops,
-		cmp.kernel_ns * 100 / cmp.ops % 100, ratio / 1000, ratio % 1000);
+		"kslub-tid", "kslub-sheaves", "kernel");
+	for (p = 0; p < CMP_PATTERNS; p++)
+		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
+			       cmp_pattern[p], CMP_NS(cmp.ns[p][CMP_TID]),
+			       CMP_NS(cmp.ns[p][CMP_SHEAVES]), CMP_NS(cmp.ns[p][CMP_KERNEL]));
+	n += scnprintf(buf + n, cap - n, "ratio   %12s %14s %12s\n", "tid/kernel", "sheaves/kernel",
+		       "sheaves/tid");
+	for (p = 0; p < CMP_PATTERNS; p++)
+		n += scnprintf(buf + n, cap - n, "%-7s %8llu.%03llu %10llu.%03llu %8llu.%03llu\n",
+			       cmp_pattern[p], CMP_RATIO(cmp.ns[p][CMP_TID], cmp.ns[p][CMP_KERNEL]),
+			       CMP_RATIO(cmp.ns[p][CMP_SHEAVES], cmp.ns[p][CMP_KERNEL]),
+			       CMP_RATIO(cmp.ns[p][CMP_SHEAVES], cmp.ns[p][CMP_TID]));
+	return n + 1 >= (long)cap ? (long)cap * 2 : n;
 }
 
 void kslub_stress_exit(void)

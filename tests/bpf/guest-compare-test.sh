@@ -9,13 +9,19 @@
 #   - one task (a subshell, started before bpftrace so that its PID can be
 #     passed) writes "compare SIZE OPS" to control;
 #   - this shell allocates N objects into a cache of its own through control.
-# compare runs, in the writing task, rounds of 1, 8 and 32 allocations freed in
-# reverse, OPS operations per pass (an allocation and its free are 2: SIZE
-# objects allocated ceil(OPS/2) times per pass), one pass on kslub and one on a
-# kmem_cache_create() cache, twice: OPS allocations and OPS frees (OPS even) of
-# SIZE-byte objects on each allocator. kslub_compare.bt, filtered by that
-# task's PID, COMM and SIZE, must count exactly those on both sides, and
-# kslub_slabratetop.bt must show the kslub caches with their allocations.
+# compare runs, in the writing task, three caches of SIZE bytes: kslub's TID
+# design (kslub-compare-tid), kslub's sheaves (kslub-compare-sheaves) and a
+# kmem_cache_create() cache (kslub_compare), each under three patterns of OPS
+# operations (an allocation and its free are 2), twice: pair (alloc, free) and
+# batch (32 allocations, freed in reverse) allocate and free one object at a
+# time, OPS/2 allocations per pass each (OPS even); bulk goes through
+# kmem_cache_alloc_bulk / kmem_cache_free_bulk, which fire no per-object
+# tracepoint, neither the kernel's (mm/slub.c: kmem_cache_alloc_bulk and
+# kmem_cache_free_bulk have no trace_kmem_cache_*) nor kslub's. So each cache
+# sees 2 * OPS traced allocations and 2 * OPS traced frees. kslub_compare.bt,
+# filtered by that task's PID, COMM and SIZE, must count exactly those, both
+# designs of kslub side by side, and kslub_slabratetop.bt must show the kslub
+# caches with their allocations.
 # Needs $KSLUB_KO and bpftrace:
 #
 #   tests/vm/run-module.sh --kernel 6.12 --smp 2 --script tests/bpf/guest-compare-test.sh
@@ -107,12 +113,14 @@ map_val()
 {
 	awk -v key="$1]: " 'index($0, key) { sub(/.*]: /, ""); s += $1 } END { print s + 0 }' "$2"
 }
-expect_eq "kslub allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kslub, $SIZE" "$T_TMP/compare.out")"
-expect_eq "kernel allocations of $SIZE bytes by the writer" "$OPS" "$(map_val "@alloc[kernel, $SIZE" "$T_TMP/compare.out")"
-expect_eq "kslub frees, cache kslub-compare" "$OPS" "$(map_val "@free[kslub, kslub-compare" "$T_TMP/compare.out")"
-expect_eq "kernel frees, cache kslub_compare" "$OPS" "$(map_val "@free[kernel, kslub_compare" "$T_TMP/compare.out")"
+N=$((2 * OPS))
+expect_eq "kslub allocations of $SIZE bytes by the writer (two caches)" $((2 * N)) "$(map_val "@alloc[kslub, $SIZE" "$T_TMP/compare.out")"
+expect_eq "kernel allocations of $SIZE bytes by the writer" "$N" "$(map_val "@alloc[kernel, $SIZE" "$T_TMP/compare.out")"
+expect_eq "kslub frees, cache kslub-compare-tid" "$N" "$(map_val "@free[kslub, kslub-compare-tid" "$T_TMP/compare.out")"
+expect_eq "kslub frees, cache kslub-compare-sheaves" "$N" "$(map_val "@free[kslub, kslub-compare-sheaves" "$T_TMP/compare.out")"
+expect_eq "kernel frees, cache kslub_compare" "$N" "$(map_val "@free[kernel, kslub_compare" "$T_TMP/compare.out")"
 expect_eq "no other allocations pass the filter" 2 "$(grep -c '^@alloc\[' "$T_TMP/compare.out")"
-expect_eq "no other frees" 2 "$(grep -c '^@free\[' "$T_TMP/compare.out")"
+expect_eq "no other frees" 3 "$(grep -c '^@free\[' "$T_TMP/compare.out")"
 check "lifetime histograms of both allocators" grep -q '^@lifetime_ns\[kslub\]' "$T_TMP/compare.out"
 check "lifetime histogram of the kernel" grep -q '^@lifetime_ns\[kernel\]' "$T_TMP/compare.out"
 
@@ -130,8 +138,10 @@ n=$(map_val "@kslub_allocs[$OWN" "$T_TMP/top.out")
 check "slabratetop: $OWN shows up, $n of $OWN_N allocations" in_range 1 "$n" "$OWN_N"
 b=$(map_val "@kslub_bytes[$OWN" "$T_TMP/top.out")
 check "slabratetop: $OWN bytes: 96 per allocation ($b)" [ "$b" -eq $((n * 96)) ]
-n=$(map_val "@kslub_allocs[kslub-compare" "$T_TMP/top.out")
-check "slabratetop: kslub-compare shows up, $n of $OPS allocations" in_range 1 "$n" "$OPS"
+for c in kslub-compare-tid kslub-compare-sheaves; do
+	n=$(map_val "@kslub_allocs[$c" "$T_TMP/top.out")
+	check "slabratetop: $c shows up, $n of $N allocations" in_range 1 "$n" "$N"
+done
 check "slabratetop: kernel caches reported" grep -q '^@kernel_allocs\[' "$T_TMP/top.out"
 
 # The outputs, for vm.sh --out DIR.

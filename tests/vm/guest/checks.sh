@@ -167,14 +167,14 @@ geometry_plan()
 	6.18) diag "geometry: compared too: sheaf_capacity (6.18's kmalloc caches have no sheaves, nor have kslub's: 0)" ;;
 	7.3)
 		if [ "${KSLUB_SHEAVES:-0}" = 1 ]; then
-			diag "geometry: compared too: sheaf_capacity (kslub.ko loaded with sheaves=1: 7.3's capacities, 60/28/12/4 by size)"
+			diag "geometry: compared too: sheaf_capacity (kslub.ko runs sheaves, the kernel's own design: 7.3's capacities, 60/28/12/4 by size)"
 		else
-			diag "geometry: NOT compared: sheaf_capacity (7.3's kmalloc caches have sheaves, 60/28/12/4 by size; kslub.ko runs the TID design (sheaves=0), so its file must read 0)"
+			diag "geometry: NOT compared: sheaf_capacity (7.3's kmalloc caches have sheaves, 60/28/12/4 by size; kslub.ko runs the TID design (loaded with sheaves=0), so its file must read 0)"
 		fi
 		;;
 	*) diag "geometry: NOT compared: sheaf_capacity (Linux $rules has no such file)" ;;
 	esac
-	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0), kslub's too with sheaves=1, not in the TID design), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
+	diag "geometry: NOT compared: objects objects_partial partial slabs total_objects cpu_slabs slabs_cpu_partial (the state of the moment, not geometry; 7.x's cpu_slabs and slabs_cpu_partial read 0 and 0(0), kslub's too when it runs sheaves, not in the TID design), aliases ctor usersize and the flag files (how a cache was created, not what its geometry is)"
 }
 
 # check_geometry CACHE SYSFS_SLAB_DIR [RULES]: the cache's geometry files in
@@ -182,7 +182,7 @@ geometry_plan()
 # numbers: two unreadable or missing files do not agree. RULES (6.1, 6.12,
 # 6.18, 7.3; default: those of `uname -r`) decides sheaf_capacity, when the
 # kernel has the file: equal to the kernel's under 6.18's rules and under
-# 7.3's when kslub.ko runs sheaves (KSLUB_SHEAVES=1: loaded with sheaves=1),
+# 7.3's when kslub.ko runs sheaves (KSLUB_SHEAVES=1, lib.sh),
 # else 0 (the TID design) and not compared.
 check_geometry()
 {

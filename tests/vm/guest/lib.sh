@@ -17,6 +17,25 @@ T_FAILED=0
 T_TMP="${TMPDIR:-/tmp}/kslub-test.$$"
 mkdir -p "$T_TMP"
 
+# The per-CPU design kslub.ko's kmalloc caches must run, known from outside
+# the module: the sheaves= argument of KSLUB_INSMOD_ARGS (1: 7.x's sheaves,
+# 0: the TID design), else the guest kernel's own design for its kmalloc
+# caches (Linux 7.0 on: sheaves; before: TID, 6.18 included, whose kmalloc
+# caches have none). KSLUB_SHEAVES=1 when it is sheaves, 0 when TID.
+kslub_expected_sheaves()
+{
+	local a major
+	for a in ${KSLUB_INSMOD_ARGS:-}; do
+		case "$a" in
+		sheaves=1) echo 1; return ;;
+		sheaves=0) echo 0; return ;;
+		esac
+	done
+	major="$(uname -r | cut -d. -f1)"
+	if [ "$major" -ge 7 ]; then echo 1; else echo 0; fi
+}
+KSLUB_SHEAVES="$(kslub_expected_sheaves)"
+
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
 diag() { echo "# $*"; }

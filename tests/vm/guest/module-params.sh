@@ -6,6 +6,8 @@
 # block) loads, passes its self-test, runs out with ENOMEM and keeps working;
 # pool_mb=240 loads with whatever blocks the guest can give; selftest=0
 # skips the self-test, which a write to the selftest file then runs.
+# sheaves=2 and -2 are refused; the load line and kmalloc-64 show the design
+# of the default (the kernel's own) and of sheaves=-1, 0 and 1.
 #
 #   tests/vm/run-module.sh --kernel 6.1 --smp 2 --mem 512 --script tests/vm/guest/module-params.sh
 #
@@ -48,6 +50,8 @@ fi
 # --- out of range ------------------------------------------------------------------
 insmod_refused pool_mb=1
 insmod_refused pool_mb=241
+insmod_refused sheaves=2
+insmod_refused sheaves=-2
 
 # --- one 4 MiB block: exhaustion and recovery ----------------------------------------
 if insmod_with pool_mb=4; then
@@ -72,6 +76,24 @@ if insmod_with pool_mb=240; then
 	sed 's/^/#   buddyinfo: /' "$D/buddyinfo"
 	unload_module
 fi
+
+# --- sheaves: the per-CPU design ---------------------------------------------------------
+# The load line names the design: by default the kernel's own (Linux 7.0 on:
+# sheaves for every cache; before: TID), else what sheaves= asks.
+load_line() { dmesg | grep 'kslub: .* MiB pool' | tail -n 1; }
+own=TID
+[ "$(uname -r | cut -d. -f1)" -lt 7 ] || own=sheaves
+for arg in "" sheaves=-1 sheaves=0 sheaves=1; do
+	case "$arg" in sheaves=0) want=TID ;; sheaves=1) want=sheaves ;; *) want=$own ;; esac
+	if insmod_with selftest=0 $arg; then
+		l="$(load_line)"
+		if [[ "$l" == *"per-CPU design $want"* ]]; then ok "${arg:-no sheaves=}: design $want ($l)"; else not_ok "${arg:-no sheaves=}: design $want: '$l'"; fi
+		w=tid
+		[ "$want" = TID ] || w=sheaves
+		check "${arg:-no sheaves=}: kmalloc-64 runs $w" grep -q "^design $w" "$D/caches/kmalloc-64/sheaves"
+		unload_module
+	fi
+done
 
 # --- no self-test at load ----------------------------------------------------------------
 if insmod_with selftest=0; then
