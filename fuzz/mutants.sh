@@ -9,7 +9,7 @@
 # clean core shows a finding, or a run proves nothing either way.
 #
 #   fuzz/mutants.sh [--build-root DIR] [--runs N] [--buddy-runs M] [--only NAME] [--clean-bin DIR]
-#                   [--prebuilt DIR]
+#                   [--prebuilt DIR] [--jobs J]
 #   fuzz/mutants.sh --list      the seeded bugs, "name target" a line
 #
 # --runs N: executions for the races target (default 300000), --buddy-runs M
@@ -18,6 +18,9 @@
 # core (default: build one under the build root).
 # --prebuilt DIR: take each mutant's binary as DIR/<name>/fuzz-<target>
 # instead of building it (tests/scripts/mutants-selftest.sh uses stand-ins).
+# --jobs J: mutants (each a build, then one single-threaded fuzzer) and clean
+# runs at a time (default: the CPUs, nproc); the table comes in the list's
+# order once all are done, the seconds column is each run's own wall time.
 #
 # A mutant counts as found only when its fuzzer exits non-zero AND leaves a
 # crash-, timeout-, leak- or oom- input: a binary that cannot run, refuses its
@@ -33,6 +36,7 @@ only=""
 clean_bin=""
 prebuilt=""
 list=0
+jobs_max=$(nproc 2>/dev/null || echo 1)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build-root) root=$2; shift 2 ;;
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift 2 ;;
 	--clean-bin) clean_bin=$2; shift 2 ;;
 	--prebuilt) prebuilt=$2; shift 2 ;;
+	--jobs) jobs_max=$2; shift 2 ;;
 	--list) list=1; shift ;;
 	-h | --help) sed -n '3,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "mutants: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -73,9 +78,10 @@ if [ $list = 1 ]; then
 	exit 0
 fi
 
-for v in "$races_runs" "$buddy_runs"; do
-	case $v in '' | *[!0-9]*) echo "mutants: '$v' is not a number of runs" >&2; exit 2 ;; esac
+for v in "$races_runs" "$buddy_runs" "$jobs_max"; do
+	case $v in '' | *[!0-9]*) echo "mutants: '$v' is not a number (of runs or jobs)" >&2; exit 2 ;; esac
 done
+[ "$jobs_max" -ge 1 ] || jobs_max=1
 if [ -n "$only" ] && ! grep -q "^$only " <<<"$MUTANTS"; then
 	echo "mutants: --only $only: no such mutant (one of:$(printf '%s\n' "$MUTANTS" | awk 'NF { printf " %s", $1 }'))" >&2
 	exit 2
@@ -135,60 +141,85 @@ run_target() {
 	rm -rf "$work"
 }
 
-failed=0
-tested=0
-printf '%-28s %-7s %12s %9s  %s\n' mutant target executions seconds "first check that fired"
-while read -r name target; do
-	[ -n "$name" ] || continue
-	[ -z "$only" ] || [ "$only" = "$name" ] || continue
-	tested=$((tested + 1))
-	dir="$root/$name"
+row() { printf '%-28s %-7s %12s %9s  %s\n' "$@"; }
+
+# one_mutant NAME TARGET: build (unless --prebuilt), seed check, fixed-seed run.
+# Prints its table row; exit status 0 found, 1 not (survived, no verdict, no
+# binary, build failed). Runs as a job: the parent reads its output file.
+one_mutant() {
+	local name=$1 target=$2 dir="$root/$1" bin verdict execs secs check
 	if [ -n "$prebuilt" ]; then
 		bin="$prebuilt/$name/fuzz-$target"
 	else
 		bin="$dir/fuzz-$target"
 		echo "mutants: building $name (fuzz/mutants/$name.patch, fuzz-$target) ..." >&2
-		if ! configure_and_build "$dir" "$name" "$target"; then
+		if ! configure_and_build "$dir" "$name" "$target" >&2; then
+			row "$name" "$target" "-" "-" "ERROR: build failed"
 			echo "mutants: build of $name failed" >&2
-			exit 1
+			return 1
 		fi
 	fi
 	if [ ! -x "$bin" ]; then
-		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "-" "ERROR: no binary"
+		row "$name" "$target" "-" "-" "ERROR: no binary"
 		echo "mutants: $bin: not an executable" >&2
-		failed=1
-		continue
+		return 1
 	fi
 	# The seed corpus must not already reproduce the mutant: every seed once.
 	if ! "$bin" -runs=0 "$src/fuzz/corpus/$target" >"$dir.seeds.log" 2>&1; then
+		row "$name" "$target" "-" "-" "ERROR: a seed reproduces it"
 		echo "mutants: a seed of fuzz/corpus/$target reproduces $name on its own (log $dir.seeds.log)" >&2
-		failed=1
-		continue
+		return 1
 	fi
 	echo "mutants: fuzzing $name (fuzz-$target, seed 1, at most $([ "$target" = buddy ] && echo "$buddy_runs" || echo "$races_runs") runs) ..." >&2
 	read -r verdict execs secs check <<<"$(run_target "$bin" "$target" "$dir.fuzz.log")"
 	case "$verdict" in
 	found)
-		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "$execs" "$secs" "$check"
+		row "$name" "$target" "$execs" "$secs" "$check"
 		;;
 	clean)
-		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "$secs" "SURVIVED"
+		row "$name" "$target" "-" "$secs" "SURVIVED"
 		echo "mutants: $name survived; log: $dir.fuzz.log" >&2
-		failed=1
+		return 1
 		;;
 	*)
-		printf '%-28s %-7s %12s %9s  %s\n' "$name" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
+		row "$name" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
 		echo "mutants: $name: no verdict (${verdict:-nothing} ${execs:-} ${check:-}); log: $dir.fuzz.log" >&2
-		failed=1
+		return 1
 		;;
 	esac
-done <<<"$MUTANTS"
-if [ "$tested" -eq 0 ]; then
-	echo "mutants: FAILED: no mutant was tested"
-	exit 1
-fi
+}
 
-# The unmutated core with the same settings.
+# one_clean TARGET: the unmutated core's run; its row, status 0 when clean.
+one_clean() {
+	local target=$1 verdict execs secs check
+	echo "mutants: fuzzing the unmutated core (fuzz-$target, seed 1, same runs) ..." >&2
+	if [ ! -x "$clean_bin/fuzz-$target" ]; then
+		row "(unmutated core)" "$target" "-" "-" "ERROR: no binary"
+		echo "mutants: $clean_bin/fuzz-$target: not an executable" >&2
+		return 1
+	fi
+	read -r verdict execs secs check <<<"$(run_target "$clean_bin/fuzz-$target" "$target" "$root/clean-$target.fuzz.log")"
+	case "$verdict" in
+	clean)
+		row "(unmutated core)" "$target" "$execs" "$secs" "no finding"
+		;;
+	found)
+		row "(unmutated core)" "$target" "$execs" "$secs" "FINDING: $check"
+		echo "mutants: the unmutated core shows a finding; log: $root/clean-$target.fuzz.log" >&2
+		return 1
+		;;
+	*)
+		row "(unmutated core)" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
+		echo "mutants: the unmutated core's run gave no verdict; log: $root/clean-$target.fuzz.log" >&2
+		return 1
+		;;
+	esac
+}
+
+# The work, as "kind name target" lines; the clean races run first (the
+# longest), so that it does not start last and finish alone.
+tested=0
+work=""
 if [ -z "$only" ]; then
 	if [ -z "$clean_bin" ]; then
 		clean_bin="$root/clean"
@@ -197,32 +228,63 @@ if [ -z "$only" ]; then
 		cmake --build "$clean_bin" --target fuzz-buddy >>"$clean_bin.build.log" 2>&1 ||
 			{ tail -30 "$clean_bin.build.log"; echo "mutants: build of the unmutated fuzz-buddy failed" >&2; exit 1; }
 	fi
-	for target in races buddy; do
-		echo "mutants: fuzzing the unmutated core (fuzz-$target, seed 1, same runs) ..." >&2
-		if [ ! -x "$clean_bin/fuzz-$target" ]; then
-			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "-" "-" "ERROR: no binary"
-			echo "mutants: $clean_bin/fuzz-$target: not an executable" >&2
-			failed=1
-			continue
-		fi
-		read -r verdict execs secs check <<<"$(run_target "$clean_bin/fuzz-$target" "$target" "$root/clean-$target.fuzz.log")"
-		case "$verdict" in
-		clean)
-			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "$execs" "$secs" "no finding"
-			;;
-		found)
-			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "$execs" "$secs" "FINDING: $check"
-			echo "mutants: the unmutated core shows a finding; log: $root/clean-$target.fuzz.log" >&2
-			failed=1
-			;;
-		*)
-			printf '%-28s %-7s %12s %9s  %s\n' "(unmutated core)" "$target" "-" "${secs:-?}" "ERROR: ${check:-no verdict}"
-			echo "mutants: the unmutated core's run gave no verdict; log: $root/clean-$target.fuzz.log" >&2
-			failed=1
-			;;
-		esac
-	done
+	work="clean clean-races races
+"
 fi
+while read -r name target; do
+	[ -n "$name" ] || continue
+	[ -z "$only" ] || [ "$only" = "$name" ] || continue
+	tested=$((tested + 1))
+	work="${work}mutant $name $target
+"
+done <<<"$MUTANTS"
+if [ "$tested" -eq 0 ]; then
+	echo "mutants: FAILED: no mutant was tested"
+	exit 1
+fi
+[ -n "$only" ] || work="${work}clean clean-buddy buddy
+"
+total=$(printf '%s' "$work" | grep -c .)
+
+# At most jobs_max at a time; each leaves NAME.row and NAME.status in $out.
+out=$(mktemp -d "${TMPDIR:-/tmp}/kslub-mutants.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+running=0 done_n=0
+reap() {
+	local pid
+	wait -n -p pid || true
+	running=$((running - 1))
+	done_n=$((done_n + 1))
+	echo "mutants: $done_n of $total done" >&2
+}
+while read -r kind name target; do
+	[ -n "$kind" ] || continue
+	while [ "$running" -ge "$jobs_max" ]; do reap; done
+	(
+		rc=0
+		if [ "$kind" = clean ]; then
+			one_clean "$target" >"$out/$name.row" || rc=$?
+		else
+			one_mutant "$name" "$target" >"$out/$name.row" || rc=$?
+		fi
+		echo "$rc" >"$out/$name.status"
+	) &
+	running=$((running + 1))
+done <<<"$work"
+while [ "$running" -gt 0 ]; do reap; done
+
+# The table in the list's order (the mutants, then the unmutated core).
+failed=0
+printf '%-28s %-7s %12s %9s  %s\n' mutant target executions seconds "first check that fired"
+for name in $(printf '%s' "$work" | awk '$1 == "mutant" { print $2 }') clean-races clean-buddy; do
+	[ -n "$only" ] && [ "${name#clean-}" != "$name" ] && continue
+	if [ -s "$out/$name.row" ]; then
+		cat "$out/$name.row"
+	else
+		row "$name" "?" "-" "-" "ERROR: the job left no result"
+	fi
+	[ "$(cat "$out/$name.status" 2>/dev/null)" = 0 ] || failed=1
+done
 
 if [ "$failed" -ne 0 ]; then
 	echo "mutants: FAILED"

@@ -9,7 +9,9 @@
 #     a finding (a binary that cannot run, a refused flag);
 #   - fail an unknown --only name instead of testing nothing;
 #   - fail an unmutated core that exits 0 without fuzzing, or that finds
-#     something; and pass when every mutant is found and the core is clean.
+#     something; and pass when every mutant is found and the core is clean;
+#   - fail when one mutant survives and the others are found, with several
+#     jobs running at a time.
 # Stand-ins are shell scripts that answer libFuzzer's -runs= and
 # -artifact_prefix= flags.
 #
@@ -76,6 +78,13 @@ while read -r name target; do
 	[ -n "$name" ] || continue
 	standin "$W/all/$name/fuzz-$target" crash
 done <<<"$names"
+# All found but one in the middle of the list, for a run of several jobs: a
+# failure in any job, not only the last to finish, must fail the run.
+mid=$(echo "$names" | awk 'NR == 3 { print $1 }')
+while read -r name target; do
+	[ -n "$name" ] || continue
+	standin "$W/one-survives/$name/fuzz-$target" "$([ "$name" = "$mid" ] && echo nobug || echo crash)"
+done <<<"$names"
 for t in races buddy; do
 	standin "$W/clean-ok/fuzz-$t" nobug
 	standin "$W/clean-silent/fuzz-$t" nobug
@@ -97,5 +106,6 @@ case_run "unmutated core exiting 0 without fuzzing" fail 'unmutated core.*buddy.
 case_run "unmutated core with a finding" fail 'unmutated core.*races.*FINDING' -- $(m 6) --prebuilt "$W/all" --clean-bin "$W/clean-finding"
 case_run "unmutated core missing" fail 'unmutated core.*ERROR: no binary' -- $(m 7) --prebuilt "$W/all" --clean-bin "$W/none"
 case_run "every mutant found, the core clean" pass 'every mutant found' -- $(m 8) --prebuilt "$W/all" --clean-bin "$W/clean-ok"
+case_run "one survivor among the mutants, 3 jobs at a time" fail "$mid .*SURVIVED" -- $(m 11) --prebuilt "$W/one-survives" --clean-bin "$W/clean-ok" --jobs 3
 }
 case_done
