@@ -3,7 +3,8 @@
 #
 # The harness itself (CTest vm.harness): vm.sh must return a guest script's
 # exit code, fail on a kernel WARNING even when the script succeeds, fail on
-# a kernel oops (oops=panic) and on a hang (--timeout), keep the console log
+# a kernel oops (oops=panic), on a hang (--timeout) and on a boot that never
+# reaches the script (KSLUB_VM_BOOT_TIMEOUT, retried first), keep the console log
 # of every failed run, and pass --env values through unchanged.
 #
 #   tests/vm/harness-selftest.sh [--kernel 6.12]
@@ -55,5 +56,16 @@ run_case exit3 3 'FAIL: guest script exited with status 3'
 run_case warning 1 'FAIL: +\[ *[0-9.]+\] WARNING: CPU: 0 PID: 1 at harness-case injected'
 run_case oops 1 'no exit code from the guest'
 run_case hang 1 'timeout: QEMU killed after 15 s' --timeout 15
+# A boot that never reaches the guest script: init replaced by a busy loop.
+# Stopped after KSLUB_VM_BOOT_TIMEOUT, retried, then failed; not --timeout.
+KSLUB_VM_BOOT_TIMEOUT=20 KSLUB_VM_BOOT_ATTEMPTS=2 KSLUB_VM_APPEND='rdinit=/bin/sh -- -c "while :; do :; done"' \
+	run_case stuck-boot 1 'FAIL: the guest did not start its script within 20 s' --timeout 90
+n=$((n + 1))
+if grep -q 'did not start its script within 20 s (stuck while booting): retrying' "$work/stuck-boot.out"; then
+	echo "ok $n - stuck-boot: the first boot was retried"
+else
+	failed=$((failed + 1))
+	echo "not ok $n - stuck-boot: the first boot was retried"
+fi
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -417,16 +417,48 @@ filter()
 # retried (KSLUB_VM_BOOT_ATTEMPTS, default 3), its console log kept; a crash
 # after the script started always counts.
 attempts="${KSLUB_VM_BOOT_ATTEMPTS:-3}"
+# A guest that has not started its script after KSLUB_VM_BOOT_TIMEOUT seconds
+# (default 180; boots take 7 to 20 s here, the debug kernel's included) is
+# stuck while booting: seen once with the debug kernel, QEMU idle after
+# ACPI's AE_AML_LOOP_TIMEOUT, where only --timeout (1400 s there) would have
+# ended it. QEMU is stopped, and the boot retried like a crashed one.
+boot_limit="${KSLUB_VM_BOOT_TIMEOUT:-180}"
+case $boot_limit in '' | *[!0-9]*) die "KSLUB_VM_BOOT_TIMEOUT=$boot_limit is not a number of seconds" ;; esac
+# The QEMU process of this run, found by its unique output share.
+qemu_pattern="$(printf '%s' "path=$out_dir,mount_tag=out" | sed 's/[][\\.*^$+?(){}|]/\\&/g')"
 for ((attempt = 1; ; attempt++)); do
 	msg "booting $kernel_arg ($kver) smp=$smp mem=${mem}M$([ "$numa" -gt 1 ] && echo " numa=$numa") script=$script$([ "$attempt" -gt 1 ] && echo " (attempt $attempt)")"
 	t0=$(date +%s.%N)
 	: >"$console"
 	rm -f "$out_dir/.dmesg"
+	rm -f "$run_dir/boot-stuck"
+	(
+		end=$((SECONDS + boot_limit))
+		while [ "$SECONDS" -lt "$end" ]; do
+			sleep 1
+			if grep -aq '^KSLUB-VM: script-start' "$console"; then exit 0; fi
+		done
+		: >"$run_dir/boot-stuck"
+		pkill -TERM -f -- "$qemu_pattern" || true
+	) &
+	boot_watch=$!
 	set +e
 	timeout -k 10 "$timeout_s" "${qemu_cmd[@]}" </dev/null 2>&1 | filter
 	st=("${PIPESTATUS[@]}")
+	kill "$boot_watch" 2>/dev/null
+	wait "$boot_watch" 2>/dev/null
 	set -e
 	qemu_rc="${st[0]}"
+	if [ -f "$run_dir/boot-stuck" ]; then
+		mkdir -p "$log_dir"
+		kept_boot="$log_dir/boot-stuck-$kshort-smp$smp-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+		cp "$console" "$kept_boot"
+		if [ "$attempt" -lt "$attempts" ]; then
+			msg "the guest did not start its script within $boot_limit s (stuck while booting): retrying (console log kept: $kept_boot)"
+			continue
+		fi
+		msg "the guest did not start its script within $boot_limit s (stuck while booting; console log kept: $kept_boot)"
+	fi
 	if [ "$attempt" -lt "$attempts" ] && ! grep -aq '^KSLUB-VM: script-start' "$console" &&
 		grep -aqE 'Oops|BUG:|Kernel panic|general protection fault' "$console"; then
 		mkdir -p "$log_dir"
@@ -466,7 +498,9 @@ if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 elif [ "$qemu_rc" != 0 ]; then
 	failures+=("QEMU exited with status $qemu_rc")
 fi
-if [ -z "$start_line" ]; then
+if [ -f "$run_dir/boot-stuck" ]; then
+	failures+=("the guest did not start its script within $boot_limit s (stuck while booting)")
+elif [ -z "$start_line" ]; then
 	failures+=("the guest script never started (guest init failed; see the console log)")
 fi
 if [ -z "$guest_rc" ]; then
