@@ -20,7 +20,8 @@
 #     left out without it): a corrupted trace or a failed recording fails it;
 #   - harness-selftest.sh with stand-ins for vm.sh (KSLUB_VM_SH): one that
 #     always passes, one that keeps no console log, one that loses the guest's
-#     exit status must all fail it; a faithful one passes;
+#     exit status, one that fails a stuck boot without retrying it must all
+#     fail it; a faithful one passes;
 #   - run-module.sh with a module build that fails, and with a prebuilt
 #     module (--ko, as CTest's module.build.<kernel> fixtures hand it) that
 #     is missing or was built for another kernel: it must fail before QEMU
@@ -218,7 +219,8 @@ fi
 
 # --- harness-selftest.sh with stand-ins for vm.sh --------------------------------------------
 # STANDIN_VM: faithful (what vm.sh does), always-pass, no-log (keeps no
-# console log), status (loses the guest's exit status: always 1 on failure).
+# console log), status (loses the guest's exit status: always 1 on failure),
+# no-boot-retry (fails a stuck boot at once, without retrying it).
 cat >"$W/vm-standin.sh" <<'EOF'
 #!/usr/bin/env bash
 mode=${STANDIN_VM:-faithful} case_name="" x="" timeout=600
@@ -248,18 +250,26 @@ exit3) fail "guest script exited with status 3" 3 ;;
 warning) fail "    [    1.234567] WARNING: CPU: 0 PID: 1 at harness-case injected" 1 ;;
 oops) fail "no exit code from the guest (kernel panic or hang?)" 1 ;;
 hang) fail "timeout: QEMU killed after $timeout s" 1 ;;
+stuck-boot)
+	b=${KSLUB_VM_BOOT_TIMEOUT:-180}
+	[ "$mode" = no-boot-retry ] ||
+		echo "vm: the guest did not start its script within $b s (stuck while booting): retrying (console log kept: x)"
+	fail "the guest did not start its script within $b s (stuck while booting)" 1
+	;;
 *) fail "unknown case" 1 ;;
 esac
 EOF
 chmod +x "$W/vm-standin.sh"
 hs=$vm/harness-selftest.sh
-case_run "harness-selftest: a faithful vm.sh" pass '^ok 5 - hang' -- env KSLUB_VM_SH="$W/vm-standin.sh" bash "$hs"
+case_run "harness-selftest: a faithful vm.sh" pass '^ok 7 - stuck-boot' -- env KSLUB_VM_SH="$W/vm-standin.sh" bash "$hs"
 case_run "harness-selftest: a vm.sh that always passes" fail 'not ok 2 - exit3' -- \
 	env KSLUB_VM_SH="$W/vm-standin.sh" STANDIN_VM=always-pass bash "$hs"
 case_run "harness-selftest: a vm.sh that keeps no console log" fail 'not ok 2\.1 - exit3: console log kept' -- \
 	env KSLUB_VM_SH="$W/vm-standin.sh" STANDIN_VM=no-log bash "$hs"
 case_run "harness-selftest: a vm.sh that loses the guest's exit status" fail 'not ok 2 - exit3: status 1 \(expected 3\)' -- \
 	env KSLUB_VM_SH="$W/vm-standin.sh" STANDIN_VM=status bash "$hs"
+case_run "harness-selftest: a vm.sh that does not retry a stuck boot" fail 'not ok 7 - stuck-boot: the first boot was retried' -- \
+	env KSLUB_VM_SH="$W/vm-standin.sh" STANDIN_VM=no-boot-retry bash "$hs"
 
 # --- run-module.sh: a failing module build, a prebuilt module ------------------------------
 kver=$("$vm/vm.sh" --kernel 6.12 --print-kernel 2>/dev/null) || kver=""
