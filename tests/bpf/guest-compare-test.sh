@@ -138,9 +138,18 @@ n=$(map_val "@kslub_allocs[$OWN" "$T_TMP/top.out")
 check "slabratetop: $OWN shows up, $n of $OWN_N allocations" in_range 1 "$n" "$OWN_N"
 b=$(map_val "@kslub_bytes[$OWN" "$T_TMP/top.out")
 check "slabratetop: $OWN bytes: 96 per allocation ($b)" [ "$b" -eq $((n * 96)) ]
+# compare runs long enough for reports to fall in the middle of it, and
+# there a count can come back after its clear(): the BPF program read the
+# per-CPU value before userspace deleted the key and writes it back, plus
+# one, after (seen: 1800 in one report, 4000 in the next, of 4000). So no
+# report may show more than the cache's allocations; the sum may.
+map_max()
+{
+	awk -v key="$1]: " 'index($0, key) { sub(/.*]: /, ""); if ($1 > m) m = $1 } END { print m + 0 }' "$2"
+}
 for c in kslub-compare-tid kslub-compare-sheaves; do
-	n=$(map_val "@kslub_allocs[$c" "$T_TMP/top.out")
-	check "slabratetop: $c shows up, $n of $N allocations" in_range 1 "$n" "$N"
+	n=$(map_max "@kslub_allocs[$c" "$T_TMP/top.out")
+	check "slabratetop: $c shows up, at most $N allocations in a report ($n)" in_range 1 "$n" "$N"
 done
 check "slabratetop: kernel caches reported" grep -q '^@kernel_allocs\[' "$T_TMP/top.out"
 
