@@ -629,8 +629,8 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 	}
 	mutex_lock(&kslub_module.lock);
 	for (who = 0; who < 2 && !err; who++) {
-		ks[who] = kslub_mod_cache_create_design(kslub_module.k, ks_name[who], size, who,
-							&err);
+		ks[who] = kslub_mod_cache_create_design(kslub_module.k, ks_name[who], size,
+							who == CMP_SHEAVES, &err);
 		if (!ks[who] && err != -EEXIST && err != -EINVAL)
 			err = -ENOMEM;
 	}
@@ -647,10 +647,10 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 	for (pass = 0; pass < 2 && !err; pass++) {
 		for (pat = 0; pat < CMP_PATTERNS && !err; pat++) {
 			for (who = 0; who < CMP_SUBJECTS && !err; who++) {
-				u64 t = who == CMP_KERNEL ? compare_pass(&cmp_kernel, kc, pat, objs,
-									 ops, &err) :
-							    compare_pass(&cmp_kslub, ks[who], pat,
-									 objs, ops, &err);
+				bool kernel = who == CMP_KERNEL;
+				u64 t = compare_pass(kernel ? &cmp_kernel : &cmp_kslub,
+						     kernel ? (void *)kc : ks[who], pat, objs, ops,
+						     &err);
 
 				best[pat][who] = min(best[pat][who], t);
 			}
