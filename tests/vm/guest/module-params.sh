@@ -82,7 +82,7 @@ fi
 # sheaves for every cache; before: TID), else what sheaves= asks.
 load_line() { dmesg | grep 'kslub: .* MiB pool' | tail -n 1; }
 own=TID
-[ "$(uname -r | cut -d. -f1)" -lt 7 ] || own=sheaves
+[ "$(KSLUB_INSMOD_ARGS="" kslub_expected_sheaves)" = 0 ] || own=sheaves
 for arg in "" sheaves=-1 sheaves=0 sheaves=1; do
 	case "$arg" in sheaves=0) want=TID ;; sheaves=1) want=sheaves ;; *) want=$own ;; esac
 	if insmod_with selftest=0 $arg; then
