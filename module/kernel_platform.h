@@ -162,7 +162,8 @@ public:
 									       offset)));
 		return reinterpret_cast<T *>(reinterpret_cast<uptr>(pcp) + off);
 	}
-	template <class T> static bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	static constexpr bool PERCPU_SEQUENCES = false;
+	template <class T> static bool this_cpu_cas2(T *pcp, T *, Pair old, Pair nw)
 	{
 		static_assert(alignof(T) >= 16, "the per-CPU double word must be 16-byte aligned");
 		bool ok;
@@ -192,6 +193,11 @@ public:
 	template <class T> static void store(T *p, T v)
 	{
 		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	}
+	/* The fast path's CAS runs on its own CPU and the tid rejects it: a plain store. */
+	template <class T> static void slot_unpublish(T **p, unsigned)
+	{
+		store(p, static_cast<T *>(nullptr));
 	}
 	static bool cas2(Pair *p, Pair old, Pair nw)
 	{

@@ -347,7 +347,7 @@ extern "C" int kslub_mod_selftest(struct kslub_mod *k, char *buf, unsigned long 
 			u64 tid = pal.load(&c->tid);
 			void *fl = pal.load(&c->freelist);
 			/* Expecting tid + 1 (never a tid of this CPU): must fail and change nothing. */
-			failed = !pal.this_cpu_cas2(s->cpu_slab, Pair{fl, tid + 1},
+			failed = !pal.this_cpu_cas2(s->cpu_slab, c, Pair{fl, tid + 1},
 						    Pair{nullptr, tid + 2});
 			same = pal.load(&c->tid) == tid && pal.load(&c->freelist) == fl;
 			pal.preempt_enable();

@@ -38,15 +38,17 @@
  *   void percpu_free<T>(T *pcp)
  *   T *per_cpu_ptr<T>(T *pcp, unsigned cpu)
  *   T *raw_cpu_ptr<T>(T *pcp)        the current CPU's object (raw_cpu_ptr).
- *   bool this_cpu_cas2<T>(T *pcp, Pair old, Pair nw)
+ *   bool this_cpu_cas2<T>(T *pcp, T *seen, Pair old, Pair nw)
  *                                    compare-and-exchange of the 16 bytes at the
  *                                    start of the object of the CPU the caller is
  *                                    on AT THE MOMENT OF THE CAS: atomic with
  *                                    respect to that CPU (kernel:
  *                                    this_cpu_cmpxchg_double / this_cpu_try_cmpxchg128;
- *                                    user space: a locked cmpxchg16b on the slot
- *                                    of the CPU read just before; simulation: the
- *                                    virtual CPU the task is on at that step).
+ *                                    simulation: the virtual CPU the task is on at
+ *                                    that step). seen is the object the caller read
+ *                                    the tid from; user space CASes it with a locked
+ *                                    cmpxchg16b, valid from any CPU because the
+ *                                    tid, which names the CPU, must still match.
  *
  * The CPU-slab exclusion rule
  *   Fast paths take no lock: they read tid, then freelist and slab, and commit
@@ -71,13 +73,44 @@
  *        freelist BEFORE storing c->slab.
  *   A fast path that read the tid before a slow-path CAS fails its own CAS; one
  *   that read it after sees c->slab cleared (and takes the slow path) or sees
- *   the slab that matches the freelist. Work on another CPU's slot (flush,
+ *   the slab that matches the freelist. Step 3's clearing goes through
+ *     void slot_unpublish(Page **slab_field, unsigned cpu)
+ *   which stores nullptr there and returns only when no fast path on `cpu`
+ *   that read the old value can still commit. Kernel and simulation: a plain
+ *   store, since the tid does the rest; user space with restartable sequences
+ *   (below): a fence, because those commit with an unlocked CAS. Work on another CPU's slot (flush,
  *   shrink, validate) goes through run_on_cpu(cpu, fn), which runs fn with the
  *   same guarantees as a slow path on that CPU (kernel: on that CPU, by IPI
  *   with interrupts off; on PREEMPT_RT: in process context, a work item on
  *   that CPU; an offline CPU's fn runs in the caller, nothing else using
  *   its slots; user space and simulation: directly, the slot lock does the
  *   rest). fn may take the slot, node list and buddy zone locks.
+ *
+ * Restartable per-CPU sequences (user space; rseq(2))
+ *   static constexpr bool PERCPU_SEQUENCES: the platform may run the TID
+ *   design's fast paths as restartable sequences. Where it does
+ *   (bool sequences(), fixed for the instance's life), the whole fast path,
+ *   from reading the CPU to the commit, is one sequence on the current CPU's
+ *   slot that the kernel aborts and restarts on preemption, migration and
+ *   signal delivery; the commit is the same {freelist, tid} CAS with the same
+ *   tid, but unlocked (the kernel's this_cpu_cmpxchg16b), since nothing else on
+ *   that CPU can run in between:
+ *     void *seq_alloc<Cpu, HARDENED>(Cpu *pcp, u32 fp_offset, u64 key, u64 tid_step,
+ *                                    Cpu **slot)
+ *       pops the slot's first object, or returns nullptr for the slow path
+ *       (empty freelist, no CPU slab, or a CPU the instance cannot run them on);
+ *     int seq_free<Cpu, HARDENED>(Cpu *pcp, const Page *slab, void *head, void *tail,
+ *                                 u32 fp_offset, u64 key, u64 tid_step, Cpu **slot,
+ *                                 void **first)
+ *       links head..tail in front of the slot's freelist if c->slab is slab:
+ *       SEQ_DONE, SEQ_SLOW (another slab), or SEQ_DOUBLE_FREE (*first, the
+ *       freelist's first object, is head or tail: refused, nothing changed).
+ *   *slot is the slot the sequence committed to. HARDENED: free pointers are
+ *   stored as ptr ^ key ^ bswap(address of the pointer). What a sequence
+ *   leaves goes to the slow path, never to the locked fast path, which could
+ *   race with an unlocked commit. Slow paths keep the slot lock and the locked
+ *   CASes; what makes them safe against an unlocked commit in flight on
+ *   another CPU is slot_unpublish's fence.
  *
  * Shared allocator state
  *   Every read, write and CAS of per-CPU structures, slab freelists and
@@ -163,6 +196,9 @@ struct alignas(16) Pair {
 	void *ptr;
 	u64 word;
 };
+
+/* What a restartable free sequence did (PERCPU_SEQUENCES). */
+enum SeqResult : int { SEQ_DONE = 0, SEQ_SLOW = 1, SEQ_DOUBLE_FREE = 2 };
 
 enum class ReportKind : u8 {
 	InvalidFree,	 /* pointer not from this allocator, or not an object start */

@@ -13,8 +13,13 @@
  * Regions are TOP_BLOCK_SIZE aligned and a whole number of top blocks, so a
  * buddy never lies outside its block's region or node. The page descriptors
  * and the top-block map live in the first pages of the first region, marked
- * PG_reserved. virt_to_page() is O(1): a hash of the top block of the
- * address gives its region, the offset gives the descriptor.
+ * PG_reserved. virt_to_page() is O(1): where the regions lie close together
+ * (user space's one mapping, a guest's memory) a table with one entry per
+ * top block of the address span between the lowest and the highest region
+ * gives the descriptor of the block's first page, a subtraction, a compare
+ * and a load; where they are scattered over a span more than 64 times their
+ * size (top blocks taken one by one from a large machine's memory), a hash
+ * of the top block gives its region.
  *
  * Locking: each zone's lock protects its free_area lists and counts and the
  * PG_buddy flag and order of the free blocks on them. Allocated pages belong
@@ -74,7 +79,21 @@ public:
 	int free_pages_addr(const void *addr, unsigned order);
 
 	/* Descriptor of the page holding addr, or nullptr when addr is not in the pool. */
-	Page *virt_to_page(const void *addr) const;
+	Page *virt_to_page(const void *addr) const
+	{
+		uptr off = uptr(addr) - span_base_;
+		if (__builtin_expect(direct_map_ != nullptr, 1)) {
+			if (off >= span_bytes_)
+				return nullptr;
+			Page *first = direct_map_[off >> (TOP_ORDER + PAGE_SHIFT)];
+			if (!first)
+				return nullptr;
+			return first + ((off >> PAGE_SHIFT) & ((uptr(1) << TOP_ORDER) - 1));
+		}
+		return virt_to_page_hashed(addr);
+	}
+	/* Which lookup init() chose: the direct table (true) or the hash. */
+	bool direct_lookup() const { return direct_map_ != nullptr; }
 	/* Descriptor of the first page of the block holding the page. */
 	static Page *compound_head(Page *page)
 	{
@@ -131,6 +150,7 @@ private:
 	};
 
 	static u64 hash_block(uptr block) { return (block * 0x9e3779b97f4a7c15ull) >> 20; }
+	Page *virt_to_page_hashed(const void *addr) const;
 	Page *pfn_to_page_in_region(const Region &r, uptr pfn) const
 	{
 		return r.map + (pfn - (r.base >> PAGE_SHIFT));
@@ -152,6 +172,9 @@ private:
 	unsigned nr_nodes_ = 0;
 	BlockMapEntry *block_map_ = nullptr;
 	u64 block_map_mask_ = 0;
+	Page **direct_map_ = nullptr; /* first page of each top block of the span, or nullptr */
+	uptr span_base_ = 0;
+	uptr span_bytes_ = 0;
 	u64 pool_pages_ = 0;
 	u64 reserved_pages_ = 0;
 	u64 fail_next_ = 0;
@@ -176,9 +199,17 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 		}
 		blocks += regions[i].bytes / TOP_BLOCK_SIZE;
 	}
-	u64 map_slots = roundup_pow_of_two(blocks * 2);
+	uptr lo = uptr(regions[0].base), hi = lo + regions[0].bytes;
+	for (unsigned i = 1; i < nr; i++) {
+		lo = min(lo, uptr(regions[i].base));
+		hi = max(hi, uptr(regions[i].base) + regions[i].bytes);
+	}
+	u64 span_blocks = (hi - lo) / TOP_BLOCK_SIZE;
+	bool direct = span_blocks <= blocks * 64;
+	u64 map_slots = direct ? 0 : roundup_pow_of_two(blocks * 2);
 	pool_pages_ = blocks << TOP_ORDER;
-	u64 meta_bytes = pool_pages_ * sizeof(Page) + map_slots * sizeof(BlockMapEntry);
+	u64 meta_bytes = pool_pages_ * sizeof(Page) + map_slots * sizeof(BlockMapEntry) +
+			 (direct ? span_blocks * sizeof(Page *) : 0);
 	u64 meta_pages = align_up(meta_bytes, PAGE_SIZE) >> PAGE_SHIFT;
 	if (meta_pages >= (regions[0].bytes >> PAGE_SHIFT))
 		return -KSLUB_ENOMEM;
@@ -187,8 +218,14 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 	pal_.unpoison(meta, meta_pages << PAGE_SHIFT);
 	mem_zero(meta, meta_pages << PAGE_SHIFT);
 	Page *pages = reinterpret_cast<Page *>(meta);
-	block_map_ = reinterpret_cast<BlockMapEntry *>(meta + pool_pages_ * sizeof(Page));
-	block_map_mask_ = map_slots - 1;
+	if (direct) {
+		direct_map_ = reinterpret_cast<Page **>(meta + pool_pages_ * sizeof(Page));
+		span_base_ = lo;
+		span_bytes_ = hi - lo;
+	} else {
+		block_map_ = reinterpret_cast<BlockMapEntry *>(meta + pool_pages_ * sizeof(Page));
+		block_map_mask_ = map_slots - 1;
+	}
 	reserved_pages_ = meta_pages;
 
 	for (unsigned n = 0; n < MAX_NODES; n++) {
@@ -219,6 +256,11 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 			r.map[p].pad = u16(i);
 		}
 		for (uptr blk = r.base; blk < r.base + regions[i].bytes; blk += TOP_BLOCK_SIZE) {
+			if (direct) {
+				direct_map_[(blk - lo) / TOP_BLOCK_SIZE] =
+					r.map + ((blk - r.base) >> PAGE_SHIFT);
+				continue;
+			}
 			uptr key = (blk / TOP_BLOCK_SIZE) + 1;
 			u64 h = hash_block(key) & block_map_mask_;
 			while (block_map_[h].key)
@@ -249,7 +291,7 @@ template <class P> int BuddyAllocator<P>::init(const RegionDesc *regions, unsign
 	return 0;
 }
 
-template <class P> Page *BuddyAllocator<P>::virt_to_page(const void *addr) const
+template <class P> Page *BuddyAllocator<P>::virt_to_page_hashed(const void *addr) const
 {
 	uptr a = uptr(addr);
 	uptr key = a / TOP_BLOCK_SIZE + 1;

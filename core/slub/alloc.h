@@ -14,7 +14,7 @@ namespace kslub {
 template <class P> void Slub<P>::post_alloc(Cache *s, void *obj, unsigned gfp)
 {
 	pal_.unpoison(obj, s->object_size);
-	if (gfp & GFP_ZERO) {
+	if (__builtin_expect(gfp & GFP_ZERO, 0)) {
 		u8 *b = static_cast<u8 *>(obj);
 		for (u32 i = 0; i < s->object_size; i++)
 			b[i] = 0;
@@ -31,9 +31,33 @@ template <class P> void Slub<P>::post_alloc(Cache *s, void *obj, unsigned gfp)
 template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 {
 	void *object;
-	if (s->debug()) {
+	if (__builtin_expect(s->debug(), 0)) {
 		object = alloc_debug(s, gfp, node);
 	} else {
+		if constexpr (P::PERCPU_SEQUENCES) {
+			/*
+			 * A restartable sequence on the current CPU's slot (base/platform.h);
+			 * what it leaves goes to the slow path, never to the CAS below, which
+			 * must not race with an unlocked commit.
+			 */
+			if (pal_.sequences()) {
+				Cpu *c;
+				if (node == NUMA_NO_NODE) {
+					object = pal_.template seq_alloc<
+						Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
+						s->cpu_slab, s->offset, s->random, tid_step_, &c);
+					if (__builtin_expect(object != nullptr, 1)) {
+						stat_slot(c, ALLOC_FASTPATH);
+						goto done;
+					}
+				}
+				pal_.preempt_disable();
+				object = slab_alloc_slow(s, gfp, node,
+							 pal_.raw_cpu_ptr(s->cpu_slab));
+				pal_.preempt_enable();
+				goto done;
+			}
+		}
 redo:
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
 		u64 tid = pal_.load(&c->tid);
@@ -46,15 +70,17 @@ redo:
 			pal_.preempt_enable();
 		} else {
 			void *next = get_fp_safe(s, object);
-			if (!pal_.this_cpu_cas2(s->cpu_slab, Pair{object, tid},
+			if (!pal_.this_cpu_cas2(s->cpu_slab, c, Pair{object, tid},
 						Pair{next, next_tid(tid)})) {
-				stat(s, CMPXCHG_DOUBLE_CPU_FAIL);
+				stat_slot(c, CMPXCHG_DOUBLE_CPU_FAIL);
 				goto redo;
 			}
-			stat(s, ALLOC_FASTPATH);
+			stat_slot(c, ALLOC_FASTPATH);
 		}
 	}
-	if (object)
+done: /* used by the restartable sequences */
+	__attribute__((unused));
+	if (__builtin_expect(object != nullptr, 1))
 		post_alloc(s, object, gfp);
 	return object;
 }

@@ -123,7 +123,8 @@ template <class P> struct KmemCache {
 	u64 prefilled;	 /* objects in prefilled sheaves their callers hold */
 	unsigned flags;
 	u32 min_partial;
-	u32 size; /* stride of objects in a slab */
+	u32 size;	     /* stride of objects in a slab */
+	u64 size_reciprocal; /* ceil(2^64 / size): object index by a multiply (obj_to_index) */
 	u32 object_size;
 	u32 offset; /* free pointer offset */
 	u32 cpu_partial;
@@ -348,6 +349,12 @@ private:
 	void *slab_address(const Page *slab) const { return buddy_.page_address(slab); }
 	bool check_valid_pointer(const Cache *s, const Page *slab, const void *p) const;
 	int object_check(Cache *s, Page *slab, const void *obj, bool from_kfree);
+	/* A fast path's count, on the slot it committed to (the kernel's this_cpu_inc there). */
+	void stat_slot(Cpu *c, unsigned item) const
+	{
+		if constexpr (CONFIG_KSLUB_STATS)
+			pal_.stat_inc(&c->stat[item]);
+	}
 	void stat(const Cache *s, unsigned item) const
 	{
 		if constexpr (CONFIG_KSLUB_STATS)
@@ -404,6 +411,7 @@ private:
 	int do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int free_debug(Cache *s, Page *slab, void *obj);
+	int report_chain_head(Cache *s, void *freelist);
 
 	/* The slab layer without CPU slabs, as 7.x has it (slub/refill.h). */
 	usize refill_objects(Cache *s, unsigned gfp, int node, void **p, usize max);

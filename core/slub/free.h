@@ -36,10 +36,12 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 	if (!obj)
 		return 0;
 	Page *slab = virt_to_slab(obj);
-	int err = object_check(s, slab, obj, false);
-	if (err)
-		return err;
-	if (s == &boot_cache_ && cache_is_listed(pal_, caches_lock_, caches_, obj)) {
+	/* The checks that cost no lock, in line; object_check() says what failed. */
+	if (__builtin_expect(!slab || slab->slab_cache != s || !check_valid_pointer(s, slab, obj),
+			     0))
+		return object_check(s, slab, obj, false);
+	if (__builtin_expect(s == &boot_cache_, 0) &&
+	    cache_is_listed(pal_, caches_lock_, caches_, obj)) {
 		report(s, ReportKind::InvalidFree, obj, CACHE_DESCRIPTOR_FREE);
 		return -KSLUB_EINVAL;
 	}
@@ -80,6 +82,23 @@ __attribute__((noinline)) int Slub<P>::free_sheaves_or_slab(Cache *s, Page *slab
 
 template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
 {
+	if constexpr (P::PERCPU_SEQUENCES) {
+		/* A restartable sequence on the current CPU's slot: base/platform.h. */
+		if (pal_.sequences()) {
+			Cpu *c;
+			void *first;
+			int r = pal_.template seq_free<Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
+				s->cpu_slab, slab, head, tail, s->offset, s->random, tid_step_, &c,
+				&first);
+			if (__builtin_expect(r == SEQ_DONE, 1)) {
+				stat_slot(c, FREE_FASTPATH);
+				return 0;
+			}
+			if (r == SEQ_DOUBLE_FREE)
+				return report_chain_head(s, first);
+			return slab_free_slow(s, slab, head, tail, cnt);
+		}
+	}
 	for (;;) {
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
 		u64 tid = pal_.load(&c->tid);
@@ -94,20 +113,25 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
 			 * the freelist. The tail is the kernel's BUG_ON(object == fp) in set_freepointer;
 			 * missing it would link a bulk chain in front of itself, a cycle.
 			 */
-			if (__builtin_expect(head == freelist || tail == freelist, 0)) {
-				report(s, ReportKind::DoubleFree, freelist,
-				       "object is already the first free object");
-				return -KSLUB_EINVAL;
-			}
+			if (__builtin_expect(head == freelist || tail == freelist, 0))
+				return report_chain_head(s, freelist);
 		}
 		set_fp(s, tail, freelist);
-		if (pal_.this_cpu_cas2(s->cpu_slab, Pair{freelist, tid},
+		if (pal_.this_cpu_cas2(s->cpu_slab, c, Pair{freelist, tid},
 				       Pair{head, next_tid(tid)})) {
-			stat(s, FREE_FASTPATH);
+			stat_slot(c, FREE_FASTPATH);
 			return 0;
 		}
-		stat(s, CMPXCHG_DOUBLE_CPU_FAIL);
+		stat_slot(c, CMPXCHG_DOUBLE_CPU_FAIL);
 	}
+}
+
+/* A chain to free begins or ends with the object at the head of the CPU freelist. */
+template <class P>
+__attribute__((noinline, cold)) int Slub<P>::report_chain_head(Cache *s, void *freelist)
+{
+	report(s, ReportKind::DoubleFree, freelist, "object is already the first free object");
+	return -KSLUB_EINVAL;
 }
 
 /*

@@ -22,6 +22,7 @@ int Slub<P>::cache_open(Cache *s, const char *name, u32 size, u32 align, unsigne
 	s->flags = flags;
 	s->object_size = g.object_size;
 	s->size = g.size;
+	s->size_reciprocal = ~u64(0) / g.size + 1;
 	s->align = g.align;
 	s->inuse = g.inuse;
 	s->offset = g.offset;

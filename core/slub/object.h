@@ -39,11 +39,12 @@ inline bool Slub<P>::check_valid_pointer(const Cache *s, const Page *slab, const
 {
 	if (!p)
 		return true;
-	uptr base = uptr(slab_address(slab));
-	uptr a = uptr(p);
-	if (a < base || a >= base + uptr(cnt_of(slab).objects()) * s->size)
+	uptr off = uptr(p) - uptr(slab_address(slab));
+	if (off >= uptr(cnt_of(slab).objects()) * s->size) /* also below the slab: wraps */
 		return false;
-	return (a - base) % s->size == 0;
+	/* off / size by the reciprocal, exact for any offset inside a slab (< 2^32). */
+	uptr index = uptr((unsigned __int128)off * s->size_reciprocal >> 64);
+	return index * s->size == off;
 }
 
 template <class P>
@@ -123,7 +124,7 @@ template <class P> void *Slub<P>::slot_take(Cpu *c)
 /* Protocol step 3: clear c->slab, then take the freelist. Returns the freelist. */
 template <class P> void *Slub<P>::slot_empty(Cpu *c)
 {
-	pal_.store(&c->slab, static_cast<Page *>(nullptr));
+	pal_.slot_unpublish(&c->slab, c->cpu);
 	return slot_take(c);
 }
 

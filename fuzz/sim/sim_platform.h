@@ -106,7 +106,8 @@ public:
 		return -1;
 	}
 
-	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	static constexpr bool PERCPU_SEQUENCES = false;
+	template <class T> bool this_cpu_cas2(T *pcp, T *, Pair old, Pair nw)
 	{
 		sim_.point();
 		/* The CPU as it is now, after the point: the task may have migrated. */
@@ -156,6 +157,11 @@ public:
 		*p = v;
 		if (sim_.tracing())
 			trace_rw("store", p, u64(v));
+	}
+	/* The tid protects an in-flight fast path here, as in the kernel: a plain store. */
+	template <class T> void slot_unpublish(T **p, unsigned)
+	{
+		store(p, static_cast<T *>(nullptr));
 	}
 	bool cas2(Pair *p, Pair old, Pair nw)
 	{

@@ -83,7 +83,8 @@ struct ExternPlatform {
 	{
 		return static_cast<T *>(kslub_pal_raw_cpu_ptr(pcp));
 	}
-	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	static constexpr bool PERCPU_SEQUENCES = false;
+	template <class T> bool this_cpu_cas2(T *pcp, T *, Pair old, Pair nw)
 	{
 		return kslub_pal_this_cpu_cas2(pcp, &old, &nw);
 	}
@@ -94,6 +95,7 @@ struct ExternPlatform {
 		return out;
 	}
 	template <class T> static void store(T *p, T v) { kslub_pal_store(p, sizeof(T), &v); }
+	template <class T> static void slot_unpublish(T **p, unsigned) { store(p, (T *)nullptr); }
 	template <class T> static T peek(const T *p) { return load(p); }
 	static bool cas2(Pair *p, Pair old, Pair nw) { return kslub_pal_cas2(p, &old, &nw); }
 	static bool cas_u64(u64 *p, u64 old, u64 nw) { return kslub_pal_cas_u64(p, old, nw); }

@@ -530,6 +530,17 @@ uint64_t Harness::stat_delta(size_t tc, int item) const
 				  tracked_[tc].base[item];
 }
 
+/*
+ * The counters are unlocked adds (userspace/platform/user_platform.h): with
+ * threads on different CPUs adding to one slot's counter at once, a few
+ * increments can be lost. What the test knows is then a range: at most what
+ * happened, and short of it by no more than a hundredth (plus 8).
+ */
+static uint64_t lost_slack(uint64_t n)
+{
+	return n / 100 + 8;
+}
+
 void Harness::check_counters(const char *where)
 {
 	StatIdx si;
@@ -563,22 +574,30 @@ void Harness::check_counters(const char *where)
 								  -1);
 				},
 				&sum);
-			EXPECT_GE(a, o.single_alloc) << where << ": " << name;
+			EXPECT_GE(a + lost_slack(o.single_alloc), o.single_alloc)
+				<< where << ": " << name;
 			EXPECT_LE(a, o.single_alloc + o.bulk_alloc_objs + sheaf_allocs)
 				<< where << ": " << name;
-			EXPECT_GE(f, o.single_free) << where << ": " << name;
+			EXPECT_GE(f + lost_slack(o.single_free), o.single_free)
+				<< where << ": " << name;
 			EXPECT_LE(f, o.single_free + o.bulk_free_objs + o.bulk_alloc_failed_objs +
 					     flushed + sheaf_frees)
 				<< where << ": " << name;
 		} else if (!o.bulk_alloc_calls && !o.bulk_free_calls) {
-			EXPECT_EQ(a, o.single_alloc)
+			EXPECT_LE(a, o.single_alloc)
 				<< where << ": " << name << " alloc_fastpath + alloc_slowpath";
-			EXPECT_EQ(f, o.single_free)
+			EXPECT_GE(a + lost_slack(o.single_alloc), o.single_alloc)
+				<< where << ": " << name << " alloc_fastpath + alloc_slowpath";
+			EXPECT_LE(f, o.single_free)
+				<< where << ": " << name << " free_fastpath + free_slowpath";
+			EXPECT_GE(f + lost_slack(o.single_free), o.single_free)
 				<< where << ": " << name << " free_fastpath + free_slowpath";
 		} else {
-			EXPECT_GE(a, o.single_alloc) << where << ": " << name;
+			EXPECT_GE(a + lost_slack(o.single_alloc), o.single_alloc)
+				<< where << ": " << name;
 			EXPECT_LE(a, o.single_alloc + o.bulk_alloc_objs) << where << ": " << name;
-			EXPECT_GE(f, o.single_free + o.bulk_free_calls) << where << ": " << name;
+			EXPECT_GE(f + lost_slack(o.single_free), o.single_free + o.bulk_free_calls)
+				<< where << ": " << name;
 			EXPECT_LE(f, o.single_free + o.bulk_free_objs + o.bulk_alloc_failed_objs)
 				<< where << ": " << name;
 		}

@@ -303,8 +303,9 @@ public:
 	 * (cache_alloc[_node], kmalloc[_node]) counts exactly one of
 	 * alloc_fastpath and alloc_slowpath, a failed one alloc_slowpath; every
 	 * single free (cache_free, kfree) exactly one of free_fastpath and
-	 * free_slowpath. So for the caches without bulk calls both sums are
-	 * exact. Bulk calls are not: alloc_bulk takes objects off the CPU
+	 * free_slowpath. So for the caches without bulk calls both sums would be
+	 * exact, but for the increments threads on two CPUs can lose by adding
+	 * to one counter at once (a hundredth is allowed). Bulk calls are not: alloc_bulk takes objects off the CPU
 	 * freelist under the slot lock without counting them and counts
 	 * alloc_slowpath once per object it gets from the slow path (0..n per
 	 * call); free_bulk counts once per chain of objects of one slab (1..m

@@ -23,9 +23,11 @@
  * nothing, no report was made, and the event counters match the calls made
  * (see check_counters() for what is exact and what is a bound).
  *
- * The instance is not deterministic: the CPU of a call is the host CPU the
- * thread runs on, folded onto the declared CPUs, so 1, 4 and 8 declared CPUs
- * on a small host give both many threads per CPU slot and idle slots.
+ * The instance is not deterministic. With at least as many declared CPUs as
+ * the host has (2 and more here) a thread runs on its host CPU's slot, the
+ * fast paths as restartable sequences (the ASan and TSan builds too); with
+ * fewer (1) threads share the slot, with locked CASes. So both commit modes
+ * run, with many threads per slot and with idle slots.
  *
  * The harness (the instance, the workers and every check named above) is
  * stress_harness.h and stress_harness.cpp; this file holds the test cases.

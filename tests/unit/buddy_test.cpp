@@ -600,3 +600,49 @@ INSTANTIATE_TEST_SUITE_P(Seeds, BuddyRandom,
 			 });
 
 } // namespace
+
+/*
+ * virt_to_page: regions close together go through the direct table, regions
+ * scattered over more than 64 times their size through the hash; both give
+ * the k-th descriptor of a region for any address in its k-th page, and
+ * nothing for an address between or beyond the regions.
+ */
+TEST(BuddyLookup, DirectTableAndScatteredRegions)
+{
+	for (size_t gap_blocks : {size_t(1), size_t(200)}) {
+		const size_t span = (gap_blocks + 3) * kTopBlock;
+		void *map = mmap(nullptr, span, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		ASSERT_NE(map, MAP_FAILED);
+		uintptr_t first = (uintptr_t(map) + kTopBlock - 1) & ~uintptr_t(kTopBlock - 1);
+		uintptr_t second = first + (1 + gap_blocks) * kTopBlock;
+		kslub::RegionDesc regions[2] = {
+			{reinterpret_cast<void *>(first), kTopBlock, 0},
+			{reinterpret_cast<void *>(second), kTopBlock, 0},
+		};
+		{
+			kslub::UserPlatform pal(2, 1, true);
+			Buddy b(pal);
+			ASSERT_EQ(b.init(regions, 2), 0);
+			EXPECT_EQ(b.direct_lookup(), gap_blocks == 1) << "gap " << gap_blocks;
+			for (unsigned r = 0; r < 2; r++) {
+				uintptr_t base = r ? second : first;
+				for (size_t k : {size_t(0), size_t(1), size_t(517), size_t(1023)}) {
+					const void *a = reinterpret_cast<const void *>(
+						base + k * 4096 + 17);
+					EXPECT_EQ(b.virt_to_page(a), &b.region(r).map[k])
+						<< "gap " << gap_blocks << " region " << r
+						<< " page " << k;
+				}
+			}
+			const uintptr_t outside[] = {first - 1, first + kTopBlock, second - 4096,
+						     second + kTopBlock, 0};
+			for (uintptr_t a : outside)
+				EXPECT_EQ(b.virt_to_page(reinterpret_cast<const void *>(a)),
+					  nullptr)
+					<< "gap " << gap_blocks << " address " << std::hex << a;
+		}
+		kslub::UserPlatform::unpoison(map, span);
+		munmap(map, span);
+	}
+}

@@ -29,6 +29,7 @@ typedef struct kslub_cache kslub_cache_t;
 #define KSLUB_KERNEL_7_3 0x10u	 /* Linux 7.3 rules: sheaves for every cache, no CPU slab */
 #define KSLUB_TID_ONLY 0x20u	 /* the TID design (CPU slab, no sheaves) under any rules */
 #define KSLUB_SHEAVES 0x40u	 /* the sheaves design (7.x's) under any rules; not with TID_ONLY */
+#define KSLUB_NO_RSEQ 0x80u	 /* locked per-CPU CAS, never restartable sequences */
 /*
  * The kernel flags choose whose cache geometry an instance follows (the same
  * for kslub_kmalloc_geometry()); none: Linux 6.1. At most one of them.
@@ -61,9 +62,19 @@ typedef struct kslub_cache kslub_cache_t;
 
 /*
  * A new instance with a pool of pool_bytes (rounded up to 4 MiB blocks, split
- * evenly over nr_nodes nodes), nr_cpus CPUs (1..256) and nr_nodes nodes
- * (1..4). NULL on failure, with *err (if given) set.
+ * evenly over nr_nodes nodes), nr_cpus CPUs (1..256; 0: the machine's
+ * possible CPUs, KSLUB_CPUS_MACHINE) and nr_nodes nodes (1..4). NULL on
+ * failure, with *err (if given) set.
+ *
+ * Threads and CPUs: with at least as many CPUs as the machine has, a thread
+ * runs on its host CPU's slot; the TID fast paths then run as restartable
+ * sequences (rseq) committing with an unlocked per-CPU CAS, unless
+ * KSLUB_NO_RSEQ is given, KSLUB_RSEQ=0 is in the environment or the process
+ * has no rseq (valgrind); otherwise they commit with a locked CAS. With fewer
+ * CPUs, each thread gets a slot of its own, round robin, shared only when
+ * there are more threads than CPUs. kslub_commit_mode() says which.
  */
+#define KSLUB_CPUS_MACHINE 0u
 kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, unsigned flags,
 		      int *err);
 /*
@@ -71,6 +82,11 @@ kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned nr_nodes, un
  * blocks included; 0 and the instance is gone.
  */
 int kslub_destroy(kslub_t *k);
+
+/* How the instance's threads find their CPU and commit: "rseq", "locked" or "deterministic". */
+const char *kslub_commit_mode(const kslub_t *k);
+/* The CPUs it declares (nr_cpus as given, or the machine's for KSLUB_CPUS_MACHINE). */
+unsigned kslub_nr_cpus(const kslub_t *k);
 
 /* Deterministic mode: the CPU the next calls run on. -EINVAL if offline or out of range. */
 int kslub_set_cpu(kslub_t *k, unsigned cpu);

@@ -33,7 +33,9 @@ struct kslub_instance {
 	bool debug_caches =
 		false; /* KSLUB_DEBUG_CACHES: caches created later are debug caches too */
 
-	kslub_instance(unsigned cpus, unsigned nodes, bool det) : pal(cpus, nodes, det), alloc(pal)
+	kslub_instance(unsigned cpus, unsigned nodes, bool det, bool seq) :
+		pal(cpus, nodes, det, seq),
+		alloc(pal)
 	{
 	}
 };
@@ -90,10 +92,12 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	int dummy;
 	if (!err)
 		err = &dummy;
+	if (nr_cpus == KSLUB_CPUS_MACHINE)
+		nr_cpus = min(UserPlatform::host_possible_cpus(), UserPlatform::MAX_CPUS);
 	if (!nr_cpus || nr_cpus > UserPlatform::MAX_CPUS || !nr_nodes || nr_nodes > MAX_NODES ||
 	    !pool_bytes || pool_bytes > (size_t(1) << 40) ||
 	    (flags & ~(KSLUB_DETERMINISTIC | KSLUB_KERNEL_MASK | KSLUB_DEBUG_CACHES |
-		       KSLUB_TID_ONLY | KSLUB_SHEAVES)) ||
+		       KSLUB_TID_ONLY | KSLUB_SHEAVES | KSLUB_NO_RSEQ)) ||
 	    ((flags & KSLUB_TID_ONLY) && (flags & KSLUB_SHEAVES)) ||
 	    !rules_from_flags(flags, nullptr)) {
 		*err = -EINVAL;
@@ -111,8 +115,8 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 		*err = -ENOMEM;
 		return nullptr;
 	}
-	kslub_t *k = new (std::nothrow)
-		kslub_instance(nr_cpus, nr_nodes, flags & KSLUB_DETERMINISTIC);
+	kslub_t *k = new (std::nothrow) kslub_instance(
+		nr_cpus, nr_nodes, flags & KSLUB_DETERMINISTIC, !(flags & KSLUB_NO_RSEQ));
 	if (!k) {
 		munmap(map, map_bytes);
 		*err = -ENOMEM;
@@ -146,6 +150,17 @@ extern "C" kslub_t *kslub_create(size_t pool_bytes, unsigned nr_cpus, unsigned n
 	}
 	*err = 0;
 	return k;
+}
+
+extern "C" const char *kslub_commit_mode(const kslub_t *k)
+{
+	if (k->pal.deterministic())
+		return "deterministic";
+	return k->pal.sequences() ? "rseq" : "locked";
+}
+extern "C" unsigned kslub_nr_cpus(const kslub_t *k)
+{
+	return k->pal.nr_cpu_ids();
 }
 
 extern "C" int kslub_destroy(kslub_t *k)

@@ -2,18 +2,43 @@
 /*
  * The user-space platform: real threads on a process's CPUs.
  *
- * CPUs: an instance declares nr_cpus virtual CPUs; a thread's CPU is the
- * host CPU from rseq (glibc registers it; the cpu_id field is read at the
- * thread pointer + __rseq_offset) or sched_getcpu(), folded onto the declared
- * CPUs. In deterministic mode the caller names the current CPU instead.
+ * CPUs: an instance declares nr_cpus virtual CPUs. Three ways to map a
+ * thread onto them (CpuMode):
+ *   Deterministic  the caller names the current CPU (kslub_set_cpu).
+ *   Host           at least as many declared CPUs as the machine's possible
+ *                  CPUs: a thread's CPU is its host CPU, from rseq's cpu_id
+ *                  (glibc registers rseq; the field lies at the thread pointer
+ *                  + __rseq_offset) or sched_getcpu(). Threads on different
+ *                  CPUs never share a slot.
+ *   Threads        fewer declared CPUs than the machine has: each thread gets
+ *                  a slot of its own, round robin in the order threads first
+ *                  allocate, so T threads on T declared CPUs never share one
+ *                  and more threads share evenly, wherever they run.
+ * A CPU taken offline (set_online) sends its threads to the next online one.
  *
- * The per-CPU CAS is a locked cmpxchg16b (__atomic builtins with -mcx16) on
- * the slot of the CPU read just before it: a thread migrated between its tid
- * read and the CAS hits another CPU's slot, whose tid carries another CPU
- * number, and fails, as in the kernel. Threads folded onto one slot, or a
- * thread migrated in the middle of a slow path, can reach a slot at the same
- * time, which is why slow paths take the slot's spinlock and follow the slot
- * protocol of base/platform.h.
+ * Commits. In Host mode with rseq (and membarrier's expedited rseq fence)
+ * available the TID fast paths are restartable sequences (seq_alloc,
+ * seq_free below): read the CPU, the slot's tid, freelist and slab, and
+ * commit with an unlocked cmpxchg16b on that slot, the instruction the
+ * kernel's this_cpu_cmpxchg16b uses; the kernel restarts the sequence if the
+ * thread is preempted, migrated or signalled before the commit. Otherwise
+ * (KSLUB_NO_RSEQ, KSLUB_RSEQ=0 in the environment, valgrind, deterministic
+ * or Threads mode) the per-CPU CAS is a locked cmpxchg16b on the slot the
+ * tid was read from: valid from any CPU, since the tid names the CPU and
+ * must still match. Either way slow paths take the slot's spinlock and follow
+ * the slot protocol of base/platform.h; slot_unpublish() is what makes their
+ * locked CASes safe against an unlocked commit in flight: it clears c->slab
+ * in a sequence on the slot's CPU, or, from another CPU, clears it and then
+ * fences that CPU with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ),
+ * which restarts any sequence running there; sequences that start later see
+ * no slab and take the slow path.
+ *
+ * Counters: stat_inc is one unlocked add instruction, as the kernel's
+ * this_cpu_inc. Exact single-threaded and in deterministic mode; with threads
+ * an increment can be lost when two threads on different CPUs add to one
+ * slot's counter at the same moment (threads sharing a slot in Threads mode,
+ * or a thread migrated between its commit and the count): counts are then a
+ * lower bound, short by a few in ten thousand in the stress tests.
  */
 #ifndef KSLUB_USERSPACE_PLATFORM_H
 #define KSLUB_USERSPACE_PLATFORM_H
@@ -21,6 +46,7 @@
 #include "base/base.h"
 
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +60,23 @@
 #endif
 #ifdef KSLUB_ASAN
 #include <sanitizer/asan_interface.h>
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define KSLUB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KSLUB_TSAN 1
+#endif
+#endif
+#ifdef KSLUB_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if defined(__x86_64__) && __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#ifdef RSEQ_SIG
+#define KSLUB_HAVE_RSEQ 1
+#endif
 #endif
 
 namespace kslub {
@@ -53,14 +96,20 @@ public:
 	};
 
 	static constexpr unsigned MAX_CPUS = 256;
+	enum class CpuMode : u8 { Deterministic, Host, Threads };
 
-	UserPlatform(unsigned nr_cpus, unsigned nr_nodes, bool deterministic) :
+	/* sequences: run the fast paths as restartable sequences where the machine can. */
+	UserPlatform(unsigned nr_cpus, unsigned nr_nodes, bool deterministic,
+		     bool sequences = false) :
 		nr_cpus_(nr_cpus),
 		nr_nodes_(nr_nodes ? nr_nodes : 1),
-		deterministic_(deterministic)
+		mode_(deterministic		      ? CpuMode::Deterministic :
+		      nr_cpus >= host_possible_cpus() ? CpuMode::Host :
+							CpuMode::Threads)
 	{
 		for (unsigned i = 0; i < MAX_CPUS; i++)
 			online_[i] = i < nr_cpus;
+		seq_ = sequences && mode_ == CpuMode::Host && seq_setup();
 	}
 
 	/* CPUs */
@@ -68,14 +117,23 @@ public:
 	unsigned nr_present_cpus() const { return nr_cpus_; }
 	unsigned raw_cpu() const
 	{
-		if (deterministic_)
+		unsigned cpu;
+		if (mode_ == CpuMode::Deterministic)
 			return __atomic_load_n(&current_cpu_, __ATOMIC_RELAXED);
-		unsigned cpu = host_cpu() % nr_cpus_;
-		for (unsigned i = 0; i < nr_cpus_; i++, cpu = (cpu + 1) % nr_cpus_)
-			if (__atomic_load_n(&online_[cpu], __ATOMIC_RELAXED))
-				return cpu;
-		return 0;
+		if (__builtin_expect(mode_ == CpuMode::Host, 1))
+			cpu = host_cpu();
+		else
+			cpu = thread_slot();
+		if (__builtin_expect(
+			    cpu < nr_cpus_ && __atomic_load_n(&online_[cpu], __ATOMIC_RELAXED), 1))
+			return cpu;
+		return next_online(cpu % nr_cpus_);
 	}
+	CpuMode cpu_mode() const { return mode_; }
+	/* The fast paths run as restartable sequences (fixed at construction). */
+	bool sequences() const { return seq_; }
+	/* The machine's possible CPUs (/sys/devices/system/cpu/possible), at least 1. */
+	static unsigned host_possible_cpus();
 	int cpu_to_node(unsigned cpu) const { return int(u64(cpu) * nr_nodes_ / nr_cpus_); }
 	bool cpu_online(unsigned cpu) const
 	{
@@ -89,7 +147,7 @@ public:
 	{
 		__atomic_store_n(&current_cpu_, cpu, __ATOMIC_RELAXED);
 	}
-	bool deterministic() const { return deterministic_; }
+	bool deterministic() const { return mode_ == CpuMode::Deterministic; }
 	void preempt_disable() {}
 	void preempt_enable() {}
 
@@ -105,10 +163,75 @@ public:
 	template <class T> void percpu_free(T *pcp) { free(pcp); }
 	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const { return pcp + cpu; }
 	template <class T> T *raw_cpu_ptr(T *pcp) const { return pcp + raw_cpu(); }
-	template <class T> bool this_cpu_cas2(T *pcp, Pair old, Pair nw)
+	template <class T> bool this_cpu_cas2(T *, T *seen, Pair old, Pair nw)
 	{
-		return cas2(reinterpret_cast<Pair *>(pcp + raw_cpu()), old, nw);
+		return cas2(reinterpret_cast<Pair *>(seen), old, nw);
 	}
+	template <class T> void slot_unpublish(T **slab_field, unsigned cpu)
+	{
+		if (!seq_)
+			return store(slab_field, static_cast<T *>(nullptr));
+		if (seq_store_null_on(reinterpret_cast<void **>(slab_field), cpu))
+			return;
+		store(slab_field, static_cast<T *>(nullptr));
+		fence_cpu(cpu);
+	}
+
+#ifdef KSLUB_HAVE_RSEQ
+	static constexpr bool PERCPU_SEQUENCES = true;
+	/* The fast paths as restartable sequences: base/platform.h, and the top of this file. */
+	template <class Cpu, bool HARDENED>
+	void *seq_alloc(Cpu *pcp, u32 fp_offset, u64 key, u64 step, Cpu **slot)
+	{
+		static_assert(offsetof(Cpu, freelist) == 0 && offsetof(Cpu, tid) == 8 &&
+				      offsetof(Cpu, slab) == 16,
+			      "the sequences' view of kmem_cache_cpu");
+		void *c;
+		void *obj = HARDENED ?
+				    seq_pop_hardened(pcp, sizeof(Cpu), fp_offset, key, step, &c) :
+				    seq_pop(pcp, sizeof(Cpu), fp_offset, step, &c);
+		if (obj) {
+			*slot = static_cast<Cpu *>(c);
+			tsan_acquire(c);
+		}
+		return obj;
+	}
+	template <class Cpu, bool HARDENED>
+	int seq_free(Cpu *pcp, const void *slab, void *head, void *tail, u32 fp_offset, u64 key,
+		     u64 step, Cpu **slot, void **first)
+	{
+		void *c;
+		tsan_release(pcp + (host_cpu() < nr_cpus_ ? host_cpu() : 0));
+		int r = HARDENED ?
+				seq_push_hardened(pcp, sizeof(Cpu), slab, head, tail, fp_offset,
+						  key, step, &c) :
+				seq_push(pcp, sizeof(Cpu), slab, head, tail, fp_offset, step, &c);
+		if (r == SEQ_DONE) {
+			*slot = static_cast<Cpu *>(c);
+			tsan_release(c);
+		} else if (r == SEQ_DOUBLE_FREE) {
+			/* Which end of the chain it was, as far as a second look can tell. */
+			*first = load(&pcp[raw_cpu()].freelist) == tail ? tail : head;
+		}
+		return r;
+	}
+	/* The sequences themselves (userspace/lib/cpu.cpp): *slot is where they committed. */
+	void *seq_pop(void *pcp, usize stride, uptr off, u64 step, void **slot) const;
+	void *seq_pop_hardened(void *pcp, usize stride, uptr off, u64 key, u64 step,
+			       void **slot) const;
+	int seq_push(void *pcp, usize stride, const void *slab, void *head, void *tail, uptr off,
+		     u64 step, void **slot) const;
+	int seq_push_hardened(void *pcp, usize stride, const void *slab, void *head, void *tail,
+			      uptr off, u64 key, u64 step, void **slot) const;
+	/* Store nullptr at f in a sequence on `cpu`; false when not running there. */
+	static bool seq_store_null_on(void **f, unsigned cpu);
+#else
+	static constexpr bool PERCPU_SEQUENCES = false;
+	bool seq_store_null_on(void **, unsigned)
+	{
+		return false;
+	}
+#endif
 
 	/* Shared state accessors */
 	template <class T> static T load(const T *p)
@@ -140,10 +263,30 @@ public:
 	{
 		return __atomic_add_fetch(p, u64(d), __ATOMIC_RELAXED);
 	}
-	static void stat_inc(u64 *p) { __atomic_fetch_add(p, 1, __ATOMIC_RELAXED); }
-	static void stat_add(u64 *p, u64 n) { __atomic_fetch_add(p, n, __ATOMIC_RELAXED); }
-	static void barrier() { __asm__ __volatile__("" ::: "memory"); }
-	static void cpu_relax() { __builtin_ia32_pause(); }
+	/*
+	 * this_cpu_inc / this_cpu_add: one unlocked instruction, so a thread
+	 * preempted around it loses nothing (see the top of this file).
+	 */
+	static void stat_inc(u64 *p)
+	{
+		stat_add(p, 1);
+	}
+	static void stat_add(u64 *p, u64 n)
+	{
+#ifdef __x86_64__
+		asm volatile("addq %1, %0" : "+m"(*p) : "er"(n));
+#else
+		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+#endif
+	}
+	static void barrier()
+	{
+		__asm__ __volatile__("" ::: "memory");
+	}
+	static void cpu_relax()
+	{
+		__builtin_ia32_pause();
+	}
 
 	/*
 	 * Free pointers live inside free objects, which are poisoned for
@@ -167,7 +310,10 @@ public:
 	}
 
 	/* Locks */
-	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList) { l.v = 0; }
+	static void spin_lock_init(Spinlock &l, LockClass = LockClass::NodeList)
+	{
+		l.v = 0;
+	}
 	static unsigned long spin_lock_irqsave(Spinlock &l)
 	{
 		while (__atomic_exchange_n(&l.v, 1, __ATOMIC_ACQUIRE))
@@ -183,19 +329,40 @@ public:
 	{
 		return __atomic_load_n(&l.v, __ATOMIC_RELAXED) != 0;
 	}
-	static void slot_lock_init(SlotLock &l) { spin_lock_init(l); }
-	static unsigned long slot_lock(SlotLock &l) { return spin_lock_irqsave(l); }
-	static void slot_unlock(SlotLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
-	static bool slot_is_locked(SlotLock &l) { return spin_is_locked(l); }
+	static void slot_lock_init(SlotLock &l)
+	{
+		spin_lock_init(l);
+	}
+	static unsigned long slot_lock(SlotLock &l)
+	{
+		return spin_lock_irqsave(l);
+	}
+	static void slot_unlock(SlotLock &l, unsigned long f)
+	{
+		spin_unlock_irqrestore(l, f);
+	}
+	static bool slot_is_locked(SlotLock &l)
+	{
+		return spin_is_locked(l);
+	}
 	/* The sheaves' lock: a spinlock too, since threads share the virtual CPUs. */
-	static void local_lock_init(LocalLock &l) { spin_lock_init(l); }
+	static void local_lock_init(LocalLock &l)
+	{
+		spin_lock_init(l);
+	}
 	static bool local_trylock(LocalLock &l, unsigned long *flags)
 	{
 		*flags = 0;
 		return !__atomic_exchange_n(&l.v, 1, __ATOMIC_ACQUIRE);
 	}
-	static unsigned long local_lock(LocalLock &l) { return spin_lock_irqsave(l); }
-	static void local_unlock(LocalLock &l, unsigned long f) { spin_unlock_irqrestore(l, f); }
+	static unsigned long local_lock(LocalLock &l)
+	{
+		return spin_lock_irqsave(l);
+	}
+	static void local_unlock(LocalLock &l, unsigned long f)
+	{
+		spin_unlock_irqrestore(l, f);
+	}
 
 	/*
 	 * RCU, deterministic: callbacks queue in order; a grace period ends, and
@@ -217,9 +384,36 @@ public:
 		if (run)
 			rcu_run(head);
 	}
-	void rcu_barrier() { rcu_run(nullptr); }
-	void synchronize_rcu() { rcu_run(nullptr); }
-	u64 rcu_grace_periods() const { return __atomic_load_n(&rcu_gps_, __ATOMIC_RELAXED); }
+	void rcu_barrier()
+	{
+		rcu_run(nullptr);
+	}
+	void synchronize_rcu()
+	{
+		rcu_run(nullptr);
+	}
+	u64 rcu_grace_periods() const
+	{
+		return __atomic_load_n(&rcu_gps_, __ATOMIC_RELAXED);
+	}
+
+	/* ThreadSanitizer cannot see the sequences' commits: say what they synchronise. */
+	static void tsan_acquire(void *addr)
+	{
+#ifdef KSLUB_TSAN
+		__tsan_acquire(addr);
+#else
+		(void)addr;
+#endif
+	}
+	static void tsan_release(void *addr)
+	{
+#ifdef KSLUB_TSAN
+		__tsan_release(addr);
+#else
+		(void)addr;
+#endif
+	}
 
 	/* Object memory */
 	static void poison_free(void *p, usize n)
@@ -303,7 +497,7 @@ public:
 	 */
 	template <class F> void run_on_cpu(unsigned cpu, F &&fn)
 	{
-		if (!deterministic_)
+		if (!deterministic())
 			return fn();
 		unsigned saved = current_cpu_;
 		set_current_cpu(cpu);
@@ -311,9 +505,32 @@ public:
 		set_current_cpu(saved);
 	}
 
-	static unsigned host_cpu();
+	/* The host CPU: rseq's cpu_id where glibc registered rseq, else sched_getcpu(). */
+	static unsigned host_cpu()
+	{
+#ifdef KSLUB_HAVE_RSEQ
+		if (__builtin_expect(__rseq_size > 0, 1)) {
+			unsigned cpu;
+			asm volatile("movl %%fs:4(%1), %0" : "=r"(cpu) : "r"(__rseq_offset));
+			return cpu;
+		}
+#endif
+		return host_cpu_slow();
+	}
+	static unsigned host_cpu_slow();
 
 private:
+	static unsigned thread_slot();
+	unsigned next_online(unsigned cpu) const
+	{
+		for (unsigned i = 0; i < nr_cpus_; i++, cpu = (cpu + 1) % nr_cpus_)
+			if (__atomic_load_n(&online_[cpu], __ATOMIC_RELAXED))
+				return cpu;
+		return 0;
+	}
+	bool seq_setup();
+	void fence_cpu(unsigned cpu);
+
 	/* End a grace period: run every queued callback, up to `stop` (exclusive) if given. */
 	void rcu_run(RcuHead *stop)
 	{
@@ -341,7 +558,8 @@ private:
 	u64 rcu_gps_ = 0;
 	unsigned nr_cpus_;
 	unsigned nr_nodes_;
-	bool deterministic_;
+	CpuMode mode_;
+	bool seq_ = false;
 	unsigned current_cpu_ = 0;
 	bool online_[MAX_CPUS];
 	u64 rng_ = 0x6b736c7562ull;
