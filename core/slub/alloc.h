@@ -33,31 +33,9 @@ template <class P> void *Slub<P>::slab_alloc(Cache *s, unsigned gfp, int node)
 	void *object;
 	if (__builtin_expect(s->debug(), 0)) {
 		object = alloc_debug(s, gfp, node);
+	} else if (sequences()) {
+		object = alloc_seq(s, gfp, node);
 	} else {
-		if constexpr (P::PERCPU_SEQUENCES) {
-			/*
-			 * A restartable sequence on the current CPU's slot (base/platform.h);
-			 * what it leaves goes to the slow path, never to the CAS below, which
-			 * must not race with an unlocked commit.
-			 */
-			if (pal_.sequences()) {
-				Cpu *c;
-				if (node == NUMA_NO_NODE) {
-					object = pal_.template seq_alloc<
-						Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
-						s->cpu_slab, s->offset, s->random, tid_step_, &c);
-					if (__builtin_expect(object != nullptr, 1)) {
-						stat_slot(c, ALLOC_FASTPATH);
-						goto done;
-					}
-				}
-				pal_.preempt_disable();
-				object = slab_alloc_slow(s, gfp, node,
-							 pal_.raw_cpu_ptr(s->cpu_slab));
-				pal_.preempt_enable();
-				goto done;
-			}
-		}
 redo:
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
 		u64 tid = pal_.load(&c->tid);
@@ -65,9 +43,7 @@ redo:
 		object = pal_.load(&c->freelist);
 		Page *slab = pal_.load(&c->slab);
 		if (!object || !slab || !node_match(slab, node)) {
-			pal_.preempt_disable();
-			object = slab_alloc_slow(s, gfp, node, pal_.raw_cpu_ptr(s->cpu_slab));
-			pal_.preempt_enable();
+			object = alloc_slow(s, gfp, node);
 		} else {
 			void *next = get_fp_safe(s, object);
 			if (!pal_.this_cpu_cas2(s->cpu_slab, c, Pair{object, tid},
@@ -78,11 +54,39 @@ redo:
 			stat_slot(c, ALLOC_FASTPATH);
 		}
 	}
-done: /* used by the restartable sequences */
-	__attribute__((unused));
 	if (__builtin_expect(object != nullptr, 1))
 		post_alloc(s, object, gfp);
 	return object;
+}
+
+/* The slow path with the task kept on its CPU (slub_get_cpu_ptr / slub_put_cpu_ptr). */
+template <class P> void *Slub<P>::alloc_slow(Cache *s, unsigned gfp, int node)
+{
+	pal_.preempt_disable();
+	void *object = slab_alloc_slow(s, gfp, node, pal_.raw_cpu_ptr(s->cpu_slab));
+	pal_.preempt_enable();
+	return object;
+}
+
+/*
+ * The fast path as a restartable sequence on the current CPU's slot
+ * (base/platform.h). What it leaves goes to the slow path, never to
+ * slab_alloc()'s CAS, which must not race with an unlocked commit.
+ */
+template <class P> void *Slub<P>::alloc_seq(Cache *s, unsigned gfp, int node)
+{
+	if constexpr (P::PERCPU_SEQUENCES) {
+		if (node == NUMA_NO_NODE) {
+			Cpu *c;
+			void *object = pal_.template seq_alloc<Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
+				s->cpu_slab, s->offset, s->random, tid_step_, &c);
+			if (__builtin_expect(object != nullptr, 1)) {
+				stat_slot(c, ALLOC_FASTPATH);
+				return object;
+			}
+		}
+	}
+	return alloc_slow(s, gfp, node);
 }
 
 /* get_freelist(): take the slab's whole freelist; the slab stays frozen only if there was one. */

@@ -349,6 +349,7 @@ private:
 	void *slab_address(const Page *slab) const { return buddy_.page_address(slab); }
 	bool check_valid_pointer(const Cache *s, const Page *slab, const void *p) const;
 	int object_check(Cache *s, Page *slab, const void *obj, bool from_kfree);
+	int object_refused(Cache *s, Page *slab, const void *obj, bool from_kfree);
 	/* A fast path's count, on the slot it committed to (the kernel's this_cpu_inc there). */
 	void stat_slot(Cpu *c, unsigned item) const
 	{
@@ -396,6 +397,16 @@ private:
 	void *slab_alloc(Cache *s, unsigned gfp, int node);
 	void *do_kmalloc(usize size, unsigned gfp, int node);
 	void *slab_alloc_slow(Cache *s, unsigned gfp, int node, Cpu *c);
+	void *alloc_slow(Cache *s, unsigned gfp, int node);
+	void *alloc_seq(Cache *s, unsigned gfp, int node);
+	/* The platform runs the fast paths as restartable sequences (base/platform.h). */
+	bool sequences() const
+	{
+		if constexpr (P::PERCPU_SEQUENCES)
+			return pal_.sequences();
+		else
+			return false;
+	}
 	void *get_freelist(Cache *s, Page *slab);
 	void *get_partial(Cache *s, unsigned gfp, int node, Page **ret);
 	void *get_partial_node(Cache *s, Node *n, Page **ret);
@@ -411,6 +422,7 @@ private:
 	int do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int slab_free_slow(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int free_debug(Cache *s, Page *slab, void *obj);
+	int free_seq(Cache *s, Page *slab, void *head, void *tail, u32 cnt);
 	int report_chain_head(Cache *s, void *freelist);
 
 	/* The slab layer without CPU slabs, as 7.x has it (slub/refill.h). */

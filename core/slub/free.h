@@ -36,10 +36,9 @@ template <class P> int Slub<P>::cache_free(Cache *s, void *obj)
 	if (!obj)
 		return 0;
 	Page *slab = virt_to_slab(obj);
-	/* The checks that cost no lock, in line; object_check() says what failed. */
-	if (__builtin_expect(!slab || slab->slab_cache != s || !check_valid_pointer(s, slab, obj),
-			     0))
-		return object_check(s, slab, obj, false);
+	int err = object_check(s, slab, obj, false);
+	if (err)
+		return err;
 	if (__builtin_expect(s == &boot_cache_, 0) &&
 	    cache_is_listed(pal_, caches_lock_, caches_, obj)) {
 		report(s, ReportKind::InvalidFree, obj, CACHE_DESCRIPTOR_FREE);
@@ -82,23 +81,8 @@ __attribute__((noinline)) int Slub<P>::free_sheaves_or_slab(Cache *s, Page *slab
 
 template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
 {
-	if constexpr (P::PERCPU_SEQUENCES) {
-		/* A restartable sequence on the current CPU's slot: base/platform.h. */
-		if (pal_.sequences()) {
-			Cpu *c;
-			void *first;
-			int r = pal_.template seq_free<Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
-				s->cpu_slab, slab, head, tail, s->offset, s->random, tid_step_, &c,
-				&first);
-			if (__builtin_expect(r == SEQ_DONE, 1)) {
-				stat_slot(c, FREE_FASTPATH);
-				return 0;
-			}
-			if (r == SEQ_DOUBLE_FREE)
-				return report_chain_head(s, first);
-			return slab_free_slow(s, slab, head, tail, cnt);
-		}
-	}
+	if (sequences())
+		return free_seq(s, slab, head, tail, cnt);
 	for (;;) {
 		Cpu *c = pal_.raw_cpu_ptr(s->cpu_slab);
 		u64 tid = pal_.load(&c->tid);
@@ -124,6 +108,24 @@ template <class P> int Slub<P>::do_slab_free(Cache *s, Page *slab, void *head, v
 		}
 		stat_slot(c, CMPXCHG_DOUBLE_CPU_FAIL);
 	}
+}
+
+/* do_slab_free() as a restartable sequence (base/platform.h); the rest to the slow path. */
+template <class P> int Slub<P>::free_seq(Cache *s, Page *slab, void *head, void *tail, u32 cnt)
+{
+	if constexpr (P::PERCPU_SEQUENCES) {
+		Cpu *c;
+		void *first;
+		int r = pal_.template seq_free<Cpu, CONFIG_KSLUB_FREELIST_HARDENED>(
+			s->cpu_slab, slab, head, tail, s->offset, s->random, tid_step_, &c, &first);
+		if (__builtin_expect(r == SEQ_DONE, 1)) {
+			stat_slot(c, FREE_FASTPATH);
+			return 0;
+		}
+		if (r == SEQ_DOUBLE_FREE)
+			return report_chain_head(s, first);
+	}
+	return slab_free_slow(s, slab, head, tail, cnt);
 }
 
 /* A chain to free begins or ends with the object at the head of the CPU freelist. */

@@ -70,7 +70,20 @@ template <class P> Page *Slub<P>::virt_to_slab(const void *p) const
  * one of its objects is allocated, and a bad pointer is refused before any
  * state is touched.
  */
-template <class P> int Slub<P>::object_check(Cache *s, Page *slab, const void *obj, bool from_kfree)
+template <class P>
+inline int Slub<P>::object_check(Cache *s, Page *slab, const void *obj, bool from_kfree)
+{
+	if (__builtin_expect(slab && (from_kfree || slab->slab_cache == s) &&
+				     check_valid_pointer(s, slab, obj),
+			     1))
+		return 0;
+	return object_refused(s, slab, obj, from_kfree);
+}
+
+/* object_check() found a problem: say which, and its errno. */
+template <class P>
+__attribute__((noinline, cold)) int Slub<P>::object_refused(Cache *s, Page *slab, const void *obj,
+							    bool from_kfree)
 {
 	if (!slab) {
 		report(s, ReportKind::InvalidFree, obj,
@@ -83,11 +96,9 @@ template <class P> int Slub<P>::object_check(Cache *s, Page *slab, const void *o
 		       owner ? owner->name : "object of another cache");
 		return -KSLUB_EINVAL;
 	}
-	if (!check_valid_pointer(s, slab, obj)) {
-		report(s, ReportKind::InvalidFree, obj, "pointer is not the start of an object");
-		return -KSLUB_EINVAL;
-	}
-	return 0;
+	/* What is left: check_valid_pointer() refused it. */
+	report(s, ReportKind::InvalidFree, obj, "pointer is not the start of an object");
+	return -KSLUB_EINVAL;
 }
 
 /* cmpxchg_double_slab(): the only way a slab's {freelist, counters} changes after it is published. */

@@ -129,7 +129,6 @@ public:
 			return cpu;
 		return next_online(cpu % nr_cpus_);
 	}
-	CpuMode cpu_mode() const { return mode_; }
 	/* The fast paths run as restartable sequences (fixed at construction). */
 	bool sequences() const { return seq_; }
 	/* The machine's possible CPUs (/sys/devices/system/cpu/possible), at least 1. */
@@ -201,7 +200,9 @@ public:
 		     u64 step, Cpu **slot, void **first)
 	{
 		void *c;
+#ifdef KSLUB_TSAN
 		tsan_release(pcp + (host_cpu() < nr_cpus_ ? host_cpu() : 0));
+#endif
 		int r = HARDENED ?
 				seq_push_hardened(pcp, sizeof(Cpu), slab, head, tail, fp_offset,
 						  key, step, &c) :
