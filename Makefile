@@ -23,7 +23,7 @@ KSLUB_CHECK_TYPE := 1
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps configure build test check run freestanding format clean fuzz mutants
+.PHONY: all help deps configure build test check run freestanding format clean fuzz mutants bench
 
 all: build
 
@@ -39,6 +39,8 @@ help:
 	@echo "  fuzz          a fuzzing campaign on all cores, corpus merge, coverage of core/"
 	@echo "                (FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "  mutants       build each seeded bug, fuzz it, report executions and seconds to detection"
+	@echo "  bench         kslub against glibc, jemalloc, tcmalloc, mimalloc: times, threads, callgrind,"
+	@echo "                memory; table, JSON and plots in $(BUILD_DIR)/bench (BENCH_ARGS=$(BENCH_ARGS))"
 	@echo "  format        clang-format-14 -i every C/C++ source (scripts/format.sh; CTest's format test checks)"
 	@echo "  clean         remove $(BUILD_DIR)/"
 	@echo "  help          this text"
@@ -90,6 +92,13 @@ fuzz: build
 
 mutants: build
 	./fuzz/mutants.sh --build-root "$(BUILD_DIR)/mutants" --runs $(MUTANT_RUNS) --clean-bin "$(BUILD_DIR)"
+
+BENCH_ARGS ?=
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	$(CMAKE) --build "$(BUILD_DIR)" --target kslub-gbench-nostats
+	./userspace/bench/run.sh --build "$(BUILD_DIR)" --out "$(BUILD_DIR)/bench" $(BENCH_ARGS)
 
 # The files are scripts/format.sh's, the same the CTest test `format` checks.
 format:

@@ -13,7 +13,8 @@
  * kslub's TID design, kslub's sheaves design (7.x's) and a kernel
  * kmem_cache_create() cache that is not merged (the kernel's own design),
  * under three patterns (pair, batch of 32, bulk of 32), OPS operations each,
- * every cache in turn, twice; the best pass gives ns/op, and the ratios.
+ * every cache in turn, twice; the best pass gives ns/op and cycles/op (the TSC: under
+ * emulation only their ratios mean something), and the ratios.
  *
  * The run slot. One stress or compare runs at a time, in the task that wrote
  * the command, without control_mutex: claimed under it (a second run is
@@ -36,6 +37,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/timex.h>
 #include <linux/version.h>
 #include <linux/wait.h>
 #include <asm/cpufeature.h>
@@ -472,7 +474,8 @@ static const char *const cmp_pattern[CMP_PATTERNS] = {"pair", "batch", "bulk"};
 static struct {
 	bool ran;
 	u64 size, ops;
-	u64 ns[CMP_PATTERNS][CMP_SUBJECTS]; /* best pass, nanoseconds */
+	u64 ns[CMP_PATTERNS][CMP_SUBJECTS];	/* best pass, nanoseconds */
+	u64 cycles[CMP_PATTERNS][CMP_SUBJECTS]; /* the same pass, TSC cycles */
 	bool emulated;
 } cmp;
 
@@ -487,12 +490,13 @@ struct cmp_alloc {
  * One pass of a pattern: OPS operations (an allocation and its free are
  * two) in rounds of 1 (pair) or 32 (batch: allocated one by one, freed in
  * reverse; bulk: one bulk allocation, one bulk free). The elapsed
- * nanoseconds, or 0 with *err set.
+ * nanoseconds and (*cycles) TSC cycles, or 0 with *err set.
  */
 static u64 compare_pass(const struct cmp_alloc *a, void *c, int pattern, void **objs, u64 ops,
-			int *err)
+			u64 *cycles, int *err)
 {
 	u64 done = 0, start = ktime_get_ns();
+	cycles_t c0 = get_cycles();
 	unsigned long rounds = 0;
 	unsigned int i;
 
@@ -532,6 +536,7 @@ static u64 compare_pass(const struct cmp_alloc *a, void *c, int pattern, void **
 			cond_resched();
 		}
 	}
+	*cycles = max_t(u64, get_cycles() - c0, 1);
 	return max_t(u64, ktime_get_ns() - start, 1);
 }
 
@@ -603,14 +608,14 @@ static struct kmem_cache *compare_kernel_cache(unsigned int size)
 #endif
 }
 
-/* "12.34": nanoseconds per operation with two decimals. */
-#define CMP_NS(ns) (ns) / cmp.ops, (ns)*100 / cmp.ops % 100
+/* "12.34": nanoseconds (or cycles) per operation with two decimals. */
+#define CMP_PER_OP(x) (x) / cmp.ops, (x)*100 / cmp.ops % 100
 
 int kslub_compare_run(unsigned long long size, unsigned long long ops)
 {
 	struct kslub_mod_cache *ks[2] = {NULL, NULL};
 	static const char *const ks_name[2] = {"kslub-compare-tid", "kslub-compare-sheaves"};
-	u64 best[CMP_PATTERNS][CMP_SUBJECTS];
+	u64 best[CMP_PATTERNS][CMP_SUBJECTS], best_cycles[CMP_PATTERNS][CMP_SUBJECTS];
 	struct kmem_cache *kc = NULL;
 	void **objs;
 	char line[RUN_RESULT_MAX];
@@ -648,11 +653,15 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		for (pat = 0; pat < CMP_PATTERNS && !err; pat++) {
 			for (who = 0; who < CMP_SUBJECTS && !err; who++) {
 				bool kernel = who == CMP_KERNEL;
+				u64 cy = 0;
 				u64 t = compare_pass(kernel ? &cmp_kernel : &cmp_kslub,
 						     kernel ? (void *)kc : ks[who], pat, objs, ops,
-						     &err);
+						     &cy, &err);
 
-				best[pat][who] = min(best[pat][who], t);
+				if (t < best[pat][who]) {
+					best[pat][who] = t;
+					best_cycles[pat][who] = cy;
+				}
 			}
 		}
 	}
@@ -661,13 +670,15 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		cmp.size = size;
 		cmp.ops = max_t(u64, ops & ~1ull, 2);
 		memcpy(cmp.ns, best, sizeof(best));
+		memcpy(cmp.cycles, best_cycles, sizeof(best_cycles));
 		cmp.emulated = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 		WRITE_ONCE(cmp.ran, true);
 		scnprintf(
 			line, sizeof(line),
 			"compare %llu: pair: kslub-tid %llu.%02llu, kslub-sheaves %llu.%02llu, kernel (%s) %llu.%02llu ns/op",
-			size, CMP_NS(best[CMP_PAIR][CMP_TID]), CMP_NS(best[CMP_PAIR][CMP_SHEAVES]),
-			CMP_KERNEL_DESIGN, CMP_NS(best[CMP_PAIR][CMP_KERNEL]));
+			size, CMP_PER_OP(best[CMP_PAIR][CMP_TID]),
+			CMP_PER_OP(best[CMP_PAIR][CMP_SHEAVES]), CMP_KERNEL_DESIGN,
+			CMP_PER_OP(best[CMP_PAIR][CMP_KERNEL]));
 	}
 out_kslub:
 	mutex_lock(&kslub_module.lock);
@@ -728,8 +739,16 @@ long kslub_compare_render(char *buf, unsigned long cap)
 		"kslub-tid", "kslub-sheaves", "kernel");
 	for (p = 0; p < CMP_PATTERNS; p++)
 		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
-			       cmp_pattern[p], CMP_NS(cmp.ns[p][CMP_TID]),
-			       CMP_NS(cmp.ns[p][CMP_SHEAVES]), CMP_NS(cmp.ns[p][CMP_KERNEL]));
+			       cmp_pattern[p], CMP_PER_OP(cmp.ns[p][CMP_TID]),
+			       CMP_PER_OP(cmp.ns[p][CMP_SHEAVES]),
+			       CMP_PER_OP(cmp.ns[p][CMP_KERNEL]));
+	n += scnprintf(buf + n, cap - n, "cycles/op %10s %14s %12s\n", "kslub-tid", "kslub-sheaves",
+		       "kernel");
+	for (p = 0; p < CMP_PATTERNS; p++)
+		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
+			       cmp_pattern[p], CMP_PER_OP(cmp.cycles[p][CMP_TID]),
+			       CMP_PER_OP(cmp.cycles[p][CMP_SHEAVES]),
+			       CMP_PER_OP(cmp.cycles[p][CMP_KERNEL]));
 	n += scnprintf(buf + n, cap - n, "ratio   %12s %14s %12s\n", "tid/kernel", "sheaves/kernel",
 		       "sheaves/tid");
 	for (p = 0; p < CMP_PATTERNS; p++)

@@ -39,6 +39,7 @@ userspace/include:
 userspace/platform:
 userspace/lib: userspace/include userspace/platform
 userspace/tools: userspace/include userspace/lib
+userspace/bench: userspace/include
 fuzz: userspace/include userspace/platform userspace/lib
 bpf: userspace/include
 tests/unit: userspace/include userspace/platform userspace/lib

@@ -14,6 +14,7 @@ set -euo pipefail
 
 KSLUB_DEPS="build-essential cmake ninja-build clang-14 lld-14 libclang-rt-14-dev llvm-14 clang-format-14
 	libgtest-dev libgmock-dev libbenchmark-dev valgrind gawk binutils
+	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3 python3-matplotlib
 	linux-headers-amd64 linux-image-amd64 linux-headers-6.12-amd64 linux-image-6.12-amd64
 	linux-headers-rt-amd64 linux-image-rt-amd64 debootstrap
 	dwarves kmod dkms qemu-system-x86 busybox-static xz-utils cpio

@@ -38,9 +38,12 @@ done
 echo "== $d/stress"
 cat "$d/stress"
 
-echo "== compare 256 20000 (the same pattern on kslub and on kmem_cache_create)"
-echo "compare 256 20000" >"$d/control"
-cat "$d/compare"
+# The same patterns on kslub and on a kmem_cache_create cache at four sizes.
+for size in 64 256 1024 4096; do
+	echo "== compare $size 20000 (the same pattern on kslub and on kmem_cache_create)"
+	echo "compare $size 20000" >"$d/control"
+	cat "$d/compare"
+done
 
 echo "== cleanup"
 echo "free demo-256 2000" >"$d/control"

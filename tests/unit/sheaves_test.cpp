@@ -516,7 +516,7 @@ TEST_F(Sheaves, CheckCountsASheafCorruption)
 {
 	void *p = alloc_on(0);
 	auto *cache = reinterpret_cast<kslub::KmemCache<kslub::UserPlatform> *>(s_);
-	kslub::SlabSheaf<kslub::UserPlatform> *main = cache->cpu_sheaves[0].main;
+	kslub::SlabSheaf<kslub::UserPlatform> *main = cache->cpu_sheaves->main; /* CPU 0 */
 	ASSERT_EQ(main->size, kCap - 1);
 	/* A pointer that is no object of this cache in place of one that is. */
 	static long bogus;

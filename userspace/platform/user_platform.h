@@ -96,6 +96,7 @@ public:
 	};
 
 	static constexpr unsigned MAX_CPUS = 256;
+	static constexpr usize PERCPU_ALIGN = 128;
 	enum class CpuMode : u8 { Deterministic, Host, Threads };
 
 	/* sequences: run the fast paths as restartable sequences where the machine can. */
@@ -150,18 +151,31 @@ public:
 	void preempt_disable() {}
 	void preempt_enable() {}
 
-	/* Per-CPU storage: an array of one T per CPU. */
+	/*
+	 * Per-CPU storage: one T per CPU, each in cache lines of its own (a
+	 * stride of whole 128-byte pairs of lines, as the adjacent-line
+	 * prefetcher fetches them), as the kernel's per-CPU areas are apart:
+	 * two CPUs' slots never share a line.
+	 */
+	template <class T> static constexpr usize percpu_stride()
+	{
+		return (sizeof(T) + PERCPU_ALIGN - 1) & ~(PERCPU_ALIGN - 1);
+	}
 	template <class T> T *percpu_alloc()
 	{
-		usize bytes = (sizeof(T) * nr_cpus_ + 63) & ~usize(63);
-		void *p = aligned_alloc(64, bytes);
+		usize bytes = percpu_stride<T>() * nr_cpus_;
+		void *p = aligned_alloc(PERCPU_ALIGN, bytes);
 		if (p)
 			memset(p, 0, bytes);
 		return static_cast<T *>(p);
 	}
 	template <class T> void percpu_free(T *pcp) { free(pcp); }
-	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const { return pcp + cpu; }
-	template <class T> T *raw_cpu_ptr(T *pcp) const { return pcp + raw_cpu(); }
+	template <class T> T *per_cpu_ptr(T *pcp, unsigned cpu) const
+	{
+		return reinterpret_cast<T *>(reinterpret_cast<char *>(pcp) +
+					     cpu * percpu_stride<T>());
+	}
+	template <class T> T *raw_cpu_ptr(T *pcp) const { return per_cpu_ptr(pcp, raw_cpu()); }
 	template <class T> bool this_cpu_cas2(T *, T *seen, Pair old, Pair nw)
 	{
 		return cas2(reinterpret_cast<Pair *>(seen), old, nw);
@@ -186,9 +200,9 @@ public:
 				      offsetof(Cpu, slab) == 16,
 			      "the sequences' view of kmem_cache_cpu");
 		void *c;
-		void *obj = HARDENED ?
-				    seq_pop_hardened(pcp, sizeof(Cpu), fp_offset, key, step, &c) :
-				    seq_pop(pcp, sizeof(Cpu), fp_offset, step, &c);
+		void *obj = HARDENED ? seq_pop_hardened(pcp, percpu_stride<Cpu>(), fp_offset, key,
+							step, &c) :
+				       seq_pop(pcp, percpu_stride<Cpu>(), fp_offset, step, &c);
 		if (obj) {
 			*slot = static_cast<Cpu *>(c);
 			tsan_acquire(c);
@@ -201,18 +215,18 @@ public:
 	{
 		void *c;
 #ifdef KSLUB_TSAN
-		tsan_release(pcp + (host_cpu() < nr_cpus_ ? host_cpu() : 0));
+		tsan_release(per_cpu_ptr(pcp, host_cpu() < nr_cpus_ ? host_cpu() : 0));
 #endif
-		int r = HARDENED ?
-				seq_push_hardened(pcp, sizeof(Cpu), slab, head, tail, fp_offset,
-						  key, step, &c) :
-				seq_push(pcp, sizeof(Cpu), slab, head, tail, fp_offset, step, &c);
+		int r = HARDENED ? seq_push_hardened(pcp, percpu_stride<Cpu>(), slab, head, tail,
+						     fp_offset, key, step, &c) :
+				   seq_push(pcp, percpu_stride<Cpu>(), slab, head, tail, fp_offset,
+					    step, &c);
 		if (r == SEQ_DONE) {
 			*slot = static_cast<Cpu *>(c);
 			tsan_release(c);
 		} else if (r == SEQ_DOUBLE_FREE) {
 			/* Which end of the chain it was, as far as a second look can tell. */
-			*first = load(&pcp[raw_cpu()].freelist) == tail ? tail : head;
+			*first = load(&raw_cpu_ptr(pcp)->freelist) == tail ? tail : head;
 		}
 		return r;
 	}

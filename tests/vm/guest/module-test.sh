@@ -254,12 +254,16 @@ kernel_design=TID
 [ "$(uname -r | cut -d. -f1)" -lt 7 ] || kernel_design=sheaves
 check "compare file: the kernel's cache runs its own design ($kernel_design)" \
 	grep -q "kernel's own design ($kernel_design)" "$T_TMP/compare"
-# Three patterns, each with ns/op of the three caches and three ratios.
+# Three patterns, each with ns/op and cycles/op of the three caches (a
+# table each) and three ratios; no cycle count is 0.00 (the TSC was read).
 for p in pair batch bulk; do
 	n=$(grep -cE "^$p +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}\$" "$T_TMP/compare")
 	r=$(grep -cE "^$p +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}\$" "$T_TMP/compare")
-	check "compare file: $p: ns/op of kslub-tid, kslub-sheaves, kernel, and their ratios" [ "$n:$r" = 1:1 ]
+	check "compare file: $p: ns/op and cycles/op of kslub-tid, kslub-sheaves, kernel, and their ratios" [ "$n:$r" = 2:1 ]
 done
+check "compare file: the cycles table" grep -qE '^cycles/op +kslub-tid +kslub-sheaves +kernel$' "$T_TMP/compare"
+check "compare file: no cycle count is zero" \
+	awk '/^cycles\/op/ { t = 1; next } /^ratio/ { t = 0 } t && / 0\.00( |$)/ { bad = 1 } END { exit bad }' "$T_TMP/compare"
 check "compare file: the ratio columns" grep -qE '^ratio +tid/kernel +sheaves/kernel +sheaves/tid$' "$T_TMP/compare"
 check "compare: its caches are gone" [ ! -e "$D/caches/kslub-compare-tid" -a ! -e "$D/caches/kslub-compare-sheaves" ]
 
