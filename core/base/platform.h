@@ -78,7 +78,7 @@
  *   which stores nullptr there and returns only when no fast path on `cpu`
  *   that read the old value can still commit. Kernel and simulation: a plain
  *   store, since the tid does the rest; user space with restartable sequences
- *   (below): a fence, because those commit with an unlocked CAS. Work on another CPU's slot (flush,
+ *   (below): a fence, because those commit with plain stores. Work on another CPU's slot (flush,
  *   shrink, validate) goes through run_on_cpu(cpu, fn), which runs fn with the
  *   same guarantees as a slow path on that CPU (kernel: on that CPU, by IPI
  *   with interrupts off; on PREEMPT_RT: in process context, a work item on
@@ -92,9 +92,10 @@
  *   (bool sequences(), fixed for the instance's life), the whole fast path,
  *   from reading the CPU to the commit, is one sequence on the current CPU's
  *   slot that the kernel aborts and restarts on preemption, migration and
- *   signal delivery; the commit is the same {freelist, tid} CAS with the same
- *   tid, but unlocked (the kernel's this_cpu_cmpxchg16b), since nothing else on
- *   that CPU can run in between:
+ *   signal delivery; the commit checks the same tid as the kernel's CAS and
+ *   writes the same {freelist, tid}, but with no atomic instruction (a
+ *   compare and plain stores, the last of them the commit), since nothing else
+ *   on that CPU can run in between and other CPUs wait for slot_unpublish:
  *     void *seq_alloc<Cpu, HARDENED>(Cpu *pcp, u32 fp_offset, u64 key, u64 tid_step,
  *                                    Cpu **slot)
  *       pops the slot's first object, or returns nullptr for the slow path
@@ -108,8 +109,8 @@
  *   *slot is the slot the sequence committed to. HARDENED: free pointers are
  *   stored as ptr ^ key ^ bswap(address of the pointer). What a sequence
  *   leaves goes to the slow path, never to the locked fast path, which could
- *   race with an unlocked commit. Slow paths keep the slot lock and the locked
- *   CASes; what makes them safe against an unlocked commit in flight on
+ *   race with a sequence's commit. Slow paths keep the slot lock and the locked
+ *   CASes; what makes them safe against a sequence's commit in flight on
  *   another CPU is slot_unpublish's fence.
  *
  * Shared allocator state

@@ -153,7 +153,7 @@ def main():
         w(f"| {a} | " + " | ".join(fmt(times[a].get(("pair", t))) for t in ts) + f" | {fmt(eff, 2)} |")
     w("")
     counted = ALLOCS + [a for a in ins if a not in ALLOCS]
-    w("Instructions per item (callgrind; valgrind has no rseq, so kslub commits with its locked CAS there)\n")
+    w("Instructions per item (callgrind; valgrind has no rseq: kslub is counted in its deterministic mode, one thread on CPU 0, the fast paths without a host CPU read)\n")
     w("| allocator | " + " | ".join(PATTERNS[:4]) + " |")
     w("|---" * 5 + "|")
     for a in counted:

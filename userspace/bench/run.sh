@@ -16,7 +16,7 @@
 #      counts, their difference over the difference in items (start-up and
 #      tear-down cancel); kslub also with CONFIG_KSLUB_STATS=n when
 #      kslub-gbench-nostats is built (make bench builds it). valgrind has no
-#      rseq: kslub runs its locked-CAS commits there;
+#      rseq: kslub is counted in its deterministic mode (one thread, CPU 0);
 #   4. report.py: OUT/results.json, OUT/table.md (printed), OUT/*.png.
 # --smoke: one round, tiny times and counts, 100 k objects: checks that the
 # whole pipeline runs and produces its files; says nothing about speed.

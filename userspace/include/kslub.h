@@ -68,7 +68,7 @@ typedef struct kslub_cache kslub_cache_t;
  *
  * Threads and CPUs: with at least as many CPUs as the machine has, a thread
  * runs on its host CPU's slot; the TID fast paths then run as restartable
- * sequences (rseq) committing with an unlocked per-CPU CAS, unless
+ * sequences (rseq) committing with plain stores (no atomic instruction), unless
  * KSLUB_NO_RSEQ is given, KSLUB_RSEQ=0 is in the environment or the process
  * has no rseq (valgrind); otherwise they commit with a locked CAS. With fewer
  * CPUs, each thread gets a slot of its own, round robin, shared only when

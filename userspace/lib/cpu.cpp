@@ -46,40 +46,51 @@ namespace kslub {
 	"addq %[base], %q[c]\n\t"
 #define KSLUB_SEQ_IN \
 	[rs] "r"(__rseq_offset), [ncpu] "rm"(nr_cpus_), [stride] "rm"(stride), [base] "rm"(pcp)
+/*
+ * The commit: the tid read at the start (rdx) must still be the slot's, as
+ * the kernel's CAS requires; then tid + step, then the new freelist, whose
+ * store is the sequence's last instruction. Nothing on this CPU runs between
+ * the check and the stores (the kernel restarts the sequence first), and
+ * other CPUs change the slot's freelist only after slot_unpublish()'s fence,
+ * so check and stores are one transaction, as a cmpxchg16b would be, at a
+ * fraction of its cost. An abort between the two stores leaves the freelist
+ * as it was and the tid one step on: a transaction that only used up a tid,
+ * as the kernel's flushes do. Two 8-byte stores, not one 16-byte store: the
+ * next sequence's 8-byte loads of the slot forward from them at once.
+ */
+#define KSLUB_SEQ_COMMIT           \
+	"cmpq %%rdx, 8(%q[c])\n\t" \
+	"jne %l[retry]\n\t"        \
+	"movq %%rcx, 8(%q[c])\n\t" \
+	"movq %%rbx, (%q[c])\n\t"
 /* Pop: a slab, an object, its decoded next pointer; {obj, tid} -> {next, tid + step}. */
-#define KSLUB_SEQ_ALLOC(decode)                                                \
-	KSLUB_SEQ_BEGIN KSLUB_SEQ_SLOT "cmpq $0, 16(%q[c])\n\t"                \
-				       "je %l[slow]\n\t"                       \
-				       "movq 8(%q[c]), %%rdx\n\t"              \
-				       "movq (%q[c]), %%rax\n\t"               \
-				       "testq %%rax, %%rax\n\t"                \
-				       "je %l[slow]\n\t"                       \
-				       "movq (%%rax,%[off]), %%rbx\n\t" decode \
-				       "movq %%rdx, %%rcx\n\t"                 \
-				       "addq %[step], %%rcx\n\t"               \
-				       "cmpxchg16b (%q[c])\n\t"                \
-				       "2:\n\t"                                \
-				       "jne %l[retry]\n\t" KSLUB_SEQ_ABORT
+#define KSLUB_SEQ_ALLOC(decode)                                                 \
+	KSLUB_SEQ_BEGIN KSLUB_SEQ_SLOT                                          \
+		"cmpq $0, 16(%q[c])\n\t"                                        \
+		"je %l[slow]\n\t"                                               \
+		"movq 8(%q[c]), %%rdx\n\t"                                      \
+		"movq (%q[c]), %%rax\n\t"                                       \
+		"testq %%rax, %%rax\n\t"                                        \
+		"je %l[slow]\n\t"                                               \
+		"movq (%%rax,%[off]), %%rbx\n\t" decode "movq %%rdx, %%rcx\n\t" \
+		"addq %[step], %%rcx\n\t" KSLUB_SEQ_COMMIT "2:\n\t" KSLUB_SEQ_ABORT
 #define KSLUB_SEQ_DECODE                 \
 	"leaq (%%rax,%[off]), %%rcx\n\t" \
 	"bswapq %%rcx\n\t"               \
 	"xorq %%rcx, %%rbx\n\t"          \
 	"xorq %[key], %%rbx\n\t"
 /* Push: our slab; tail's next = the freelist; {fl, tid} -> {head, tid + step}. */
-#define KSLUB_SEQ_FREE(check, encode)                                     \
-	KSLUB_SEQ_BEGIN KSLUB_SEQ_SLOT "movq 16(%q[c]), %%rax\n\t"        \
-				       "cmpq %%rax, %[slab]\n\t"          \
-				       "jne %l[slow]\n\t"                 \
-				       "movq 8(%q[c]), %%rdx\n\t"         \
-				       "movq (%q[c]), %%rax\n\t" check    \
-				       "movq %%rax, %%rbx\n\t" encode     \
-				       "movq %%rbx, (%[tail],%[off])\n\t" \
-				       "movq %[head], %%rbx\n\t"          \
-				       "movq %%rdx, %%rcx\n\t"            \
-				       "addq %[step], %%rcx\n\t"          \
-				       "cmpxchg16b (%q[c])\n\t"           \
-				       "2:\n\t"                           \
-				       "jne %l[retry]\n\t" KSLUB_SEQ_ABORT
+#define KSLUB_SEQ_FREE(check, encode)                                          \
+	KSLUB_SEQ_BEGIN KSLUB_SEQ_SLOT                                         \
+		"movq 16(%q[c]), %%rax\n\t"                                    \
+		"cmpq %%rax, %[slab]\n\t"                                      \
+		"jne %l[slow]\n\t"                                             \
+		"movq 8(%q[c]), %%rdx\n\t"                                     \
+		"movq (%q[c]), %%rax\n\t" check "movq %%rax, %%rbx\n\t" encode \
+		"movq %%rbx, (%[tail],%[off])\n\t"                             \
+		"movq %[head], %%rbx\n\t"                                      \
+		"movq %%rdx, %%rcx\n\t"                                        \
+		"addq %[step], %%rcx\n\t" KSLUB_SEQ_COMMIT "2:\n\t" KSLUB_SEQ_ABORT
 #define KSLUB_SEQ_CHECK_FIRST     \
 	"cmpq %%rax, %[head]\n\t" \
 	"je %l[double_free]\n\t"  \
@@ -107,7 +118,7 @@ retry:                                                                          
 		asm goto(KSLUB_SEQ_ALLOC(decode)                                                  \
 			 : [c] "=&r"(c), "=&a"(obj)                                               \
 			 : KSLUB_SEQ_IN, KSLUB_SEQ_KEY[off] "r"(off), [step] "rm"(step)           \
-			 : "rbx", "rcx", "rdx", "memory", "cc"                                    \
+			 : "rbx", "rcx", "rdx", "xmm0", "xmm1", "memory", "cc"                    \
 			 : slow, retry);                                                          \
 		*slot = reinterpret_cast<void *>(c);                                              \
 		return obj;                                                                       \
@@ -124,7 +135,7 @@ retry:                                                                          
 			 : [c] "=&r"(c)                                                           \
 			 : KSLUB_SEQ_IN, KSLUB_SEQ_KEY[slab] "rm"(slab), [head] "rm"(head),       \
 			   [tail] "r"(tail), [off] "r"(off), [step] "rm"(step)                    \
-			 : "rax", "rbx", "rcx", "rdx", "memory", "cc"                             \
+			 : "rax", "rbx", "rcx", "rdx", "xmm0", "xmm1", "memory", "cc"             \
 			 : slow, retry, double_free);                                             \
 		*slot = reinterpret_cast<void *>(c);                                              \
 		return SEQ_DONE;                                                                  \

@@ -18,16 +18,17 @@
  *
  * Commits. In Host mode with rseq (and membarrier's expedited rseq fence)
  * available the TID fast paths are restartable sequences (seq_alloc,
- * seq_free below): read the CPU, the slot's tid, freelist and slab, and
- * commit with an unlocked cmpxchg16b on that slot, the instruction the
- * kernel's this_cpu_cmpxchg16b uses; the kernel restarts the sequence if the
- * thread is preempted, migrated or signalled before the commit. Otherwise
+ * seq_free below): read the CPU, the slot's tid, freelist and slab, check
+ * that the tid is still the one read and commit with plain stores of the new
+ * tid and then the new freelist (userspace/lib/cpu.cpp); the kernel restarts
+ * the sequence if the thread is preempted, migrated or signalled before the
+ * last store. Otherwise
  * (KSLUB_NO_RSEQ, KSLUB_RSEQ=0 in the environment, valgrind, deterministic
  * or Threads mode) the per-CPU CAS is a locked cmpxchg16b on the slot the
  * tid was read from: valid from any CPU, since the tid names the CPU and
  * must still match. Either way slow paths take the slot's spinlock and follow
  * the slot protocol of base/platform.h; slot_unpublish() is what makes their
- * locked CASes safe against an unlocked commit in flight: it clears c->slab
+ * locked CASes safe against a sequence's commit in flight: it clears c->slab
  * in a sequence on the slot's CPU, or, from another CPU, clears it and then
  * fences that CPU with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ),
  * which restarts any sequence running there; sequences that start later see
