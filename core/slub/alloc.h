@@ -42,7 +42,7 @@ redo:
 		pal_.barrier();
 		object = pal_.load(&c->freelist);
 		Page *slab = pal_.load(&c->slab);
-		if (!object || !slab || !node_match(slab, node)) {
+		if (__builtin_expect(!object || !slab || !node_match(slab, node), 0)) {
 			object = alloc_slow(s, gfp, node);
 		} else {
 			void *next = get_fp_safe(s, object);
