@@ -477,6 +477,7 @@ static struct {
 	u64 ns[CMP_PATTERNS][CMP_SUBJECTS];	/* best pass, nanoseconds */
 	u64 cycles[CMP_PATTERNS][CMP_SUBJECTS]; /* the same pass, TSC cycles */
 	bool emulated;
+	bool kernel_zeroes; /* init_on_alloc: the kernel zeroes every object it allocates */
 } cmp;
 
 struct cmp_alloc {
@@ -672,6 +673,7 @@ int kslub_compare_run(unsigned long long size, unsigned long long ops)
 		memcpy(cmp.ns, best, sizeof(best));
 		memcpy(cmp.cycles, best_cycles, sizeof(best_cycles));
 		cmp.emulated = boot_cpu_has(X86_FEATURE_HYPERVISOR);
+		cmp.kernel_zeroes = want_init_on_alloc(GFP_KERNEL);
 		WRITE_ONCE(cmp.ran, true);
 		scnprintf(
 			line, sizeof(line),
@@ -730,11 +732,14 @@ long kslub_compare_render(char *buf, unsigned long cap)
 		buf, cap,
 		"size %llu ops %llu per pattern and cache (an allocation and its free are 2; best of 2 passes)\n"
 		"patterns: pair (alloc, free), batch (32 allocs, freed in reverse), bulk (alloc_bulk 32, free_bulk 32)\n"
-		"kslub-tid: the TID design; kslub-sheaves: 7.x's sheaves; kernel: a kmem_cache_create cache that is not merged, in this kernel's own design (%s)%s\n"
+		"kslub-tid: the TID design; kslub-sheaves: 7.x's sheaves; kernel: a kmem_cache_create cache that is not merged, in this kernel's own design (%s)%s%s\n"
 		"ns/op   %12s %14s %12s\n",
 		cmp.size, cmp.ops, CMP_KERNEL_DESIGN,
 		cmp.emulated ?
 			"\nmeasured under emulation (hypervisor present): only the ratios mean something" :
+			"",
+		cmp.kernel_zeroes ?
+			"\ninit_on_alloc is on: the kernel zeroes every object it allocates, kslub does not (boot with init_on_alloc=0 to time the allocators alone)" :
 			"",
 		"kslub-tid", "kslub-sheaves", "kernel");
 	for (p = 0; p < CMP_PATTERNS; p++)

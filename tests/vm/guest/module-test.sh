@@ -264,6 +264,31 @@ done
 check "compare file: the cycles table" grep -qE '^cycles/op +kslub-tid +kslub-sheaves +kernel$' "$T_TMP/compare"
 check "compare file: no cycle count is zero" \
 	awk '/^cycles\/op/ { t = 1; next } /^ratio/ { t = 0 } t && / 0\.00( |$)/ { bad = 1 } END { exit bad }' "$T_TMP/compare"
+# Whether the kernel zeroes objects on allocation: its configuration's
+# default (CONFIG_INIT_ON_ALLOC_DEFAULT_ON, read from the host's copy of the
+# kernel's config), unless the command line says; compare must say so
+# exactly then. (The boot log's "mem auto-init" line can be gone from the
+# ring buffer by now.)
+rel=$(uname -r)
+zeroes=""
+for f in "/boot/config-$rel" "/var/cache/kslub/kernels/$rel/usr/lib/modules/$rel/config" \
+	"/var/cache/kslub/kernels/$rel/boot/config-$rel"; do
+	if [ -r "$f" ]; then
+		if grep -q '^CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y' "$f"; then zeroes=1; else zeroes=0; fi
+		break
+	fi
+done
+case " $(cat /proc/cmdline) " in
+*" init_on_alloc=0 "*) zeroes=0 ;;
+*" init_on_alloc=1 "*) zeroes=1 ;;
+esac
+said=0
+grep -q '^init_on_alloc is on: the kernel zeroes every object' "$T_TMP/compare" && said=1
+if [ -n "$zeroes" ]; then
+	expect_eq "compare file: the kernel's init_on_alloc named exactly when it is on ($zeroes)" "$zeroes" "$said"
+else
+	diag "no config of $rel found here: compare's init_on_alloc line ($said) not checked"
+fi
 check "compare file: the ratio columns" grep -qE '^ratio +tid/kernel +sheaves/kernel +sheaves/tid$' "$T_TMP/compare"
 check "compare: its caches are gone" [ ! -e "$D/caches/kslub-compare-tid" -a ! -e "$D/caches/kslub-compare-sheaves" ]
 
