@@ -431,6 +431,15 @@ size_t Harness::pick_kmalloc(ThreadState &t)
 void Harness::step(ThreadState &t)
 {
 	t.nops++;
+	/*
+	 * Back-pressure: a thread whose gives bounce (the mailboxes of threads
+	 * that do not run for a while are full) frees instead of growing its
+	 * set without bound until the pool runs out.
+	 */
+	if (t.held.size() >= kHeldMax) {
+		free_obj(t, take_held(t));
+		return;
+	}
 	unsigned r = unsigned(t.rng() % 100);
 	unsigned a = t.held.size() < kHeldTarget ? 45 : 20;
 	if (r < a) {
@@ -470,7 +479,11 @@ void Harness::migrate(std::vector<std::thread> &th, const std::atomic<size_t> &r
 					       &one);
 			migrations_++;
 		}
-		std::this_thread::sleep_for(std::chrono::microseconds(move ? 200 : 1000));
+		if (move && cfg_.migrate_us == 0)
+			std::this_thread::yield();
+		else
+			std::this_thread::sleep_for(
+				std::chrono::microseconds(move ? cfg_.migrate_us : 1000));
 	}
 }
 

@@ -50,8 +50,9 @@ constexpr std::chrono::milliseconds kPhaseTimeCap(STRESS_TSAN ? 2000 : 1500);
 /* A test still running after this is stuck (a livelock in the allocator): abort with a message. */
 constexpr std::chrono::seconds kWatchdog(STRESS_TSAN ? 150 : 90);
 
-constexpr size_t kHeldTarget = 160; /* objects a thread likes to hold */
-constexpr size_t kMailboxCap = 256; /* objects waiting for one thread in the shared pool */
+constexpr size_t kHeldTarget = 160;	     /* objects a thread likes to hold */
+constexpr size_t kHeldMax = 4 * kHeldTarget; /* beyond it a thread only frees */
+constexpr size_t kMailboxCap = 256;	     /* objects waiting for one thread in the shared pool */
 constexpr size_t kMaxBulk = 24;
 constexpr int kMaxTracked = 16;
 constexpr size_t kPageSize = 4096;
@@ -193,6 +194,8 @@ struct Config {
 	uint64_t seed;
 	unsigned kernel =
 		0; /* kslub_create's KSLUB_KERNEL_* flag: 0 (6.1, TID) or KSLUB_KERNEL_7_3 (sheaves) */
+	unsigned migrate_us =
+		200; /* the mover's pause between affinity changes; 0: none (a storm) */
 };
 
 std::string config_str(const Config &c);
@@ -213,6 +216,7 @@ public:
 
 	bool ok() const { return k_ != nullptr; }
 	kslub_t *k() const { return k_; }
+	uint64_t migrations() const { return migrations_; } /* affinity changes so far */
 	const Config &cfg() const { return cfg_; }
 	ErrorLog &errors() { return errors_; }
 	std::vector<ThreadState> &threads() { return ts_; }

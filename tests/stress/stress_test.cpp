@@ -112,6 +112,54 @@ INSTANTIATE_TEST_SUITE_P(Threads, StressTest, ::testing::ValuesIn(stress_configs
 			 });
 
 /* ------------------------------------------------------------------------ */
+/* A migration storm on the machine's CPUs                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The machine's CPUs declared (nr_cpus 0), so that the TID fast paths run
+ * as restartable sequences where the process has rseq; a mover re-pins a
+ * random thread to a random CPU without pausing, so that threads are
+ * migrated again and again inside sequences (each migration restarts the
+ * one in flight) and between a sequence and the slow path it hands over to.
+ * Everything must stay exact: check and validate after every phase, every
+ * object filled and verified, the shadow set.
+ */
+constexpr uint64_t kStormMigrations = 5000;
+
+TEST(MigrationStorm, FastPathsOnTheMachinesCpus)
+{
+	for (unsigned kernel : {0u, unsigned(KSLUB_KERNEL_7_3)}) {
+		Config cfg{4, KSLUB_CPUS_MACHINE, 1, 0x5707 + kernel, kernel, 0};
+		uint64_t t0 = now_ms();
+		Harness h(cfg, size_t(64) << 20);
+		ASSERT_TRUE(h.ok());
+		printf("  %s: commit mode %s\n", kernel ? "sheaves" : "TID",
+		       kslub_commit_mode(h.k()));
+		/* Phases until the mover has made kStormMigrations moves (at most 100 phases). */
+		bool many = kslub_nr_cpus(h.k()) >= 2;
+		for (int phase = 0; phase < (many ? 100 : kPhases); phase++) {
+			if (many && h.migrations() >= kStormMigrations && phase >= kPhases)
+				break;
+			h.run_phase(kOpsPerPhase);
+			std::string where = "storm phase " + std::to_string(phase);
+			h.check_quiescent(where.c_str());
+			if (HasFailure())
+				return;
+		}
+		h.drain();
+		h.check_quiescent("storm drained");
+		if (HasFailure())
+			return;
+		EXPECT_EQ(h.totals().failed, 0u);
+		if (many)
+			EXPECT_GE(h.migrations(), kStormMigrations)
+				<< "the mover hardly moved anything";
+		h.summary("storm", now_ms() - t0);
+		h.teardown("teardown");
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* CPUs going offline and online under load                                 */
 /* ------------------------------------------------------------------------ */
 
