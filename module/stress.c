@@ -720,6 +720,19 @@ out_result:
 /* "1.234": a over b, three decimals. */
 #define CMP_RATIO(a, b) (a) * 1000 / (b) / 1000, (a)*1000 / (b) % 1000
 
+/* One row per pattern: the three caches' v per operation, two decimals. */
+static long compare_render_per_op(char *buf, unsigned long cap, long n,
+				  const u64 v[CMP_PATTERNS][CMP_SUBJECTS])
+{
+	int p;
+
+	for (p = 0; p < CMP_PATTERNS; p++)
+		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
+			       cmp_pattern[p], CMP_PER_OP(v[p][CMP_TID]),
+			       CMP_PER_OP(v[p][CMP_SHEAVES]), CMP_PER_OP(v[p][CMP_KERNEL]));
+	return n;
+}
+
 long kslub_compare_render(char *buf, unsigned long cap)
 {
 	long n;
@@ -742,18 +755,10 @@ long kslub_compare_render(char *buf, unsigned long cap)
 			"\ninit_on_alloc is on: the kernel zeroes every object it allocates, kslub does not (boot with init_on_alloc=0 to time the allocators alone)" :
 			"",
 		"kslub-tid", "kslub-sheaves", "kernel");
-	for (p = 0; p < CMP_PATTERNS; p++)
-		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
-			       cmp_pattern[p], CMP_PER_OP(cmp.ns[p][CMP_TID]),
-			       CMP_PER_OP(cmp.ns[p][CMP_SHEAVES]),
-			       CMP_PER_OP(cmp.ns[p][CMP_KERNEL]));
+	n = compare_render_per_op(buf, cap, n, cmp.ns);
 	n += scnprintf(buf + n, cap - n, "cycles/op %10s %14s %12s\n", "kslub-tid", "kslub-sheaves",
 		       "kernel");
-	for (p = 0; p < CMP_PATTERNS; p++)
-		n += scnprintf(buf + n, cap - n, "%-7s %9llu.%02llu %11llu.%02llu %9llu.%02llu\n",
-			       cmp_pattern[p], CMP_PER_OP(cmp.cycles[p][CMP_TID]),
-			       CMP_PER_OP(cmp.cycles[p][CMP_SHEAVES]),
-			       CMP_PER_OP(cmp.cycles[p][CMP_KERNEL]));
+	n = compare_render_per_op(buf, cap, n, cmp.cycles);
 	n += scnprintf(buf + n, cap - n, "ratio   %12s %14s %12s\n", "tid/kernel", "sheaves/kernel",
 		       "sheaves/tid");
 	for (p = 0; p < CMP_PATTERNS; p++)
