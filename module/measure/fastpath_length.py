@@ -10,7 +10,7 @@
 # ret that stays on the fast path: at a conditional branch it tries the
 # fall-through first (where GCC puts the likely side of __builtin_expect),
 # then the branch; a path is given up where it calls a slow-path, reporting,
-# debug, tracing or locking function (SLOW below: the kernel's ___slab_alloc,
+# debug, tracing or locking function (SLOW_COMMON below: the kernel's ___slab_alloc,
 # __slab_free, sheaf refills, kslub's slab_alloc_slow, ...), meets ud2 or
 # int3, or loops. Unconditional jumps are followed; direct calls to functions
 # of the same binary are walked too (up to 3 deep) and count their path; a
@@ -31,6 +31,7 @@
 # off the sheaves entry, and the sheaves path, kept off the TID one.
 import argparse
 import gzip
+import io
 import lzma
 import os
 import re
@@ -49,9 +50,9 @@ SLOW_COMMON = (r"slow|___slab_alloc|__slab_alloc|__slab_free|slab_free_hook_slow
                r"replace_full|barn|report|refused|_debug|trace|spin_lock|new_slab|deactivate|flush|"
                r"put_cpu_partial|cpu_pin")
 # kslub.ko's two per-CPU designs: the walk is kept off the other one's entry.
-SLOW_BY_DESIGN = {"tid": SLOW_COMMON + r"|sheaves_or_slab",
-                  "sheaves": SLOW_COMMON + r"|10slab_allocE|12do_slab_freeE"}
-SLOW = re.compile(SLOW_BY_DESIGN["tid"])
+SLOW_BY_DESIGN = {"tid": re.compile(SLOW_COMMON + r"|sheaves_or_slab"),
+                  "sheaves": re.compile(SLOW_COMMON + r"|10slab_allocE|12do_slab_freeE")}
+SLOW_KERNEL = re.compile(SLOW_COMMON)
 MAX_DEPTH = 3
 MAX_STEPS = 4000
 
@@ -122,7 +123,7 @@ class Binary:
     """Functions of one binary: name -> (start, end) and the instructions by address."""
 
     def __init__(self, name):
-        self.name, self.funcs, self.at, self.by_addr = name, {}, {}, []
+        self.name, self.funcs, self.at = name, {}, {}
 
     def add(self, fname, insns):
         if not insns:
@@ -130,12 +131,6 @@ class Binary:
         self.funcs[fname] = (insns[0].addr, insns[-1].addr + 1)
         for i in insns:
             self.at[(fname, i.addr)] = i
-
-    def func_of(self, addr):
-        for f, (s, e) in self.funcs.items():
-            if s <= addr < e:
-                return f
-        return None
 
 
 def base_name(sym):
@@ -149,16 +144,24 @@ class Broken(Exception):
 WHY = {}  # function -> why paths were given up (for --verbose)
 
 
-def walk(b, fname, depth, trace, indent=""):
-    """Instructions on the fast path of fname (see the head of this file); raises Broken."""
+def walk(b, fname, slow, depth=0, indent=""):
+    """(instructions, their lines) on the fast path of fname (see the head of this file),
+    kept off the calls that slow matches; raises Broken."""
     if fname not in b.funcs:
         raise Broken(f"no function {fname}")
     start, end = b.funcs[fname]
     dead = set()  # addresses from which no fast path to a ret exists
     why = WHY.setdefault(fname, [])
 
+    def callee(sym):
+        """The callee's path, or None where it has none."""
+        try:
+            return walk(b, sym, slow, depth + 1, indent + "  ")
+        except Broken:
+            return None
+
     def go(addr, seen, steps):
-        """(instructions, trace lines) of the first fast path from addr to a ret, or None."""
+        """(instructions, lines) of the first fast path from addr to a ret, or None."""
         n, lines = 0, []
         while True:
             if addr in dead or addr in seen or steps + n > MAX_STEPS:
@@ -177,17 +180,16 @@ def walk(b, fname, depth, trace, indent=""):
                 return n, lines
             sym = base_name(i.sym)
             nxt = addr + i.size if i.size else None
+            followed = sym and sym in b.funcs and depth < MAX_DEPTH
             if op.startswith("call"):
-                if sym and SLOW.search(sym):
+                if sym and slow.search(sym):
                     why.append(f"+{addr - start:#x}: calls {sym}")
                     return None
-                if sym and not NOT_FOLLOWED.match(sym) and sym in b.funcs and depth < MAX_DEPTH:
-                    try:
-                        m, sub = walk(b, sym, depth + 1, trace is not None, indent + "  ")
-                    except Broken:
+                if followed and not NOT_FOLLOWED.match(sym):
+                    r = callee(sym)
+                    if not r:
                         return None
-                    n += m
-                    lines += sub
+                    n, lines = n + r[0], lines + r[1]
                 if nxt is None:
                     return None
                 addr = nxt
@@ -198,15 +200,12 @@ def walk(b, fname, depth, trace, indent=""):
                 if i.target is not None and start <= i.target < end and (sym is None or sym == fname):
                     addr = i.target
                     continue
-                if sym and SLOW.search(sym):
+                if sym and slow.search(sym):
                     why.append(f"+{addr - start:#x}: jumps to {sym}")
                     return None
-                if sym and sym in b.funcs and depth < MAX_DEPTH:
-                    try:
-                        m, sub = walk(b, sym, depth + 1, trace is not None, indent + "  ")
-                    except Broken:
-                        return None
-                    return n + m, lines + sub
+                if followed:
+                    r = callee(sym)
+                    return (n + r[0], lines + r[1]) if r else None
                 if sym and sym not in b.funcs:
                     return n, lines  # a tail call out of the binary (a kernel function called by the module)
                 why.append(f"+{addr - start:#x}: jump {i.ops}")
@@ -228,24 +227,16 @@ def walk(b, fname, depth, trace, indent=""):
     r = go(start, frozenset(), 0)
     if not r:
         raise Broken(f"{fname}: no path to a ret that stays off the slow paths")
-    return r if trace is not None else (r[0], [])
+    return r
 
 
-def load_kernel(vmlinux, kallsyms, wanted):
-    syms = []
-    text_at = None
-    with open(kallsyms) as f:
-        for line in f:
-            p = line.split()
-            if len(p) >= 3 and p[1] in "tT":
-                a = int(p[0], 16)
-                syms.append((a, p[2]))
-                if p[2] == "_text":
-                    text_at = a
+def load_kernel(vmlinux, where, syms, wanted):
+    """The kernel's functions reachable from wanted; syms: its text symbols (address, name) from where."""
+    text_at = next((a for a, name in syms if name == "_text"), None)
     if text_at is None:
-        fail(f"{kallsyms}: no _text")
+        fail(f"{where}: no _text")
     off = text_at - LINK_TEXT
-    syms.sort()
+    syms = sorted(syms)
     bounds = {}
     for (a, name), nxt in zip(syms, syms[1:]):
         if nxt[0] > a and name not in bounds:
@@ -291,11 +282,11 @@ def load_ko(ko):
     return b
 
 
-def measure(b, fname, verbose):
+def measure(b, fname, slow, verbose):
     if fname not in b.funcs:
         fail(f"{b.name}: no function {fname}")
     try:
-        n, lines = walk(b, fname, 0, verbose)
+        n, lines = walk(b, fname, slow)
     except Broken as e:
         if verbose:
             for f, w in WHY.items():
@@ -317,7 +308,7 @@ def extract_vmlinux(vmlinuz, out):
                 if how == "xz":
                     elf = lzma.LZMADecompressor().decompress(data[at:])
                 elif how == "gzip":
-                    elf = gzip.GzipFile(fileobj=__import__("io").BytesIO(data[at:])).read1(1 << 31)
+                    elf = gzip.GzipFile(fileobj=io.BytesIO(data[at:])).read1(1 << 31)
                 else:
                     # zstd stops with an error at the data after the stream, having written it.
                     r = subprocess.run(["zstd", "-dc"], input=data[at:], capture_output=True)
@@ -357,26 +348,24 @@ def main():
 
 
 def report(a):
-    names = set()
+    kallsyms = []
     with open(a.kallsyms) as f:
         for line in f:
             p = line.split()
-            if len(p) >= 3:
-                names.add(p[2])
+            if len(p) >= 3 and p[1] in "tT":
+                kallsyms.append((int(p[0], 16), p[2]))
+    names = {n for _, n in kallsyms}
     k_alloc = "kmem_cache_alloc_noprof" if "kmem_cache_alloc_noprof" in names else "kmem_cache_alloc"
-    kernel = load_kernel(a.vmlinux, a.kallsyms, [k_alloc, "kmem_cache_free"])
+    kernel = load_kernel(a.vmlinux, a.kallsyms, kallsyms, [k_alloc, "kmem_cache_free"])
     ko = load_ko(a.ko)
-    global SLOW
     designs = ["tid", "sheaves"] if a.design == "both" else [a.design]
     rows = [("alloc (hit)", "kslub_mod_cache_alloc", k_alloc),
             ("free (to the CPU slab or sheaf)", "kslub_mod_cache_free", "kmem_cache_free")]
+    theirs = {kf: measure(kernel, kf, SLOW_KERNEL, a.verbose) for _, _, kf in rows}
     print(f"{'fast path':46} {'kslub.ko':>9} {'kernel':>9} {'ratio':>7}   (instructions)")
     for d in designs:
         for what, ks, kf in rows:
-            SLOW = re.compile(SLOW_BY_DESIGN[d])
-            x = measure(ko, ks, a.verbose)
-            SLOW = re.compile(SLOW_BY_DESIGN["tid"])
-            y = measure(kernel, kf, a.verbose)
+            x, y = measure(ko, ks, SLOW_BY_DESIGN[d], a.verbose), theirs[kf]
             print(f"{what + ', kslub ' + d:46} {x:9d} {y:9d} {x / y:7.2f}   ({ks} / {kf})")
 
 

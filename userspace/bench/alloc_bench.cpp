@@ -168,12 +168,13 @@ template <class A> void bm_pair(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations());
 }
 
-template <class A> void bm_batch(benchmark::State &state)
+/* N objects per iteration, by ROUND (batch_round, bulk_round). */
+template <size_t N, void (*ROUND)(void **)> void bm_rounds(benchmark::State &state)
 {
-	void *v[BATCH];
+	void *v[N];
 	for (auto _ : state)
-		batch_round<A>(v);
-	state.SetItemsProcessed(state.iterations() * BATCH);
+		ROUND(v);
+	state.SetItemsProcessed(state.iterations() * N);
 }
 
 template <class A> void bm_kmalloc(benchmark::State &state)
@@ -182,14 +183,6 @@ template <class A> void bm_kmalloc(benchmark::State &state)
 	for (auto _ : state)
 		kmalloc_loop<A>(1, &cursor);
 	state.SetItemsProcessed(state.iterations());
-}
-
-template <class A> void bm_bulk(benchmark::State &state)
-{
-	void *v[BULK];
-	for (auto _ : state)
-		bulk_round<A>(v);
-	state.SetItemsProcessed(state.iterations() * BULK);
 }
 
 /*
@@ -239,9 +232,9 @@ template <class A> void register_all(unsigned cpus)
 	benchmark::RegisterBenchmark("pair", bm_pair<A>)
 		->DenseThreadRange(1, int(cpus))
 		->UseRealTime();
-	benchmark::RegisterBenchmark("batch1000", bm_batch<A>)->UseRealTime();
+	benchmark::RegisterBenchmark("batch1000", bm_rounds<BATCH, batch_round<A>>)->UseRealTime();
 	benchmark::RegisterBenchmark("kmalloc", bm_kmalloc<A>)->UseRealTime();
-	benchmark::RegisterBenchmark("bulk64", bm_bulk<A>)->UseRealTime();
+	benchmark::RegisterBenchmark("bulk64", bm_rounds<BULK, bulk_round<A>>)->UseRealTime();
 	if (cpus >= 2)
 		benchmark::RegisterBenchmark("remote1000", bm_remote<A>)
 			->DenseThreadRange(2, int(cpus))

@@ -79,15 +79,22 @@ fi
 rm -rf "$out"
 mkdir -p "$out/raw"
 
-# side ALLOC ARGS...: kslub-gbench for one allocator, in its own process.
+# side ALLOC [WRAPPER...] -- ARGS...: kslub-gbench for one allocator, in its
+# own process, run under WRAPPER (valgrind) if given.
 side() {
-	local a=$1 bin=$gbench
+	local a=$1 wrap=() bin=$gbench alloc=system pre=
+	shift
+	while [ "$1" != -- ]; do
+		wrap+=("$1")
+		shift
+	done
 	shift
 	case $a in
-	kslub | kslub-sheaves) "$bin" --alloc "$a" "$@" ;;
-	kslub-nostats) "$nostats" --alloc kslub "$@" ;;
-	*) LD_PRELOAD=${preload[$a]} "$bin" --alloc system "$@" ;;
+	kslub | kslub-sheaves) alloc=$a ;;
+	kslub-nostats) bin=$nostats alloc=kslub ;;
+	*) pre=${preload[$a]} ;;
 	esac
+	LD_PRELOAD=$pre "${wrap[@]}" "$bin" --alloc "$alloc" "$@"
 }
 
 cpus=$(nproc)
@@ -95,7 +102,7 @@ echo "bench: $cpus CPUs, $rounds round(s) of ${min_time} s per benchmark, output
 for ((r = 1; r <= rounds; r++)); do
 	for a in "${allocs[@]}"; do
 		echo "bench: times, round $r/$rounds: $a"
-		side "$a" --benchmark_min_time="$min_time" --benchmark_out_format=json \
+		side "$a" -- --benchmark_min_time="$min_time" --benchmark_out_format=json \
 			--benchmark_out="$out/raw/times-$a-$r.json" >"$out/raw/times-$a-$r.log" 2>&1 ||
 			die "$a failed (round $r): $out/raw/times-$a-$r.log"
 	done
@@ -103,20 +110,14 @@ done
 
 for a in "${allocs[@]}"; do
 	echo "bench: memory, $objects live 64-byte objects: $a"
-	side "$a" --memory "$objects" >"$out/raw/memory-$a.json" || die "$a: the memory run failed"
+	side "$a" -- --memory "$objects" >"$out/raw/memory-$a.json" || die "$a: the memory run failed"
 done
 
 # count ALLOC PATTERN OPS: instructions callgrind collects for the whole process.
 count() {
 	local a=$1 p=$2 n=$3 logf=$out/raw/callgrind-$1-$2-$3.log
-	case $a in
-	kslub | kslub-sheaves) valgrind --tool=callgrind --callgrind-out-file=/dev/null "$gbench" --alloc "$a" \
-		--count "$p" --ops "$n" >"$logf" 2>&1 ;;
-	kslub-nostats) valgrind --tool=callgrind --callgrind-out-file=/dev/null "$nostats" --alloc kslub \
-		--count "$p" --ops "$n" >"$logf" 2>&1 ;;
-	*) LD_PRELOAD=${preload[$a]} valgrind --tool=callgrind --callgrind-out-file=/dev/null "$gbench" \
-		--alloc system --count "$p" --ops "$n" >"$logf" 2>&1 ;;
-	esac || die "callgrind of $a $p failed: $logf"
+	side "$a" valgrind --tool=callgrind --callgrind-out-file=/dev/null -- --count "$p" --ops "$n" \
+		>"$logf" 2>&1 || die "callgrind of $a $p failed: $logf"
 	awk '/Collected/ { n = $NF } END { if (n == "") exit 1; print n }' "$logf" ||
 		die "no instruction count in $logf"
 }

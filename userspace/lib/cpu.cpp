@@ -118,7 +118,7 @@ retry:                                                                          
 		asm goto(KSLUB_SEQ_ALLOC(decode)                                                  \
 			 : [c] "=&r"(c), "=&a"(obj)                                               \
 			 : KSLUB_SEQ_IN, KSLUB_SEQ_KEY[off] "r"(off), [step] "rm"(step)           \
-			 : "rbx", "rcx", "rdx", "xmm0", "xmm1", "memory", "cc"                    \
+			 : "rbx", "rcx", "rdx", "memory", "cc"                                    \
 			 : slow, retry);                                                          \
 		*slot = reinterpret_cast<void *>(c);                                              \
 		return obj;                                                                       \
@@ -135,7 +135,7 @@ retry:                                                                          
 			 : [c] "=&r"(c)                                                           \
 			 : KSLUB_SEQ_IN, KSLUB_SEQ_KEY[slab] "rm"(slab), [head] "rm"(head),       \
 			   [tail] "r"(tail), [off] "r"(off), [step] "rm"(step)                    \
-			 : "rax", "rbx", "rcx", "rdx", "xmm0", "xmm1", "memory", "cc"             \
+			 : "rax", "rbx", "rcx", "rdx", "memory", "cc"                             \
 			 : slow, retry, double_free);                                             \
 		*slot = reinterpret_cast<void *>(c);                                              \
 		return SEQ_DONE;                                                                  \
